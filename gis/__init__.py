@@ -1,0 +1,1 @@
+"""Geospatial helpers for gridgov: coordinate systems and geometry utilities."""

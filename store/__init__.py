@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models and repository functions for SQLite and PostGIS."""

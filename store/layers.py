@@ -1,0 +1,91 @@
+"""Repository functions for community layers, the same on SQLite and PostGIS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from store.models import LayerFeature
+
+BBox = tuple[float, float, float, float]
+ProgressFn = Callable[[int], None]
+CHUNK = 500
+
+
+def replace_layer(
+    session: Session,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    key: str,
+    progress: ProgressFn | None = None,
+) -> int:
+    """Replace every feature of ``layer`` with the rows of a WGS84 ``frame``.
+
+    Runs inside the caller's transaction, so a failure leaves the old layer.
+    Returns the number of features written.
+    """
+    session.execute(delete(LayerFeature).where(LayerFeature.layer == layer))
+    props = json.loads(frame.drop(columns=frame.geometry.name).to_json(orient="records"))
+    geoms = frame.geometry.values
+    bounds = shapely.bounds(geoms)
+    rows = [
+        {
+            "layer": layer,
+            "key": str(p[key]),
+            "name": p.get("name"),
+            "props": p,
+            "geom": g,
+            "min_lon": b[0], "min_lat": b[1], "max_lon": b[2], "max_lat": b[3],
+        }
+        for p, g, b in zip(props, geoms, bounds.tolist(), strict=True)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        session.execute(LayerFeature.__table__.insert(), chunk)
+        if progress:
+            progress(len(chunk))
+    return len(rows)
+
+
+def read_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+    """Features of ``layer`` (optionally those meeting a lon/lat box) as a GeoDataFrame.
+
+    The box test runs in SQL: GiST ``&&`` then ``ST_Intersects`` on PostGIS; the
+    indexed bounding-box columns on SQLite, refined exactly with shapely.
+    """
+    query = select(LayerFeature.props, LayerFeature.geom).where(LayerFeature.layer == layer)
+    dialect = session.get_bind().dialect.name
+    if bbox is not None:
+        xmin, ymin, xmax, ymax = bbox
+        if dialect == "postgresql":
+            env = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326)
+            query = query.where(LayerFeature.geom.op("&&")(env),
+                                func.ST_Intersects(LayerFeature.geom, env))
+        else:
+            query = query.where(LayerFeature.min_lon <= xmax, LayerFeature.max_lon >= xmin,
+                                LayerFeature.min_lat <= ymax, LayerFeature.max_lat >= ymin)
+    rows = session.execute(query.order_by(LayerFeature.key)).all()
+    frame = gpd.GeoDataFrame(
+        [r.props for r in rows], geometry=[r.geom for r in rows], crs="EPSG:4326"
+    )
+    if bbox is not None and dialect != "postgresql" and len(frame):
+        frame = frame[frame.intersects(shapely.box(*bbox))].reset_index(drop=True)
+    return frame
+
+
+def layer_counts(session: Session) -> dict[str, int]:
+    """How many features each stored layer holds."""
+    rows = session.execute(
+        select(LayerFeature.layer, func.count()).group_by(LayerFeature.layer)
+    ).all()
+    return {layer: int(n) for layer, n in rows}
+
+
+def public_frame(frame: gpd.GeoDataFrame, private: Sequence[str]) -> gpd.GeoDataFrame:
+    """``frame`` without the named private columns (those present)."""
+    return frame.drop(columns=[c for c in private if c in frame.columns])

@@ -1,0 +1,177 @@
+"""Import a community's layers from a folder into the database.
+
+Every layer is read and validated before anything is written; a layer with
+errors is refused and reported, and the accepted layers are written in one
+transaction, so a failed import leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
+from gis.io import LayerReadError, find_layer_file, read_layer
+from gis.validate import SPECS, Problem, validate_layer
+from store.layers import replace_layer
+from store.models import Category, Member
+
+LAYERS = tuple(SPECS)  # boundaries first, then the other layers
+MEMBER_KINDS = ("registered", "in_service")
+
+
+@dataclass
+class LoadResult:
+    """What an import wrote and what it refused."""
+
+    loaded: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, list[Problem]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+StartFn = Callable[[str, int], Callable[[int], None]]
+
+
+def find_layers(folder: Path) -> dict[str, Path]:
+    """Layer files in ``folder`` or its ``boundaries/`` subfolder, by layer name."""
+    found = {}
+    for name in LAYERS:
+        path = find_layer_file(folder, name) or find_layer_file(folder / "boundaries", name)
+        if path is not None:
+            found[name] = path
+    return found
+
+
+def load_folder(
+    engine: Engine, folder: str | Path, crs: str | None = None, start: StartFn | None = None
+) -> LoadResult:
+    """Validate and import every layer found in ``folder``.
+
+    Parameters
+    ----------
+    engine : Engine
+        Target database, with the schema created.
+    folder : path-like
+        Holds ``community``, ``grids``, ``districts``, ``merchants`` ... files in
+        any supported format, optionally with the boundaries in ``boundaries/``,
+        plus ``members.csv`` and ``categories.csv`` tables.
+    crs : str, optional
+        The coordinates' system when files do not declare it (``gcj02`` ...).
+    start : callable, optional
+        ``start(layer, n_rows)`` is called before a layer is written and returns
+        a function called with the rows written so far, for progress bars.
+    """
+    folder = Path(folder)
+    result = LoadResult()
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for name, path in find_layers(folder).items():
+        try:
+            frames[name] = read_layer(path, crs)
+        except LayerReadError as exc:
+            result.refused[name] = [Problem(name, "unreadable", str(exc))]
+    _check_boundaries(frames, result)
+    for name in list(frames):
+        if name not in BOUNDARY_LAYERS:
+            problems = validate_layer(name, frames[name])
+            if problems:
+                result.refused[name] = problems
+                del frames[name]
+    tables = _read_tables(folder, frames.get("grids"), result)
+
+    with Session(engine) as session, session.begin():
+        for name, frame in frames.items():
+            advance = start(name, len(frame)) if start else None
+            result.loaded[name] = replace_layer(session, name, frame, SPECS[name].key, advance)
+        for model, rows in tables.items():
+            advance = start(model.__tablename__, len(rows)) if start else None
+            session.execute(delete(model))
+            if rows:
+                session.execute(insert(model), rows)
+            if advance:
+                advance(len(rows))
+            result.loaded[model.__tablename__] = len(rows)
+    return result
+
+
+def _check_boundaries(frames: dict[str, gpd.GeoDataFrame], result: LoadResult) -> None:
+    """Validate the boundary layers together; refuse all three if any is wrong."""
+    present = [n for n in BOUNDARY_LAYERS if n in frames]
+    if not present:
+        return
+    if "grids" not in frames:
+        for name in present:
+            result.refused[name] = [Problem(name, "missing_layer",
+                                            "boundaries need a grids layer beside them")]
+            del frames[name]
+        return
+    report = validate_boundaries(frames["grids"], frames.get("community"), frames.get("districts"))
+    if report.ok:
+        return
+    for name in present:
+        result.refused[name] = report.for_layer(name) or [
+            Problem(name, "boundaries_refused", "not loaded: other boundary layers have errors")]
+        del frames[name]
+
+
+def _read_tables(
+    folder: Path, grids: gpd.GeoDataFrame | None, result: LoadResult
+) -> dict[type, list[dict]]:
+    tables: dict[type, list[dict]] = {}
+    path = folder / "categories.csv"
+    if path.exists():
+        cats = pd.read_csv(path, dtype=str, keep_default_na=False)
+        problems = _require(cats, "categories", ("code", "name_zh", "name_en", "class",
+                                                 "time_limit_hours"))
+        hours = pd.to_numeric(cats.get("time_limit_hours"), errors="coerce")
+        problems += [Problem("categories", "bad_value",
+                             f"time_limit_hours {cats['time_limit_hours'].iloc[i]!r} "
+                             "is not a positive whole number", cats["code"].iloc[i])
+                     for i in range(len(cats)) if not (hours.iloc[i] > 0)] if not problems else []
+        if problems:
+            result.refused["categories"] = problems
+        else:
+            tables[Category] = [
+                {"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "klass": r["class"],
+                 "time_limit_hours": int(r.time_limit_hours), "unit": r.get("unit") or None}
+                for _, r in cats.iterrows()
+            ]
+    path = folder / "members.csv"
+    if path.exists():
+        members = pd.read_csv(path, dtype=str, keep_default_na=False)
+        problems = _require(members, "members", ("id", "kind"))
+        if not problems:
+            bad_kind = ~members["kind"].isin(MEMBER_KINDS)
+            problems += [Problem("members", "bad_value", f"kind {k!r} is not one of "
+                                 f"{', '.join(MEMBER_KINDS)}", i)
+                         for i, k in zip(members["id"][bad_kind], members["kind"][bad_kind],
+                                         strict=True)]
+            if grids is not None and "grid" in members.columns:
+                known = set(grids["code"].astype(str))
+                unknown = members["grid"].ne("") & ~members["grid"].isin(known)
+                problems += [Problem("members", "unknown_grid", f"grid {g!r} is not a known grid",
+                                     i) for i, g in zip(members["id"][unknown],
+                                                        members["grid"][unknown], strict=True)]
+        if problems:
+            result.refused["members"] = problems
+        else:
+            tables[Member] = [
+                {"id": r["id"], "kind": r["kind"], "grid_code": r.get("grid") or None,
+                 "squad_id": r.get("squad") or None, "post": r.get("post") or None}
+                for r in members.to_dict("records")
+            ]
+    return tables
+
+
+def _require(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> list[Problem]:
+    return [Problem(name, "missing_attribute", f"no {c!r} column")
+            for c in columns if c not in table.columns]
