@@ -78,7 +78,7 @@ def validate_boundaries(
                                    f"has {len(community)} features, expected one")])
     if districts is not None:
         report.extend(validate_layer("districts", districts))
-    if len(grids):
+    if len(grids) and "coordinates_out_of_range" not in report.kinds():
         report.extend(_tiling_problems(grids, community, metric_crs))
     return report
 

@@ -139,21 +139,23 @@ def _make_lattice(polygons: npt.NDArray[np.object_], cells_per_area: int) -> _La
     width, height = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
     target = min(max(cells_per_area * len(polygons), 1 << 16), 1 << 22)
     step = math.sqrt(width * height / target)
-    nx = max(1, math.ceil(width / step))
-    ny = max(1, math.ceil(height / step))
+    # one column and row more than the extent, so the upper edges are on the lattice
+    nx = math.floor(width / step) + 1
+    ny = math.floor(height / step) + 1
     return _Lattice(float(x0), float(y0), step, nx, ny)
 
 
 def _classify_cells(
     polygons: npt.NDArray[np.object_], lat: _Lattice, tree: shapely.STRtree
-) -> npt.NDArray[np.int64]:
+) -> npt.NDArray[np.int32]:
     """Owner of each lattice cell: an area position, ``OUTSIDE`` or ``_MIXED``.
 
-    Cells near a boundary are found by sampling every boundary segment at half a
-    cell's spacing and marking the 3x3 cells around each sample: a superset of
-    the cells the boundary really touches, which is all correctness needs.
-    Every other cell is interior to one area or outside; connected runs of such
-    cells share their owner, so one centre point per run is tested.
+    A cell is mixed when some boundary passes through it.  Boundaries are
+    sampled at half a cell's spacing, so consecutive samples fall in the same or
+    neighbouring cells; the cells of the samples, plus both corner cells of each
+    diagonal step, are exactly the cells a segment can cross.  Every other cell
+    lies inside one area or outside all of them, and so does each connected run
+    of such cells: one centre point per run is tested.
     """
     coords, which = shapely.get_coordinates(shapely.boundary(polygons), return_index=True)
     same = which[1:] == which[:-1]
@@ -163,25 +165,25 @@ def _classify_cells(
     seg = np.repeat(np.arange(len(n)), n)
     t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(np.maximum(n - 1, 1), n)
     samples = start[seg] + (end[seg] - start[seg]) * t[:, None]
-    fx = np.floor((samples[:, 0] - lat.x0) / lat.step).astype(np.int64)
-    fy = np.floor((samples[:, 1] - lat.y0) / lat.step).astype(np.int64)
+    fx = np.clip(np.floor((samples[:, 0] - lat.x0) / lat.step).astype(np.int64), 0, lat.nx - 1)
+    fy = np.clip(np.floor((samples[:, 1] - lat.y0) / lat.step).astype(np.int64), 0, lat.ny - 1)
 
     mixed = np.zeros((lat.ny, lat.nx), dtype=bool)
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            cx = np.clip(fx + dx, 0, lat.nx - 1)
-            cy = np.clip(fy + dy, 0, lat.ny - 1)
-            mixed[cy, cx] = True
+    mixed[fy, fx] = True
+    step = seg[1:] == seg[:-1]
+    diagonal = step & (fx[1:] != fx[:-1]) & (fy[1:] != fy[:-1])
+    mixed[fy[:-1][diagonal], fx[1:][diagonal]] = True
+    mixed[fy[1:][diagonal], fx[:-1][diagonal]] = True
 
     labels, count = ndimage.label(~mixed)
-    owner = np.full(lat.ny * lat.nx, _MIXED, dtype=np.int64)
+    owner = np.full(lat.ny * lat.nx, _MIXED, dtype=np.int32)
     if count:
         flat = labels.ravel()
         first = np.unique(flat, return_index=True)[1][1:]  # one cell per run (label 0 = mixed)
         cy, cx = np.divmod(first, lat.nx)
         centres = shapely.points(lat.x0 + (cx + 0.5) * lat.step, lat.y0 + (cy + 0.5) * lat.step)
         pi, ai = tree.query(centres, predicate="intersects")
-        run_owner = np.full(count + 1, OUTSIDE, dtype=np.int64)
+        run_owner = np.full(count + 1, OUTSIDE, dtype=np.int32)
         run_owner[flat[first[pi]]] = ai
         interior = flat > 0
         owner[interior] = run_owner[flat[interior]]

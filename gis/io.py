@@ -62,6 +62,9 @@ def read_layer(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
         raise
     except Exception as exc:  # pyogrio and fiona raise many types for unreadable files
         raise LayerReadError(f"{path.name}: cannot be read ({exc})") from exc
+    if suffix == ".kml":  # GDAL names KML's <name> and <description> with capitals
+        frame = frame.rename(columns={k: k.lower() for k in ("Name", "Description")
+                                      if k.lower() not in frame.columns})
     return to_wgs84_frame(frame, crs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gis import crs as gcrs
@@ -45,11 +46,12 @@ def join_areas(
     out = points.copy()
     grid_index = _as_index(grids)
     grid_pos = grid_index.locate_many(x, y)
-    out["grid_code"] = grid_index.codes_of(grid_pos)
+    out["grid_code"] = pd.Series(grid_index.codes_of(grid_pos), index=out.index, dtype=object)
     out["in_community"] = grid_pos >= 0
     if districts is not None:
         district_index = _as_index(districts)
-        out["district_code"] = district_index.codes_of(district_index.locate_many(x, y))
+        codes = district_index.codes_of(district_index.locate_many(x, y))
+        out["district_code"] = pd.Series(codes, index=out.index, dtype=object)
     else:
         out["district_code"] = None
     return out

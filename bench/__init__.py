@@ -1,0 +1,1 @@
+"""Benchmarks for gridgov (run each as ``python -m bench.NAME``)."""
