@@ -18,8 +18,19 @@ from store.layers import layer_counts, read_layer
 
 # Layers anyone may read.  None of them holds personal data; Party members are a
 # separate table that no public endpoint reads.
-PUBLIC_LAYERS = ("community", "grids", "districts", "merchants", "squads", "units",
-                 "service_points", "parking", "compounds", "buildings", "streets")
+PUBLIC_LAYERS = (
+    "community",
+    "grids",
+    "districts",
+    "merchants",
+    "squads",
+    "units",
+    "service_points",
+    "parking",
+    "compounds",
+    "buildings",
+    "streets",
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,8 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    app = FastAPI(title="gridgov", version="0.1.0",
-                  description="Grid-governance map service / 网格治理地图服务")
+    app = FastAPI(
+        title="gridgov",
+        version="0.1.0",
+        description="Grid-governance map service / 网格治理地图服务",
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -50,12 +64,17 @@ BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat
 def _routes(app: FastAPI) -> None:
     @app.get("/healthz")
     def healthz(session: SessionDep) -> dict[str, Any]:
-        return {"status": "ok", "database": session.get_bind().dialect.name,
-                "layers": layer_counts(session)}
+        return {
+            "status": "ok",
+            "database": session.get_bind().dialect.name,
+            "layers": layer_counts(session),
+        }
 
     @app.get("/", response_class=HTMLResponse)
     def index(
-        request: Request, session: SessionDep, lang: str | None = None,
+        request: Request,
+        session: SessionDep,
+        lang: str | None = None,
         accept_language: Annotated[str | None, Header()] = None,
     ) -> str:
         lang = pick_lang(lang, accept_language, request.app.state.settings.default_lang)
@@ -87,6 +106,11 @@ def _layer_route(app: FastAPI, layer: str) -> None:
         frame = read_layer(session, layer, parse_bbox(bbox))
         return GeoJSONResponse(feature_collection(frame, total=len(frame)))
 
-    app.add_api_route(f"/api/v1/{layer}", endpoint, methods=["GET"], name=f"list_{layer}",
-                      summary=f"The {layer.replace('_', ' ')} layer as GeoJSON",
-                      response_class=GeoJSONResponse)
+    app.add_api_route(
+        f"/api/v1/{layer}",
+        endpoint,
+        methods=["GET"],
+        name=f"list_{layer}",
+        summary=f"The {layer.replace('_', ' ')} layer as GeoJSON",
+        response_class=GeoJSONResponse,
+    )

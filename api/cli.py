@@ -18,11 +18,16 @@ from store.db import create_schema, make_engine
 from store.layers import layer_counts
 from store.load import load_folder
 
-app = typer.Typer(help="gridgov: grid-governance map service.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="gridgov: grid-governance map service.", no_args_is_help=True, add_completion=False
+)
 console = Console(stderr=True)
-CrsOption = Annotated[str | None, typer.Option(
-    "--crs", help="Coordinates' system when files don't declare it: wgs84, gcj02, bd09, EPSG:…")]
+CrsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--crs", help="Coordinates' system when files don't declare it: wgs84, gcj02, bd09, EPSG:…"
+    ),
+]
 
 
 @app.command()
@@ -80,8 +85,13 @@ def load(
             if layer_counts(session).get("grids"):
                 typer.echo("database already holds grids; nothing loaded")
                 return
-    with Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
 
         def start(layer: str, total: int) -> Callable[[int], None]:
             task = progress.add_task(layer, total=total)
@@ -104,8 +114,9 @@ def load(
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    sample_if_empty: Annotated[bool, typer.Option(
-        help="Load the Lingxiao sample data first if the database has no grids")] = False,
+    sample_if_empty: Annotated[
+        bool, typer.Option(help="Load the Lingxiao sample data first if the database has no grids")
+    ] = False,
 ) -> None:
     """Run the HTTP service."""
     import uvicorn

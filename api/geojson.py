@@ -32,10 +32,18 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         values = ()
     if len(values) != 4 or not all(v == v for v in values):
-        raise ApiError(400, "bad_bbox", f"bbox {text!r} must be four numbers: "
-                       "min longitude, min latitude, max longitude, max latitude")
+        raise ApiError(
+            400,
+            "bad_bbox",
+            f"bbox {text!r} must be four numbers: "
+            "min longitude, min latitude, max longitude, max latitude",
+        )
     xmin, ymin, xmax, ymax = values
     if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
-        raise ApiError(400, "bad_bbox", f"bbox {text!r} is out of range or its minimum "
-                       "exceeds its maximum (longitude -180..180, latitude -90..90)")
+        raise ApiError(
+            400,
+            "bad_bbox",
+            f"bbox {text!r} is out of range or its minimum "
+            "exceeds its maximum (longitude -180..180, latitude -90..90)",
+        )
     return xmin, ymin, xmax, ymax

@@ -98,10 +98,18 @@ GRID_SEEDS: list[tuple[tuple[float, float], str, str | None]] = [
 ]
 
 DISTRICTS = [
-    ("BD01", "凌霄西商圈", "West business district (Yintai, Morgan, Port City)",
-     box(121.8220, 29.8918, 121.8298, 29.8990)),
-    ("BD02", "凌霄东商圈", "East business district (Fubang, Phoenix)",
-     box(121.8375, 29.8935, 121.8459, 29.8994)),
+    (
+        "BD01",
+        "凌霄西商圈",
+        "West business district (Yintai, Morgan, Port City)",
+        box(121.8220, 29.8918, 121.8298, 29.8990),
+    ),
+    (
+        "BD02",
+        "凌霄东商圈",
+        "East business district (Fubang, Phoenix)",
+        box(121.8375, 29.8935, 121.8459, 29.8994),
+    ),
 ]
 
 CN_DIGITS = "零一二三四五六七八九"
@@ -125,8 +133,11 @@ def build_grids() -> list[Polygon]:
     """Cut the community into faces along its roads and lanes, in code order."""
     lines = [LineString(c) for _, _, c in ROADS] + [BOUNDARY.exterior]
     noded = shapely.union_all(lines)
-    faces = [f for f in shapely.get_parts(shapely.polygonize([noded]))
-             if BOUNDARY.contains(f.representative_point())]
+    faces = [
+        f
+        for f in shapely.get_parts(shapely.polygonize([noded]))
+        if BOUNDARY.contains(f.representative_point())
+    ]
     ordered = []
     for (x, y), _, _ in GRID_SEEDS:
         hits = [f for f in faces if f.contains(Point(x, y))]
@@ -185,10 +196,34 @@ def buildings_in(compound: Polygon) -> list[Polygon]:
 
 
 COMPOUND_NAMES = [
-    "银港花苑", "明州新村", "凌霄花园", "太河小区", "长江公寓", "庐山新村", "港城佳苑",
-    "摩根公寓", "新碶人家", "明港苑", "岷山新村", "黄山豪庭", "凌霄东苑", "世茂世界湾二期",
-    "世茂世界湾一期", "西环小区", "凌霄南苑", "泰河新村", "北仑人家", "海晏小区", "九峰苑",
-    "锦绣港城", "阳光小区", "港湾花园", "银杏苑", "东岸公寓", "红帆小区", "甬港新村",
+    "银港花苑",
+    "明州新村",
+    "凌霄花园",
+    "太河小区",
+    "长江公寓",
+    "庐山新村",
+    "港城佳苑",
+    "摩根公寓",
+    "新碶人家",
+    "明港苑",
+    "岷山新村",
+    "黄山豪庭",
+    "凌霄东苑",
+    "世茂世界湾二期",
+    "世茂世界湾一期",
+    "西环小区",
+    "凌霄南苑",
+    "泰河新村",
+    "北仑人家",
+    "海晏小区",
+    "九峰苑",
+    "锦绣港城",
+    "阳光小区",
+    "港湾花园",
+    "银杏苑",
+    "东岸公寓",
+    "红帆小区",
+    "甬港新村",
 ]
 
 
@@ -207,15 +242,34 @@ def build_compounds(grids: list[Polygon], info: list[dict], rng: np.random.Gener
             blds = buildings_in(cbox)
             per = np.full(len(blds), hh // len(blds))
             per[: hh % len(blds)] += 1
-            compounds.append((feature(rounded(cbox), {
-                "id": cid, "name": name, "grid": g["code"], "households": int(hh),
-                "buildings": len(blds),
-            }), grid))
+            compounds.append(
+                (
+                    feature(
+                        rounded(cbox),
+                        {
+                            "id": cid,
+                            "name": name,
+                            "grid": g["code"],
+                            "households": int(hh),
+                            "buildings": len(blds),
+                        },
+                    ),
+                    grid,
+                )
+            )
             for i, (b, n_hh) in enumerate(zip(blds, per, strict=True)):
-                buildings.append(feature(b, {
-                    "id": f"{cid}-B{i + 1:02d}", "compound": cid, "name": f"{name}{i + 1}幢",
-                    "households": int(n_hh), "floors": int(rng.integers(6, 19)),
-                }))
+                buildings.append(
+                    feature(
+                        b,
+                        {
+                            "id": f"{cid}-B{i + 1:02d}",
+                            "compound": cid,
+                            "name": f"{name}{i + 1}幢",
+                            "households": int(n_hh),
+                            "floors": int(rng.integers(6, 19)),
+                        },
+                    )
+                )
     return compounds, buildings
 
 
@@ -225,7 +279,7 @@ def build_streets(compounds: list[tuple[dict, Polygon]]) -> list[dict]:
         (name, kind, LineString(c)) for name, kind, c in ROADS
     ]
     for c, grid in compounds:
-        minx, miny, maxx, maxy = shapely.geometry.shape(c["geometry"]).bounds
+        minx, miny, maxx, _ = shapely.geometry.shape(c["geometry"]).bounds
         gy0, gy1 = grid.bounds[1] - 0.00002, grid.bounds[3] + 0.00002
         cx = round((minx + maxx) / 2, PRECISION)
         name = c["properties"]["name"] + "内部道路"
@@ -247,18 +301,38 @@ def build_streets(compounds: list[tuple[dict, Polygon]]) -> list[dict]:
 
 
 MERCHANT_KINDS = {
-    "food": (["面馆", "馄饨店", "小吃店", "奶茶店", "烘焙坊", "快餐店", "海鲜排档"],
-             "为80岁以上老人每月免费送餐一次"),
+    "food": (
+        ["面馆", "馄饨店", "小吃店", "奶茶店", "烘焙坊", "快餐店", "海鲜排档"],
+        "为80岁以上老人每月免费送餐一次",
+    ),
     "retail": (["便利店", "水果店", "文具店", "超市", "母婴店"], "免费代收快递、借用雨伞"),
-    "training": (["书法培训", "英语培训", "舞蹈工作室", "围棋教室", "美术教室"],
-                 "每月一次免费公益课"),
+    "training": (
+        ["书法培训", "英语培训", "舞蹈工作室", "围棋教室", "美术教室"],
+        "每月一次免费公益课",
+    ),
     "beauty": (["理发店", "美容院", "美甲店"], "为老人免费理发"),
     "pharmacy": (["大药房", "中医诊所"], "免费测量血压血糖"),
     "repairs": (["家电维修", "修鞋配钥匙", "手机维修", "自行车维修"], "免费小家电维修"),
     "services": (["干洗店", "照相馆", "打印店"], "免费打印复印政务材料"),
 }
-MERCHANT_PREFIX = ["阿福", "惠民", "海港", "明州", "金港", "东方", "新碶", "幸福", "红帆",
-                   "港城", "甬江", "小岛", "老街", "好邻居", "四季", "阳光"]
+MERCHANT_PREFIX = [
+    "阿福",
+    "惠民",
+    "海港",
+    "明州",
+    "金港",
+    "东方",
+    "新碶",
+    "幸福",
+    "红帆",
+    "港城",
+    "甬江",
+    "小岛",
+    "老街",
+    "好邻居",
+    "四季",
+    "阳光",
+]
 
 
 def build_merchants(rng: np.random.Generator, districts, community: Polygon) -> list[dict]:
@@ -278,10 +352,18 @@ def build_merchants(rng: np.random.Generator, districts, community: Polygon) -> 
                     seen.add(name)
                     break
             partner = bool(rng.random() < 0.9)
-            out.append(feature(rand_point_in(area, rng), {
-                "id": f"MER{len(out) + 1:03d}", "name": name, "category": kind,
-                "caring_partner": partner, "free_service": service if partner else None,
-            }))
+            out.append(
+                feature(
+                    rand_point_in(area, rng),
+                    {
+                        "id": f"MER{len(out) + 1:03d}",
+                        "name": name,
+                        "category": kind,
+                        "caring_partner": partner,
+                        "free_service": service if partner else None,
+                    },
+                )
+            )
     return out
 
 
@@ -307,51 +389,156 @@ CATEGORIES = [
 
 SQUADS = [
     # id, zh, en, categories, duty, capacity, base, illustrative
-    ("SQ1", "文明播客先锋队", "Civility broadcasters",
-     ["advertising", "street_order", "city_appearance"], "08:00-20:00", 8, (121.8355, 29.8950), False),
-    ("SQ2", "安居卫士先锋队", "Safe-living guards",
-     ["safety_hazard", "stairwell_clutter", "housing_land", "public_facility"], "07:00-22:00", 10,
-     (121.8310, 29.8960), False),
-    ("SQ3", "环保使者先锋队", "Eco envoys",
-     ["city_appearance", "greenery", "construction"], "08:00-18:00", 8, (121.8240, 29.8935), False),
-    ("SQ4", "分类达人先锋队", "Waste-sorting experts",
-     ["waste_sorting", "city_appearance"], "06:30-20:30", 10, (121.8430, 29.8935), False),
-    ("SQ5", "应急先锋队", "Emergency vanguards",
-     ["emergency", "safety_hazard", "road_traffic", "public_facility"], "00:00-24:00", 6,
-     (121.8345, 29.8928), False),
-    ("SQ6", "为老服务先锋队", "Elder care",
-     ["elder_care"], "08:00-20:00", 12, (121.8380, 29.8925), True),
-    ("SQ7", "邻里调解先锋队", "Neighbour mediation",
-     ["neighbour_dispute", "parking"], "09:00-21:00", 6, (121.8326, 29.8935), True),
-    ("SQ8", "商户联络先锋队", "Merchant liaison",
-     ["merchant", "advertising", "street_order", "stairwell_clutter"], "09:00-21:00", 8,
-     (121.8270, 29.8960), True),
+    (
+        "SQ1",
+        "文明播客先锋队",
+        "Civility broadcasters",
+        ["advertising", "street_order", "city_appearance"],
+        "08:00-20:00",
+        8,
+        (121.8355, 29.8950),
+        False,
+    ),
+    (
+        "SQ2",
+        "安居卫士先锋队",
+        "Safe-living guards",
+        ["safety_hazard", "stairwell_clutter", "housing_land", "public_facility"],
+        "07:00-22:00",
+        10,
+        (121.8310, 29.8960),
+        False,
+    ),
+    (
+        "SQ3",
+        "环保使者先锋队",
+        "Eco envoys",
+        ["city_appearance", "greenery", "construction"],
+        "08:00-18:00",
+        8,
+        (121.8240, 29.8935),
+        False,
+    ),
+    (
+        "SQ4",
+        "分类达人先锋队",
+        "Waste-sorting experts",
+        ["waste_sorting", "city_appearance"],
+        "06:30-20:30",
+        10,
+        (121.8430, 29.8935),
+        False,
+    ),
+    (
+        "SQ5",
+        "应急先锋队",
+        "Emergency vanguards",
+        ["emergency", "safety_hazard", "road_traffic", "public_facility"],
+        "00:00-24:00",
+        6,
+        (121.8345, 29.8928),
+        False,
+    ),
+    (
+        "SQ6",
+        "为老服务先锋队",
+        "Elder care",
+        ["elder_care"],
+        "08:00-20:00",
+        12,
+        (121.8380, 29.8925),
+        True,
+    ),
+    (
+        "SQ7",
+        "邻里调解先锋队",
+        "Neighbour mediation",
+        ["neighbour_dispute", "parking"],
+        "09:00-21:00",
+        6,
+        (121.8326, 29.8935),
+        True,
+    ),
+    (
+        "SQ8",
+        "商户联络先锋队",
+        "Merchant liaison",
+        ["merchant", "advertising", "street_order", "stairwell_clutter"],
+        "09:00-21:00",
+        8,
+        (121.8270, 29.8960),
+        True,
+    ),
 ]
 
 UNITS = [
-    ("U01", "物管中心", "Property management centre", (121.8448, 29.8932),
-     ["housing_land", "waste_sorting", "stairwell_clutter", "neighbour_dispute"]),
-    ("U02", "城管执法中队", "City management enforcement squadron", (121.8300, 29.8890),
-     ["street_order", "advertising", "construction"]),
+    (
+        "U01",
+        "物管中心",
+        "Property management centre",
+        (121.8448, 29.8932),
+        ["housing_land", "waste_sorting", "stairwell_clutter", "neighbour_dispute"],
+    ),
+    (
+        "U02",
+        "城管执法中队",
+        "City management enforcement squadron",
+        (121.8300, 29.8890),
+        ["street_order", "advertising", "construction"],
+    ),
     ("U03", "市场监管所", "Market supervision office", (121.8290, 29.8955), ["merchant"]),
-    ("U04", "交警中队", "Traffic police squadron", (121.8412, 29.8887), ["road_traffic", "parking"]),
+    (
+        "U04",
+        "交警中队",
+        "Traffic police squadron",
+        (121.8412, 29.8887),
+        ["road_traffic", "parking"],
+    ),
     ("U05", "区人民医院", "District People's Hospital", (121.838591, 29.890289), ["elder_care"]),
     ("U06", "环卫所", "Sanitation station", (121.8234, 29.8915), ["city_appearance"]),
-    ("U07", "市政养护所", "Municipal maintenance office", (121.8350, 29.8886),
-     ["public_facility", "greenery"]),
-    ("U08", "消防救援站", "Fire and rescue station", (121.8460, 29.8930),
-     ["emergency", "safety_hazard"]),
+    (
+        "U07",
+        "市政养护所",
+        "Municipal maintenance office",
+        (121.8350, 29.8886),
+        ["public_facility", "greenery"],
+    ),
+    (
+        "U08",
+        "消防救援站",
+        "Fire and rescue station",
+        (121.8460, 29.8930),
+        ["emergency", "safety_hazard"],
+    ),
     ("U09", "供电所", "Power supply office", (121.8232, 29.8993), ["public_facility"]),
 ]
 
 SERVICE_POINTS = [
     ("SP1", "红领驿站", "Red Collar station", "station", (121.8357, 29.8952), "00:00-24:00"),
-    ("SP2", "凌霄社区党群服务中心", "Lingxiao community service centre", "office",
-     (121.8360, 29.8934), "08:30-17:30"),
-    ("SP3", "世茂世界湾物管中心", "Shimao World Bay property centre", "property",
-     (121.8452, 29.8932), "08:00-20:00"),
-    ("SP4", "北仑区人民医院", "Beilun District People's Hospital", "hospital",
-     (121.838591, 29.890289), "00:00-24:00"),
+    (
+        "SP2",
+        "凌霄社区党群服务中心",
+        "Lingxiao community service centre",
+        "office",
+        (121.8360, 29.8934),
+        "08:30-17:30",
+    ),
+    (
+        "SP3",
+        "世茂世界湾物管中心",
+        "Shimao World Bay property centre",
+        "property",
+        (121.8452, 29.8932),
+        "08:00-20:00",
+    ),
+    (
+        "SP4",
+        "北仑区人民医院",
+        "Beilun District People's Hospital",
+        "hospital",
+        (121.838591, 29.890289),
+        "00:00-24:00",
+    ),
     ("SP5", "红领集市", "Red Collar market", "market", (121.8270, 29.8956), "周六 08:00-12:00"),
 ]
 
@@ -373,10 +560,14 @@ def build_members(rng: np.random.Generator, info: list[dict]) -> list[dict]:
     weights = np.array([g["households"] for g in general], dtype=float)
     weights /= weights.sum()
     posts = {
-        "SQ1": ["文明宣讲", "楼道文明督导"], "SQ2": ["楼道巡查", "电动车充电巡查"],
-        "SQ3": ["环境整治", "绿化认养"], "SQ4": ["垃圾分类督导", "定时定点值守"],
-        "SQ5": ["应急值守", "防汛防台"], "SQ6": ["独居老人结对", "助老送餐"],
-        "SQ7": ["邻里调解", "停车协调"], "SQ8": ["商户走访", "爱心伙伴联络"],
+        "SQ1": ["文明宣讲", "楼道文明督导"],
+        "SQ2": ["楼道巡查", "电动车充电巡查"],
+        "SQ3": ["环境整治", "绿化认养"],
+        "SQ4": ["垃圾分类督导", "定时定点值守"],
+        "SQ5": ["应急值守", "防汛防台"],
+        "SQ6": ["独居老人结对", "助老送餐"],
+        "SQ7": ["邻里调解", "停车协调"],
+        "SQ8": ["商户走访", "爱心伙伴联络"],
     }
     squads = list(posts)
     rows = []
@@ -384,10 +575,15 @@ def build_members(rng: np.random.Generator, info: list[dict]) -> list[dict]:
         for _ in range(count):
             grid = general[int(rng.choice(len(general), p=weights))]["code"]
             squad = squads[int(rng.integers(len(squads)))]
-            rows.append({
-                "id": f"PM{len(rows) + 1:04d}", "kind": kind, "grid": grid, "squad": squad,
-                "post": str(rng.choice(posts[squad])),
-            })
+            rows.append(
+                {
+                    "id": f"PM{len(rows) + 1:04d}",
+                    "kind": kind,
+                    "grid": grid,
+                    "squad": squad,
+                    "post": str(rng.choice(posts[squad])),
+                }
+            )
     return rows
 
 
@@ -414,53 +610,105 @@ def generate(out: Path) -> None:
     info = []
     for i, ((_, kind, dedicated), _geom) in enumerate(zip(GRID_SEEDS, grids, strict=True), 1):
         hh = int(rng.integers(330, 500)) if kind == "general" else int(rng.integers(0, 2)) * 90
-        info.append({
-            "code": f"{COMMUNITY_CODE}{i:03d}", "name": f"凌霄社区第{chinese_number(i)}网格",
-            "kind": kind, "dedicated_to": dedicated, "households": hh,
-            "residents": int(round(hh * rng.uniform(2.55, 2.85))),
-            "grid_head": f"GH{i:02d}", "full_time_worker": f"FT{i:02d}",
-            "part_time_worker": f"PT{i:02d}", "instructor": f"GI{i:02d}",
-            "others_n": int(rng.integers(3, 9)),
-        })
+        info.append(
+            {
+                "code": f"{COMMUNITY_CODE}{i:03d}",
+                "name": f"凌霄社区第{chinese_number(i)}网格",
+                "kind": kind,
+                "dedicated_to": dedicated,
+                "households": hh,
+                "residents": round(hh * rng.uniform(2.55, 2.85)),
+                "grid_head": f"GH{i:02d}",
+                "full_time_worker": f"FT{i:02d}",
+                "part_time_worker": f"PT{i:02d}",
+                "instructor": f"GI{i:02d}",
+                "others_n": int(rng.integers(3, 9)),
+            }
+        )
     bounds = out / "boundaries"
-    write_geojson(bounds / "community.geojson", [feature(community, {
-        "code": COMMUNITY_CODE, "name": "凌霄社区", "name_en": "Lingxiao community",
-        "street": "新碶街道", "district": "北仑区",
-        "households": sum(g["households"] for g in info),
-        "residents": sum(g["residents"] for g in info),
-    })], "community")
-    write_geojson(bounds / "grids.geojson",
-                  [feature(g, p) for g, p in zip(grids, info, strict=True)], "grids")
+    write_geojson(
+        bounds / "community.geojson",
+        [
+            feature(
+                community,
+                {
+                    "code": COMMUNITY_CODE,
+                    "name": "凌霄社区",
+                    "name_en": "Lingxiao community",
+                    "street": "新碶街道",
+                    "district": "北仑区",
+                    "households": sum(g["households"] for g in info),
+                    "residents": sum(g["residents"] for g in info),
+                },
+            )
+        ],
+        "community",
+    )
+    write_geojson(
+        bounds / "grids.geojson", [feature(g, p) for g, p in zip(grids, info, strict=True)], "grids"
+    )
     districts = [(c, zh, en, rounded(geom)) for c, zh, en, geom in DISTRICTS]
-    write_geojson(bounds / "districts.geojson", [
-        feature(geom, {"code": c, "name": zh, "name_en": en}) for c, zh, en, geom in districts
-    ], "districts")
+    write_geojson(
+        bounds / "districts.geojson",
+        [feature(geom, {"code": c, "name": zh, "name_en": en}) for c, zh, en, geom in districts],
+        "districts",
+    )
 
     compounds, buildings = build_compounds(grids, info, rng)
     write_geojson(out / "compounds.geojson", [c for c, _ in compounds], "compounds")
     write_geojson(out / "buildings.geojson", buildings, "buildings")
     write_geojson(out / "streets.geojson", build_streets(compounds), "streets")
-    write_geojson(out / "merchants.geojson",
-                  build_merchants(rng, districts, community), "merchants")
-    write_geojson(out / "squads.geojson", point_features(
-        [(i, zh, en, ",".join(cats), duty, cap, illus, at)
-         for i, zh, en, cats, duty, cap, at, illus in SQUADS],
-        ["id", "name", "name_en", "categories", "duty_hours", "capacity", "illustrative", "at"],
-    ), "squads")
-    write_geojson(out / "units.geojson", point_features(
-        [(i, zh, en, ",".join(cats), at) for i, zh, en, at, cats in UNITS],
-        ["id", "name", "name_en", "categories", "at"],
-    ), "units")
-    write_geojson(out / "service_points.geojson", point_features(
-        SERVICE_POINTS, ["id", "name", "name_en", "kind", "at", "hours"],
-    ), "service_points")
-    write_geojson(out / "parking.geojson", point_features(
-        PARKING, ["id", "name", "kind", "capacity", "smart", "status", "at"],
-    ), "parking")
-    write_csv(out / "categories.csv", [
-        dict(zip(["code", "name_zh", "name_en", "class", "time_limit_hours", "unit"], c,
-                 strict=True)) for c in CATEGORIES
-    ])
+    write_geojson(
+        out / "merchants.geojson", build_merchants(rng, districts, community), "merchants"
+    )
+    write_geojson(
+        out / "squads.geojson",
+        point_features(
+            [
+                (i, zh, en, ",".join(cats), duty, cap, illus, at)
+                for i, zh, en, cats, duty, cap, at, illus in SQUADS
+            ],
+            ["id", "name", "name_en", "categories", "duty_hours", "capacity", "illustrative", "at"],
+        ),
+        "squads",
+    )
+    write_geojson(
+        out / "units.geojson",
+        point_features(
+            [(i, zh, en, ",".join(cats), at) for i, zh, en, at, cats in UNITS],
+            ["id", "name", "name_en", "categories", "at"],
+        ),
+        "units",
+    )
+    write_geojson(
+        out / "service_points.geojson",
+        point_features(
+            SERVICE_POINTS,
+            ["id", "name", "name_en", "kind", "at", "hours"],
+        ),
+        "service_points",
+    )
+    write_geojson(
+        out / "parking.geojson",
+        point_features(
+            PARKING,
+            ["id", "name", "kind", "capacity", "smart", "status", "at"],
+        ),
+        "parking",
+    )
+    write_csv(
+        out / "categories.csv",
+        [
+            dict(
+                zip(
+                    ["code", "name_zh", "name_en", "class", "time_limit_hours", "unit"],
+                    c,
+                    strict=True,
+                )
+            )
+            for c in CATEGORIES
+        ],
+    )
     write_csv(out / "members.csv", build_members(rng, info))
 
 

@@ -42,8 +42,9 @@ def load_boundaries(folder: str | Path, crs: str | None = None) -> Boundaries:
     found = {name: find_layer_file(folder, name) for name in BOUNDARY_LAYERS}
     for name in ("community", "grids"):
         if found[name] is None:
-            raise FileNotFoundError(f"{folder}: no {name} layer ({name}.geojson, .gpkg, .shp, "
-                                    ".kml or .csv)")
+            raise FileNotFoundError(
+                f"{folder}: no {name} layer ({name}.geojson, .gpkg, .shp, .kml or .csv)"
+            )
     districts = found["districts"]
     return Boundaries(
         community=read_layer(found["community"], crs),  # type: ignore[arg-type]
@@ -74,8 +75,15 @@ def validate_boundaries(
     if community is not None:
         report.extend(validate_layer("community", community))
         if len(community) > 1:
-            report.extend([Problem("community", "multiple_features",
-                                   f"has {len(community)} features, expected one")])
+            report.extend(
+                [
+                    Problem(
+                        "community",
+                        "multiple_features",
+                        f"has {len(community)} features, expected one",
+                    )
+                ]
+            )
     if districts is not None:
         report.extend(validate_layer("districts", districts))
     if len(grids) and "coordinates_out_of_range" not in report.kinds():
@@ -91,17 +99,22 @@ def _code_problems(grids: gpd.GeoDataFrame, community: gpd.GeoDataFrame | None) 
     if community is not None and "code" in community.columns and len(community):
         prefix = str(community["code"].iloc[0])
         if not COMMUNITY_CODE.match(prefix):
-            out.append(Problem("community", "malformed_code",
-                               f"code {prefix!r} is not 12 digits", prefix))
+            out.append(
+                Problem("community", "malformed_code", f"code {prefix!r} is not 12 digits", prefix)
+            )
             prefix = None
     for code in grids["code"].dropna().astype(str):
         if not GRID_CODE.match(code):
-            out.append(Problem("grids", "malformed_code",
-                               f"code {code!r} is not 15 digits", code))
+            out.append(Problem("grids", "malformed_code", f"code {code!r} is not 15 digits", code))
         elif prefix and not code.startswith(prefix):
-            out.append(Problem("grids", "malformed_code",
-                               f"code {code!r} does not start with the community code {prefix}",
-                               code))
+            out.append(
+                Problem(
+                    "grids",
+                    "malformed_code",
+                    f"code {code!r} does not start with the community code {prefix}",
+                    code,
+                )
+            )
     return out
 
 
@@ -121,34 +134,56 @@ def _tiling_problems(
     shared = shapely.area(shapely.intersection(polys[left], polys[right]))
     for i, j, area in zip(left, right, shared, strict=True):
         if area > AREA_TOLERANCE_M2:
-            out.append(Problem("grids", "overlap",
-                               f"overlaps {labels[j]} by {area:,.1f} m²", labels[i], float(area)))
+            out.append(
+                Problem(
+                    "grids",
+                    "overlap",
+                    f"overlaps {labels[j]} by {area:,.1f} m²",
+                    labels[i],
+                    float(area),
+                )
+            )
 
     union = shapely.union_all(polys)
     if community is not None and len(community):
         outline = shapely.union_all(_usable(community.geometry.to_crs(metric_crs).values))
         for i, spill in enumerate(shapely.area(shapely.difference(polys, outline))):
             if spill > AREA_TOLERANCE_M2:
-                out.append(Problem("grids", "outside_community",
-                                   f"extends {spill:,.1f} m² outside the community",
-                                   labels[i], float(spill)))
+                out.append(
+                    Problem(
+                        "grids",
+                        "outside_community",
+                        f"extends {spill:,.1f} m² outside the community",
+                        labels[i],
+                        float(spill),
+                    )
+                )
         holes = shapely.get_parts(shapely.difference(outline, union))
     else:
-        filled = shapely.union_all(shapely.polygons(shapely.get_exterior_ring(
-            shapely.get_parts(union))))
+        filled = shapely.union_all(
+            shapely.polygons(shapely.get_exterior_ring(shapely.get_parts(union)))
+        )
         holes = shapely.get_parts(shapely.difference(filled, union))
     for hole in holes:
         area = float(shapely.area(hole))
         if area > AREA_TOLERANCE_M2:
             where = gpd.GeoSeries([hole.representative_point()], crs=metric_crs).to_crs(gcrs.WGS84)
             lon, lat = where.x.iloc[0], where.y.iloc[0]
-            out.append(Problem("grids", "gap",
-                               f"gap of {area:,.1f} m² not covered by any grid near "
-                               f"({float(lon):.6f}, {float(lat):.6f})", None, area))
+            out.append(
+                Problem(
+                    "grids",
+                    "gap",
+                    f"gap of {area:,.1f} m² not covered by any grid near "
+                    f"({float(lon):.6f}, {float(lat):.6f})",
+                    None,
+                    area,
+                )
+            )
     return out
 
 
 def _usable(geoms: np.ndarray) -> np.ndarray:
     """Repair invalid polygons so that areas can still be measured."""
-    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+    geoms = geoms.copy()
+    geoms[shapely.is_missing(geoms)] = shapely.Polygon()
     return np.asarray(shapely.make_valid(geoms))

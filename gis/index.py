@@ -38,7 +38,9 @@ class _Lattice:
     nx: int
     ny: int
 
-    def cells(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    def cells(
+        self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int64]:
         """Flat cell number of each coordinate, -1 where it falls off the lattice."""
         with np.errstate(invalid="ignore"):
             fx = np.floor((x - self.x0) / self.step)

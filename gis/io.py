@@ -16,8 +16,14 @@ import shapely
 
 from gis import crs as gcrs
 
-FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".shp": "ESRI Shapefile",
-           ".kml": "KML", ".csv": "CSV"}
+FORMATS = {
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".kml": "KML",
+    ".csv": "CSV",
+}
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
 
@@ -52,8 +58,9 @@ def read_layer(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise LayerReadError(f"{path.name}: unsupported format {suffix!r}; use one of "
-                             + ", ".join(sorted(FORMATS)))
+        raise LayerReadError(
+            f"{path.name}: unsupported format {suffix!r}; use one of " + ", ".join(sorted(FORMATS))
+        )
     if not path.exists():
         raise LayerReadError(f"{path}: no such file")
     try:
@@ -63,8 +70,11 @@ def read_layer(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio and fiona raise many types for unreadable files
         raise LayerReadError(f"{path.name}: cannot be read ({exc})") from exc
     if suffix == ".kml":  # GDAL names KML's <name> and <description> with capitals
-        frame = frame.rename(columns={k: k.lower() for k in ("Name", "Description")
-                                      if k.lower() not in frame.columns})
+        frame = frame.rename(
+            columns={
+                k: k.lower() for k in ("Name", "Description") if k.lower() not in frame.columns
+            }
+        )
     return to_wgs84_frame(frame, crs)
 
 
@@ -74,15 +84,19 @@ def _read_csv(path: Path) -> gpd.GeoDataFrame:
     lon = next((lower[n] for n in LON_NAMES if n in lower), None)
     lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
     if lon is None or lat is None:
-        raise LayerReadError(f"{path.name}: a CSV layer needs longitude and latitude columns "
-                             f"(one of {LON_NAMES} and one of {LAT_NAMES})")
+        raise LayerReadError(
+            f"{path.name}: a CSV layer needs longitude and latitude columns "
+            f"(one of {LON_NAMES} and one of {LAT_NAMES})"
+        )
     xs = pd.to_numeric(table[lon], errors="coerce")
     ys = pd.to_numeric(table[lat], errors="coerce")
     bad = xs.isna() | ys.isna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise LayerReadError(f"{path.name}: row {row + 2} has non-numeric coordinates "
-                             f"{table[lon].iloc[row]!r}, {table[lat].iloc[row]!r}")
+        raise LayerReadError(
+            f"{path.name}: row {row + 2} has non-numeric coordinates "
+            f"{table[lon].iloc[row]!r}, {table[lat].iloc[row]!r}"
+        )
     props = table.drop(columns=[lon, lat])
     return gpd.GeoDataFrame(props, geometry=gpd.points_from_xy(xs, ys), crs=None)
 

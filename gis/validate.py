@@ -96,14 +96,22 @@ def validate_layer(name: str, frame: gpd.GeoDataFrame) -> list[Problem]:
             continue
         values = frame[column]
         blank = values.isna() | (values.astype(str).str.strip() == "")
-        problems.extend(Problem(name, "missing_attribute", f"{column!r} is empty", labels[i])
-                        for i in np.flatnonzero(blank.to_numpy()))
+        problems.extend(
+            Problem(name, "missing_attribute", f"{column!r} is empty", labels[i])
+            for i in np.flatnonzero(blank.to_numpy())
+        )
     if spec.key in frame.columns:
         keys = frame[spec.key].astype(str)
         dup = keys.duplicated(keep="first") & frame[spec.key].notna()
-        problems.extend(Problem(name, "duplicate_code",
-                                f"{spec.key} {keys.iloc[i]!r} is used more than once", labels[i])
-                        for i in np.flatnonzero(dup.to_numpy()))
+        problems.extend(
+            Problem(
+                name,
+                "duplicate_code",
+                f"{spec.key} {keys.iloc[i]!r} is used more than once",
+                labels[i],
+            )
+            for i in np.flatnonzero(dup.to_numpy())
+        )
     problems.extend(_geometry_problems(name, frame, spec, labels))
     return problems
 
@@ -118,18 +126,34 @@ def _geometry_problems(
     reasons = shapely.is_valid_reason(geoms)
     bounds = shapely.bounds(geoms)
     with np.errstate(invalid="ignore"):
-        off_earth = ((bounds[:, 0] < -180) | (bounds[:, 2] > 180)
-                     | (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
+        off_earth = (
+            (bounds[:, 0] < -180)
+            | (bounds[:, 2] > 180)
+            | (bounds[:, 1] < -90)
+            | (bounds[:, 3] > 90)
+        )
     for i, label in enumerate(labels):
         if missing[i]:
             out.append(Problem(name, "empty_geometry", "has no geometry", label))
         elif kinds[i] not in spec.geometry:
-            out.append(Problem(name, "wrong_geometry_type",
-                               f"is a {kinds[i]}, expected {' or '.join(spec.geometry)}", label))
+            out.append(
+                Problem(
+                    name,
+                    "wrong_geometry_type",
+                    f"is a {kinds[i]}, expected {' or '.join(spec.geometry)}",
+                    label,
+                )
+            )
         elif off_earth[i]:
-            out.append(Problem(name, "coordinates_out_of_range",
-                               f"has coordinates outside longitude/latitude range, bounds "
-                               f"{np.round(bounds[i], 3).tolist()}: is the CRS right?", label))
+            out.append(
+                Problem(
+                    name,
+                    "coordinates_out_of_range",
+                    f"has coordinates outside longitude/latitude range, bounds "
+                    f"{np.round(bounds[i], 3).tolist()}: is the CRS right?",
+                    label,
+                )
+            )
         elif reasons[i] != "Valid Geometry":
             out.append(Problem(name, "invalid_geometry", f"invalid geometry: {reasons[i]}", label))
     return out

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from store.models import LayerFeature
@@ -40,13 +40,16 @@ def replace_layer(
             "name": p.get("name"),
             "props": p,
             "geom": g,
-            "min_lon": b[0], "min_lat": b[1], "max_lon": b[2], "max_lat": b[3],
+            "min_lon": b[0],
+            "min_lat": b[1],
+            "max_lon": b[2],
+            "max_lat": b[3],
         }
         for p, g, b in zip(props, geoms, bounds.tolist(), strict=True)
     ]
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        session.execute(LayerFeature.__table__.insert(), chunk)
+        chunk = rows[start : start + CHUNK]
+        session.execute(insert(LayerFeature), chunk)
         if progress:
             progress(len(chunk))
     return len(rows)
@@ -64,11 +67,16 @@ def read_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.Ge
         xmin, ymin, xmax, ymax = bbox
         if dialect == "postgresql":
             env = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326)
-            query = query.where(LayerFeature.geom.op("&&")(env),
-                                func.ST_Intersects(LayerFeature.geom, env))
+            query = query.where(
+                LayerFeature.geom.op("&&")(env), func.ST_Intersects(LayerFeature.geom, env)
+            )
         else:
-            query = query.where(LayerFeature.min_lon <= xmax, LayerFeature.max_lon >= xmin,
-                                LayerFeature.min_lat <= ymax, LayerFeature.max_lat >= ymin)
+            query = query.where(
+                LayerFeature.min_lon <= xmax,
+                LayerFeature.max_lon >= xmin,
+                LayerFeature.min_lat <= ymax,
+                LayerFeature.max_lat >= ymin,
+            )
     rows = session.execute(query.order_by(LayerFeature.key)).all()
     frame = gpd.GeoDataFrame(
         [r.props for r in rows], geometry=[r.geom for r in rows], crs="EPSG:4326"

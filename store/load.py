@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -21,7 +22,7 @@ from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
 from gis.io import LayerReadError, find_layer_file, read_layer
 from gis.validate import SPECS, Problem, validate_layer
 from store.layers import replace_layer
-from store.models import Category, Member
+from store.models import Base, Category, Member
 
 LAYERS = tuple(SPECS)  # boundaries first, then the other layers
 MEMBER_KINDS = ("registered", "in_service")
@@ -110,8 +111,9 @@ def _check_boundaries(frames: dict[str, gpd.GeoDataFrame], result: LoadResult) -
         return
     if "grids" not in frames:
         for name in present:
-            result.refused[name] = [Problem(name, "missing_layer",
-                                            "boundaries need a grids layer beside them")]
+            result.refused[name] = [
+                Problem(name, "missing_layer", "boundaries need a grids layer beside them")
+            ]
             del frames[name]
         return
     report = validate_boundaries(frames["grids"], frames.get("community"), frames.get("districts"))
@@ -119,59 +121,105 @@ def _check_boundaries(frames: dict[str, gpd.GeoDataFrame], result: LoadResult) -
         return
     for name in present:
         result.refused[name] = report.for_layer(name) or [
-            Problem(name, "boundaries_refused", "not loaded: other boundary layers have errors")]
+            Problem(name, "boundaries_refused", "not loaded: other boundary layers have errors")
+        ]
         del frames[name]
 
 
 def _read_tables(
     folder: Path, grids: gpd.GeoDataFrame | None, result: LoadResult
-) -> dict[type, list[dict]]:
-    tables: dict[type, list[dict]] = {}
-    path = folder / "categories.csv"
-    if path.exists():
-        cats = pd.read_csv(path, dtype=str, keep_default_na=False)
-        problems = _require(cats, "categories", ("code", "name_zh", "name_en", "class",
-                                                 "time_limit_hours"))
-        hours = pd.to_numeric(cats.get("time_limit_hours"), errors="coerce")
-        problems += [Problem("categories", "bad_value",
-                             f"time_limit_hours {cats['time_limit_hours'].iloc[i]!r} "
-                             "is not a positive whole number", cats["code"].iloc[i])
-                     for i in range(len(cats)) if not (hours.iloc[i] > 0)] if not problems else []
+) -> dict[type[Base], list[dict[str, Any]]]:
+    """Validated rows of the non-spatial tables present in ``folder``."""
+    tables: dict[type[Base], list[dict[str, Any]]] = {}
+    for model, name, check in (
+        (Category, "categories", _category_problems),
+        (Member, "members", _member_problems),
+    ):
+        path = folder / f"{name}.csv"
+        if not path.exists():
+            continue
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        problems = check(table, grids)
         if problems:
-            result.refused["categories"] = problems
+            result.refused[name] = problems
         else:
-            tables[Category] = [
-                {"code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "klass": r["class"],
-                 "time_limit_hours": int(r.time_limit_hours), "unit": r.get("unit") or None}
-                for _, r in cats.iterrows()
-            ]
-    path = folder / "members.csv"
-    if path.exists():
-        members = pd.read_csv(path, dtype=str, keep_default_na=False)
-        problems = _require(members, "members", ("id", "kind"))
-        if not problems:
-            bad_kind = ~members["kind"].isin(MEMBER_KINDS)
-            problems += [Problem("members", "bad_value", f"kind {k!r} is not one of "
-                                 f"{', '.join(MEMBER_KINDS)}", i)
-                         for i, k in zip(members["id"][bad_kind], members["kind"][bad_kind],
-                                         strict=True)]
-            if grids is not None and "grid" in members.columns:
-                known = set(grids["code"].astype(str))
-                unknown = members["grid"].ne("") & ~members["grid"].isin(known)
-                problems += [Problem("members", "unknown_grid", f"grid {g!r} is not a known grid",
-                                     i) for i, g in zip(members["id"][unknown],
-                                                        members["grid"][unknown], strict=True)]
-        if problems:
-            result.refused["members"] = problems
-        else:
-            tables[Member] = [
-                {"id": r["id"], "kind": r["kind"], "grid_code": r.get("grid") or None,
-                 "squad_id": r.get("squad") or None, "post": r.get("post") or None}
-                for r in members.to_dict("records")
-            ]
+            tables[model] = _rows(model, table)
     return tables
 
 
+def _category_problems(table: pd.DataFrame, _grids: gpd.GeoDataFrame | None) -> list[Problem]:
+    problems = _require(
+        table, "categories", ("code", "name_zh", "name_en", "class", "time_limit_hours")
+    )
+    if problems:
+        return problems
+    hours = pd.to_numeric(table["time_limit_hours"], errors="coerce")
+    bad = ~(hours > 0) | (hours % 1 != 0)
+    problems += [
+        Problem(
+            "categories", "bad_value", f"time_limit_hours {h!r} is not a positive whole number", c
+        )
+        for c, h in zip(table["code"][bad], table["time_limit_hours"][bad], strict=True)
+    ]
+    problems += [
+        Problem("categories", "duplicate_code", f"code {c!r} is used more than once", c)
+        for c in table["code"][table["code"].duplicated()]
+    ]
+    return problems
+
+
+def _member_problems(table: pd.DataFrame, grids: gpd.GeoDataFrame | None) -> list[Problem]:
+    problems = _require(table, "members", ("id", "kind"))
+    if problems:
+        return problems
+    problems += [
+        Problem("members", "duplicate_code", f"id {i!r} is used more than once", i)
+        for i in table["id"][table["id"].duplicated()]
+    ]
+    bad_kind = ~table["kind"].isin(MEMBER_KINDS)
+    problems += [
+        Problem("members", "bad_value", f"kind {k!r} is not one of {', '.join(MEMBER_KINDS)}", i)
+        for i, k in zip(table["id"][bad_kind], table["kind"][bad_kind], strict=True)
+    ]
+    if grids is not None and "grid" in table.columns:
+        unknown = table["grid"].ne("") & ~table["grid"].isin(set(grids["code"].astype(str)))
+        problems += [
+            Problem("members", "unknown_grid", f"grid {g!r} is not a known grid", i)
+            for i, g in zip(table["id"][unknown], table["grid"][unknown], strict=True)
+        ]
+    return problems
+
+
+def _rows(model: type[Base], table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Table rows as column values of ``model``; blank cells become NULL."""
+    records = table.replace({"": None}).to_dict("records")
+    if model is Category:
+        return [
+            {
+                "code": r["code"],
+                "name_zh": r["name_zh"],
+                "name_en": r["name_en"],
+                "klass": r["class"],
+                "time_limit_hours": int(float(r["time_limit_hours"])),
+                "unit": r.get("unit"),
+            }
+            for r in records
+        ]
+    return [
+        {
+            "id": r["id"],
+            "kind": r["kind"],
+            "grid_code": r.get("grid"),
+            "squad_id": r.get("squad"),
+            "post": r.get("post"),
+        }
+        for r in records
+    ]
+
+
 def _require(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> list[Problem]:
-    return [Problem(name, "missing_attribute", f"no {c!r} column")
-            for c in columns if c not in table.columns]
+    return [
+        Problem(name, "missing_attribute", f"no {c!r} column")
+        for c in columns
+        if c not in table.columns
+    ]

@@ -44,8 +44,9 @@ def test_sample_boundaries_are_clean(grids, community) -> None:
 def test_overlap_is_reported_with_its_area(grids, community) -> None:
     # grow grid 001 eastwards by ~20 m into grid 002
     g = grids.geometry.iloc[0]
-    grids.loc[0, "geometry"] = shapely.union_all([g, affinity.translate(g, 0.0002, 0)]).intersection(
-        community.geometry.iloc[0])
+    grids.loc[0, "geometry"] = shapely.union_all(
+        [g, affinity.translate(g, 0.0002, 0)]
+    ).intersection(community.geometry.iloc[0])
     found = kinds(grids, community)
     assert set(found) == {"overlap"}
     (p,) = found["overlap"]
@@ -72,7 +73,8 @@ def test_gap_among_grids_without_community(grids) -> None:
 
 def test_bowtie_polygon_is_invalid_with_reason(grids, community) -> None:
     grids.loc[2, "geometry"] = shapely.Polygon(
-        [(121.830, 29.898), (121.831, 29.899), (121.831, 29.898), (121.830, 29.899)])
+        [(121.830, 29.898), (121.831, 29.899), (121.831, 29.898), (121.830, 29.899)]
+    )
     found = kinds(grids, community)
     (bad,) = found["invalid_geometry"]
     assert bad.feature == "330206002016003"
@@ -112,7 +114,8 @@ def test_validate_command_on_sample_and_broken_copy(tmp_path: Path, grids, commu
 
     grids.loc[0, "geometry"] = affinity.translate(grids.geometry.iloc[0], 0.0003, 0)
     grids.loc[2, "geometry"] = shapely.Polygon(
-        [(121.830, 29.898), (121.831, 29.899), (121.831, 29.898), (121.830, 29.899)])
+        [(121.830, 29.898), (121.831, 29.899), (121.831, 29.898), (121.830, 29.899)]
+    )
     grids.loc[9, "code"] = "12345"
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -147,11 +150,14 @@ def test_projected_file_is_reprojected_to_wgs84(tmp_path: Path, grids) -> None:
 def test_gcj02_file_is_shifted_to_wgs84(tmp_path: Path, grids) -> None:
     shifted = grids.copy()
     shifted["geometry"] = shapely.transform(
-        grids.geometry.values, lambda xy: np.column_stack(gcrs.from_wgs84(xy[:, 0], xy[:, 1], "gcj02")))
+        grids.geometry.values,
+        lambda xy: np.column_stack(gcrs.from_wgs84(xy[:, 0], xy[:, 1], "gcj02")),
+    )
     shifted.to_file(tmp_path / "grids.geojson")
     back = read_layer(tmp_path / "grids.geojson", crs="gcj02")
-    err = shapely.hausdorff_distance(back.to_crs(gcrs.METRIC).geometry.values,
-                                     grids.to_crs(gcrs.METRIC).geometry.values)
+    err = shapely.hausdorff_distance(
+        back.to_crs(gcrs.METRIC).geometry.values, grids.to_crs(gcrs.METRIC).geometry.values
+    )
     assert err.max() < 0.001
 
 

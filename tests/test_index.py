@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gis.index import OUTSIDE, AreaIndex
+from gis.index import AreaIndex
 from gis.io import read_layer
 from gis.join import NotPointsError, join_areas
 from tests.conftest import BOUNDARIES
@@ -26,8 +26,12 @@ def index(grids: gpd.GeoDataFrame) -> AreaIndex:
 
 def square_tiles() -> AreaIndex:
     """Four unit squares around the origin, coded in an order unlike their positions."""
-    tiles = [shapely.box(0, 0, 1, 1), shapely.box(-1, 0, 0, 1),
-             shapely.box(-1, -1, 0, 0), shapely.box(0, -1, 1, 0)]
+    tiles = [
+        shapely.box(0, 0, 1, 1),
+        shapely.box(-1, 0, 0, 1),
+        shapely.box(-1, -1, 0, 0),
+        shapely.box(0, -1, 1, 0),
+    ]
     frame = gpd.GeoDataFrame({"code": ["B", "A", "D", "C"]}, geometry=tiles, crs=4326)
     return AreaIndex.from_frame(frame)
 
@@ -39,15 +43,20 @@ def code_at(index: AreaIndex, x: float, y: float) -> str | None:
 @pytest.mark.parametrize(
     ("x", "y", "expected"),
     [
-        (0.5, 0.5, "B"), (-0.5, 0.5, "A"), (-0.5, -0.5, "D"), (0.5, -0.5, "C"),
-        (0.0, 0.5, "A"),    # shared edge A|B: lower code
-        (0.5, 0.0, "B"),    # shared edge B|C
-        (-0.5, 0.0, "A"),   # shared edge A|D
-        (0.0, -0.5, "C"),   # shared edge C|D
-        (0.0, 0.0, "A"),    # corner shared by all four
-        (1.0, 1.0, "B"),    # outer corner belongs to its only tile
-        (1.0, 0.5, "B"),    # outer edge
-        (1.0000001, 0.5, None), (5.0, 5.0, None), (float("nan"), 0.0, None),
+        (0.5, 0.5, "B"),
+        (-0.5, 0.5, "A"),
+        (-0.5, -0.5, "D"),
+        (0.5, -0.5, "C"),
+        (0.0, 0.5, "A"),  # shared edge A|B: lower code
+        (0.5, 0.0, "B"),  # shared edge B|C
+        (-0.5, 0.0, "A"),  # shared edge A|D
+        (0.0, -0.5, "C"),  # shared edge C|D
+        (0.0, 0.0, "A"),  # corner shared by all four
+        (1.0, 1.0, "B"),  # outer corner belongs to its only tile
+        (1.0, 0.5, "B"),  # outer edge
+        (1.0000001, 0.5, None),
+        (5.0, 5.0, None),
+        (float("nan"), 0.0, None),
     ],
 )
 def test_edge_rule_on_square_tiles(x: float, y: float, expected: str | None) -> None:
@@ -71,7 +80,9 @@ def test_every_point_gets_exactly_one_grid_or_outside(grids, index) -> None:
     expected = np.array([c if isinstance(c, str) else None for c in lowest], dtype=object)
     assert (got == expected).all()
     assert (pd.isna(expected)).sum() > 1000  # some really were outside
-    assert all(code_at(index, a, b) == c for a, b, c in zip(x[:3000], y[:3000], got[:3000]))
+    assert all(
+        code_at(index, a, b) == c for a, b, c in zip(x[:3000], y[:3000], got[:3000], strict=True)
+    )
 
 
 def test_vertices_on_shared_edges_go_to_the_lower_code(grids, index) -> None:
@@ -91,7 +102,8 @@ def test_join_areas_keeps_outside_points_and_order(grids) -> None:
     points = gpd.GeoDataFrame(
         {"name": ["银泰", "医院", "远处"]},
         geometry=gpd.points_from_xy([121.827211, 121.838591, 121.90], [29.897781, 29.890289, 29.9]),
-        crs=4326, index=[10, 20, 30],
+        crs=4326,
+        index=[10, 20, 30],
     )
     joined = join_areas(points, grids, districts)
     assert joined.index.tolist() == [10, 20, 30]

@@ -1,0 +1,81 @@
+"""The gridgov command: load with progress, and serve the sample end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.conftest import DATA, ROOT
+
+runner = CliRunner()
+
+
+def test_load_reports_each_layer_and_skips_when_not_empty(database_url: str) -> None:
+    first = runner.invoke(app, ["load", str(DATA), "--database-url", database_url])
+    assert first.exit_code == 0, first.output
+    assert "loaded grids: 22" in first.output and "loaded members: 1070" in first.output
+    again = runner.invoke(app, ["load", str(DATA), "--database-url", database_url, "--if-empty"])
+    assert again.exit_code == 0 and "nothing loaded" in again.output
+
+
+def test_load_refuses_a_broken_layer(tmp_path: Path, sample_dir: Path) -> None:
+    path = sample_dir / "squads.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["features"][0]["properties"]["capacity"]
+    data["features"][1]["geometry"] = None
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = runner.invoke(app, ["load", str(sample_dir), "--database-url", url])
+    assert result.exit_code == 1
+    assert "REFUSED squads" in result.output
+    assert "[missing_attribute] squads SQ1: 'capacity' is empty" in result.output
+    assert "[empty_geometry] squads SQ2: has no geometry" in result.output
+    assert "loaded grids: 22" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_loads_the_sample_into_empty_sqlite_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "GRIDGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'gridgov.sqlite3'}"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--sample-if-empty", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        health = None
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
+                    health = json.load(r)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                time.sleep(0.1)
+        assert health is not None, "server did not answer"
+        assert health["database"] == "sqlite" and health["layers"]["grids"] == 22
+        with urllib.request.urlopen(f"{base}/api/v1/grids", timeout=5) as r:
+            grids = json.load(r)
+        assert len(grids["features"]) == 22
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=10)[0]
+    assert "loaded grids: 22" in out
