@@ -40,7 +40,7 @@ class GeometryColumn(TypeDecorator[shapely.Geometry]):
         if value is None:
             return None
         if dialect.name == "postgresql":
-            return from_shape(value, srid=SRID)  # type: ignore[arg-type]
+            return from_shape(value, srid=SRID)
         return shapely.to_wkb(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> shapely.Geometry | None:
