@@ -11,9 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner
 
 from api.cli import app
+from gis.io import read_layer as read_layer_file
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()
@@ -79,3 +81,38 @@ def test_serve_loads_the_sample_into_empty_sqlite_and_answers(tmp_path: Path) ->
         proc.terminate()
         out = proc.communicate(timeout=10)[0]
     assert "loaded grids: 22" in out
+
+
+def test_load_csv_points_given_in_gcj02(tmp_path: Path, sample_dir: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from gis.crs import from_wgs84, to_metric
+    from store.db import make_engine
+    from store.layers import read_layer
+
+    folder = tmp_path / "community"
+    (folder / "boundaries").mkdir(parents=True)
+    truth = (121.838591, 29.890289)
+    lon, lat = from_wgs84(*truth, "gcj02")
+    for name in ("community", "grids", "districts"):
+        (folder / "boundaries" / f"{name}.geojson").write_bytes(
+            (sample_dir / "boundaries" / f"{name}.geojson").read_bytes()
+        )
+    # boundaries are WGS84 GeoJSON that declares itself; the CSV holds Amap coordinates
+    (folder / "merchants.csv").write_text(
+        f"id,name,category,lon,lat\nM1,药店,pharmacy,{float(lon):.8f},{float(lat):.8f}\n",
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    result = runner.invoke(app, ["load", str(folder), "--database-url", url, "--crs", "gcj02"])
+    assert result.exit_code == 0, result.output
+    with Session(make_engine(url)) as session:
+        merchant = read_layer(session, "merchants").geometry.iloc[0]
+        grids = read_layer(session, "grids")
+    x0, y0 = to_metric(*truth)
+    x1, y1 = to_metric(merchant.x, merchant.y)
+    assert float(np.hypot(x1 - x0, y1 - y0)) < 0.01
+    # the boundaries were shifted as GCJ-02 too: --crs applies to every file in the folder
+    assert not grids.geometry.iloc[0].equals(
+        read_layer_file(sample_dir / "boundaries" / "grids.geojson").geometry.iloc[0]
+    )
