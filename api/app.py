@@ -1,36 +1,21 @@
-"""The FastAPI application: health, landing page and layer endpoints."""
+"""The FastAPI application: wires settings, the store and the routers together."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session, sessionmaker
 
-from api import errors
-from api.geojson import GeoJSONResponse, feature_collection, parse_bbox
+from api import errors, routes_issues, routes_layers, routes_stats
+from api.areas import AreaCache
+from api.deps import SessionDep
 from api.i18n import pick_lang, t
+from api.limits import BodyLimit, RateLimit
 from api.settings import Settings
 from store.db import create_schema, make_engine, session_factory
 from store.layers import layer_counts, read_layer
-
-# Layers anyone may read.  None of them holds personal data; Party members are a
-# separate table that no public endpoint reads.
-PUBLIC_LAYERS = (
-    "community",
-    "grids",
-    "districts",
-    "merchants",
-    "squads",
-    "units",
-    "service_points",
-    "parking",
-    "compounds",
-    "buildings",
-    "streets",
-)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,22 +31,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.areas = AreaCache()
+    app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
     errors.install(app)
-    _routes(app)
+    app.add_middleware(
+        BodyLimit,
+        limit_for=lambda path: (
+            settings.max_photo_bytes + 64 * 1024
+            if path.endswith("/photos")
+            else settings.max_body_bytes
+        ),
+    )
+    app.include_router(routes_layers.router)
+    app.include_router(routes_issues.router)
+    app.include_router(routes_stats.router)
+    _pages(app)
     return app
 
 
-def get_session(request: Request) -> Any:
-    sessions: sessionmaker[Session] = request.app.state.sessions
-    with sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]
-
-
-def _routes(app: FastAPI) -> None:
+def _pages(app: FastAPI) -> None:
     @app.get("/healthz")
     def healthz(session: SessionDep) -> dict[str, Any]:
         return {
@@ -96,21 +84,3 @@ def _routes(app: FastAPI) -> None:
             f'<p><a href="/healthz">{escape(t("health", lang))}</a> · '
             f'<a href="/?lang={other}">{escape(t("other_lang", lang))}</a></p></body></html>'
         )
-
-    for layer in PUBLIC_LAYERS:
-        _layer_route(app, layer)
-
-
-def _layer_route(app: FastAPI, layer: str) -> None:
-    def endpoint(session: SessionDep, bbox: BBoxQuery = None) -> GeoJSONResponse:
-        frame = read_layer(session, layer, parse_bbox(bbox))
-        return GeoJSONResponse(feature_collection(frame, total=len(frame)))
-
-    app.add_api_route(
-        f"/api/v1/{layer}",
-        endpoint,
-        methods=["GET"],
-        name=f"list_{layer}",
-        summary=f"The {layer.replace('_', ' ')} layer as GeoJSON",
-        response_class=GeoJSONResponse,
-    )

@@ -11,9 +11,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class ApiError(Exception):
     """An error answered as ``{"error": {"code": ..., "message": ...}}``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        **extra: object,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers
+        self.extra = extra
 
 
 def _body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -25,7 +34,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message), status_code=exc.status)
+        return JSONResponse(
+            _body(exc.code, exc.message, **exc.extra), status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

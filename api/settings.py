@@ -11,12 +11,36 @@ from store.db import database_url
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"GRIDGOV_{name}", default)
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the service needs to know about its deployment."""
 
     database_url: str = field(default_factory=database_url)
     sample_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("GRIDGOV_SAMPLE_DIR", REPO_ROOT / "data"))
+        default_factory=lambda: Path(_env("SAMPLE_DIR", str(REPO_ROOT / "data")))
     )
-    default_lang: str = field(default_factory=lambda: os.environ.get("GRIDGOV_LANG", "zh"))
+    var_dir: Path = field(default_factory=lambda: Path(_env("VAR_DIR", "var")))
+    default_lang: str = field(default_factory=lambda: _env("LANG", "zh"))
+    file_limit: str = field(default_factory=lambda: _env("FILE_LIMIT", "2wd"))
+    duplicate_radius_m: float = field(
+        default_factory=lambda: float(_env("DUPLICATE_RADIUS_M", "50"))
+    )
+    duplicate_window_h: float = field(
+        default_factory=lambda: float(_env("DUPLICATE_WINDOW_H", "168"))
+    )
+    max_body_bytes: int = field(
+        default_factory=lambda: int(_env("MAX_BODY_BYTES", str(256 * 1024)))
+    )
+    max_photo_bytes: int = field(default_factory=lambda: int(_env("MAX_PHOTO_BYTES", str(8 << 20))))
+    max_photos: int = field(default_factory=lambda: int(_env("MAX_PHOTOS", "6")))
+    max_description: int = field(default_factory=lambda: int(_env("MAX_DESCRIPTION", "2000")))
+    report_rate: int = field(default_factory=lambda: int(_env("REPORT_RATE", "30")))
+    report_period_s: float = field(default_factory=lambda: float(_env("REPORT_PERIOD_S", "60")))
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.var_dir / "photos"

@@ -368,23 +368,23 @@ def build_merchants(rng: np.random.Generator, districts, community: Polygon) -> 
 
 
 CATEGORIES = [
-    # code, zh, en, class, limit hours, escalation unit
-    ("city_appearance", "市容环境", "City appearance", "event", 168, "U06"),
-    ("street_order", "街面秩序", "Street order", "event", 168, "U02"),
-    ("public_facility", "公用设施", "Public facilities", "component", 168, "U07"),
-    ("road_traffic", "道路交通", "Roads and traffic", "component", 168, "U04"),
-    ("greenery", "园林绿化", "Parks and greenery", "component", 168, "U07"),
-    ("housing_land", "房屋土地", "Housing and land", "component", 168, "U01"),
-    ("emergency", "突发事件", "Emergency", "event", 24, "U08"),
-    ("advertising", "宣传广告", "Advertising and signs", "event", 168, "U02"),
-    ("construction", "施工管理", "Construction", "event", 168, "U02"),
-    ("waste_sorting", "垃圾分类", "Waste sorting", "community", 72, "U01"),
-    ("safety_hazard", "安全隐患", "Safety hazard", "community", 48, "U08"),
-    ("stairwell_clutter", "楼道堆物", "Stairwell clutter", "community", 72, "U01"),
-    ("neighbour_dispute", "邻里纠纷", "Neighbour dispute", "community", 168, "U01"),
-    ("elder_care", "为老服务", "Elder care", "community", 48, "U05"),
-    ("parking", "停车", "Parking", "community", 168, "U04"),
-    ("merchant", "商户经营", "Merchant business", "community", 168, "U03"),
+    # code, zh, en, class, time limit (h hours, d days, wd working days), escalation unit
+    ("city_appearance", "市容环境", "City appearance", "event", "7wd", "U06"),
+    ("street_order", "街面秩序", "Street order", "event", "7wd", "U02"),
+    ("public_facility", "公用设施", "Public facilities", "component", "7wd", "U07"),
+    ("road_traffic", "道路交通", "Roads and traffic", "component", "7wd", "U04"),
+    ("greenery", "园林绿化", "Parks and greenery", "component", "7wd", "U07"),
+    ("housing_land", "房屋土地", "Housing and land", "component", "7wd", "U01"),
+    ("emergency", "突发事件", "Emergency", "event", "24h", "U08"),
+    ("advertising", "宣传广告", "Advertising and signs", "event", "7wd", "U02"),
+    ("construction", "施工管理", "Construction", "event", "7wd", "U02"),
+    ("waste_sorting", "垃圾分类", "Waste sorting", "community", "3d", "U01"),
+    ("safety_hazard", "安全隐患", "Safety hazard", "community", "2d", "U08"),
+    ("stairwell_clutter", "楼道堆物", "Stairwell clutter", "community", "3d", "U01"),
+    ("neighbour_dispute", "邻里纠纷", "Neighbour dispute", "community", "7wd", "U01"),
+    ("elder_care", "为老服务", "Elder care", "community", "2d", "U05"),
+    ("parking", "停车", "Parking", "community", "7wd", "U04"),
+    ("merchant", "商户经营", "Merchant business", "community", "7wd", "U03"),
 ]
 
 SQUADS = [
@@ -701,7 +701,7 @@ def generate(out: Path) -> None:
         [
             dict(
                 zip(
-                    ["code", "name_zh", "name_en", "class", "time_limit_hours", "unit"],
+                    ["code", "name_zh", "name_en", "class", "time_limit", "unit"],
                     c,
                     strict=True,
                 )

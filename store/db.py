@@ -6,11 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-from store.models import Base
 
 DEFAULT_URL = "sqlite:///var/gridgov.sqlite3"
 
@@ -43,11 +41,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables (and the PostGIS extension on PostgreSQL) if missing."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    Base.metadata.create_all(engine)
+    """Bring the schema up to date by running the migrations."""
+    from store.migrate import upgrade
+
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

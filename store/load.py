@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from cases.deadlines import BadLimit, parse_limit
 from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
 from gis.io import LayerReadError, find_layer_file, read_layer
 from gis.validate import SPECS, Problem, validate_layer
@@ -148,19 +149,15 @@ def _read_tables(
 
 
 def _category_problems(table: pd.DataFrame, _grids: gpd.GeoDataFrame | None) -> list[Problem]:
-    problems = _require(
-        table, "categories", ("code", "name_zh", "name_en", "class", "time_limit_hours")
-    )
+    columns = ("code", "name_zh", "name_en", "class", "time_limit")
+    problems = _require(table, "categories", columns)
     if problems:
         return problems
-    hours = pd.to_numeric(table["time_limit_hours"], errors="coerce")
-    bad = ~(hours > 0) | (hours % 1 != 0)
-    problems += [
-        Problem(
-            "categories", "bad_value", f"time_limit_hours {h!r} is not a positive whole number", c
-        )
-        for c, h in zip(table["code"][bad], table["time_limit_hours"][bad], strict=True)
-    ]
+    for code, limit in zip(table["code"], table["time_limit"], strict=True):
+        try:
+            parse_limit(limit)
+        except BadLimit as exc:
+            problems.append(Problem("categories", "bad_value", str(exc), code))
     problems += [
         Problem("categories", "duplicate_code", f"code {c!r} is used more than once", c)
         for c in table["code"][table["code"].duplicated()]
@@ -200,7 +197,7 @@ def _rows(model: type[Base], table: pd.DataFrame) -> list[dict[str, Any]]:
                 "name_zh": r["name_zh"],
                 "name_en": r["name_en"],
                 "klass": r["class"],
-                "time_limit_hours": int(float(r["time_limit_hours"])),
+                "time_limit": r["time_limit"],
                 "unit": r.get("unit"),
             }
             for r in records

@@ -1,11 +1,23 @@
-"""Tables: community layers, Party members (private) and the category catalogue."""
+"""Tables: community layers, Party members (private), categories, users and cases."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import JSON, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.geometry import GeometryColumn
@@ -57,7 +69,10 @@ class Member(Base):
 
 
 class Category(Base):
-    """An issue category of the catalogue, with its time limit."""
+    """An issue category of the catalogue: its handling time limit and escalation unit.
+
+    ``time_limit`` is written ``24h``, ``3d`` or ``7wd`` (see cases.deadlines).
+    """
 
     __tablename__ = "categories"
 
@@ -65,5 +80,103 @@ class Category(Base):
     name_zh: Mapped[str] = mapped_column(String(40))
     name_en: Mapped[str] = mapped_column(String(80))
     klass: Mapped[str] = mapped_column("class", String(20))
-    time_limit_hours: Mapped[int] = mapped_column(Integer)
+    time_limit: Mapped[str] = mapped_column(String(10))
     unit: Mapped[str | None] = mapped_column(String(20))
+
+
+class User(Base):
+    """A staff account; only a hash of its bearer token is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Issue(Base):
+    """A case: a reported problem followed from report to closure.
+
+    Location is WGS84 (``lon``, ``lat``, ``geom``) with the coordinates as given
+    (``input_*``).  ``due_at`` is the deadline of the current stage: filing while
+    reported, the department's while escalated, handling otherwise.  The
+    reporter's name and phone are private.  ``version`` makes concurrent
+    updates fail instead of overwriting each other.
+    """
+
+    __tablename__ = "issues"
+    __table_args__ = (
+        Index("ix_issues_lonlat", "lon", "lat"),
+        Index("ix_issues_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    geom: Mapped[shapely.Geometry] = mapped_column(GeometryColumn())
+    input_crs: Mapped[str] = mapped_column(String(8))
+    input_lon: Mapped[float] = mapped_column(Float)
+    input_lat: Mapped[float] = mapped_column(Float)
+    grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    reporter_name: Mapped[str | None] = mapped_column(String(80))
+    reporter_phone: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    squad_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    department: Mapped[str | None] = mapped_column(String(20))
+    department_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    department_response: Mapped[str | None] = mapped_column(Text)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("issues.id"))
+    reported_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    file_deadline: Mapped[datetime] = mapped_column(DateTime)
+    handle_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    photo_token_hash: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class IssueEvent(Base):
+    """One step in a case's history: who moved it, when, from what to what."""
+
+    __tablename__ = "issue_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class IssuePhoto(Base):
+    """A photo of a case, stored on disk beside its thumbnail."""
+
+    __tablename__ = "issue_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    path: Mapped[str] = mapped_column(String(200))
+    thumb_path: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import PUBLIC_LAYERS, create_app
+from api.app import create_app
+from api.routes_layers import PUBLIC_LAYERS
 from api.settings import Settings
 from store.db import make_engine
 from store.load import load_folder

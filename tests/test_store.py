@@ -26,7 +26,7 @@ def test_sample_loads_completely(database_url: str) -> None:
         counts = layer_counts(session)
         assert {k: counts[k] for k in EXPECTED} == EXPECTED
         assert session.query(Member).count() == 1070
-        assert session.get(Category, "stairwell_clutter").time_limit_hours == 72
+        assert session.get(Category, "stairwell_clutter").time_limit == "3d"
     engine.dispose()
 
 

@@ -1,0 +1,92 @@
+"""The community's areas and names, cached for joining points at write time.
+
+Rebuilt whenever the stored layers change (another process may load new
+boundaries while the service runs).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gis.distance import distance_to_m
+from gis.index import AreaIndex
+from store.layers import read_layer
+from store.models import LayerFeature
+
+
+@dataclass(frozen=True)
+class Areas:
+    """Grid and district indexes, their names, and the community outline."""
+
+    grids: AreaIndex
+    districts: AreaIndex | None
+    grid_names: dict[str, str]
+    district_names: dict[str, str]
+    outline: shapely.Geometry
+    community_name: str
+    squad_names: dict[str, str]
+    unit_names: dict[str, str]
+
+    def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
+        """Grid and district codes at a WGS84 point (None where outside)."""
+        grid = self.grids.codes_of([self.grids.locate(lon, lat)])[0]
+        district = None
+        if self.districts is not None:
+            district = self.districts.codes_of([self.districts.locate(lon, lat)])[0]
+        return grid, district
+
+    def outside_by_m(self, lon: float, lat: float) -> float:
+        """How far a point lies outside the community, in metres."""
+        return float(distance_to_m(lon, lat, self.outline)[()])
+
+
+class AreaCache:
+    """Thread-safe holder of :class:`Areas`, rebuilt when the layers change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._areas: Areas | None = None
+
+    def get(self, session: Session) -> Areas | None:
+        row = session.execute(select(func.count(), func.max(LayerFeature.id))).one()
+        stamp = (int(row[0]), int(row[1] or 0))
+        with self._lock:
+            if stamp != self._stamp:
+                self._areas = _build(session)
+                self._stamp = stamp
+            return self._areas
+
+
+def _build(session: Session) -> Areas | None:
+    grids = read_layer(session, "grids")
+    if len(grids) == 0:
+        return None
+    districts = read_layer(session, "districts")
+    community = read_layer(session, "community")
+    outline = (
+        community.geometry.iloc[0] if len(community) else shapely.union_all(grids.geometry.values)
+    )
+    return Areas(
+        grids=AreaIndex.from_frame(grids),
+        districts=AreaIndex.from_frame(districts) if len(districts) else None,
+        grid_names=dict(zip(grids["code"], grids["name"], strict=True)),
+        district_names=(
+            dict(zip(districts["code"], districts["name"], strict=True)) if len(districts) else {}
+        ),
+        outline=outline,
+        community_name=str(community["name"].iloc[0]) if len(community) else "",
+        squad_names=_names(read_layer(session, "squads"), "id"),
+        unit_names=_names(read_layer(session, "units"), "id"),
+    )
+
+
+def _names(frame: object, key: str) -> dict[str, str]:
+    if not len(frame):  # type: ignore[arg-type]
+        return {}
+    return dict(zip(frame[key], frame["name"], strict=True))  # type: ignore[index]

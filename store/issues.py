@@ -1,0 +1,341 @@
+"""Repository functions for cases, the same on SQLite and PostGIS.
+
+Every function runs inside the caller's transaction: a case, its first history
+event and its grid assignment are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+import shapely
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from cases.deadlines import Calendar, add_limit, utcnow
+from cases.lifecycle import OPEN, NotAllowed, Role, Status, check_transition, is_rework
+from gis.distance import degree_margin, pairwise_m
+from store.models import Category, Issue, IssueEvent
+
+BBox = tuple[float, float, float, float]
+
+
+class IssueNotFound(LookupError):
+    """No case has that id."""
+
+
+class ConcurrentChange(RuntimeError):
+    """Someone else changed the case first; reload and try again."""
+
+
+class IdempotencyMismatch(ValueError):
+    """An Idempotency-Key was reused for a different report."""
+
+
+@dataclass(frozen=True)
+class NewIssue:
+    """A validated report, located and joined to its grid."""
+
+    lon: float
+    lat: float
+    input_crs: str
+    input_lon: float
+    input_lat: float
+    category: str
+    description: str
+    channel: str
+    grid_code: str
+    district_code: str | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something: a staff user's name and role, or the public."""
+
+    name: str
+    role: Role | None = None
+
+
+PUBLIC = Actor("public")
+SYSTEM = Actor("system")
+
+
+@dataclass
+class IssueFilter:
+    """Filters of the case list; ``since``/``until`` apply to the last change."""
+
+    status: Sequence[str] = ()
+    category: Sequence[str] = ()
+    grid: Sequence[str] = ()
+    district: Sequence[str] = ()
+    bbox: BBox | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    overdue: bool | None = None
+    now: datetime = field(default_factory=utcnow)
+    limit: int | None = 100
+    offset: int = 0
+
+
+def create_issue(
+    session: Session,
+    new: NewIssue,
+    now: datetime,
+    file_limit: str,
+    actor: Actor = PUBLIC,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    photo_token_hash: str | None = None,
+    calendar: Calendar | None = None,
+) -> tuple[Issue, bool]:
+    """Write a new case with its first history event.
+
+    Returns the case and whether it was a replay: a case already written under
+    the same ``idempotency_key`` is returned as it is, never written twice.
+    """
+    if idempotency_key is not None:
+        existing = session.scalar(select(Issue).where(Issue.idempotency_key == idempotency_key))
+        if existing is not None:
+            if existing.request_hash != request_hash:
+                raise IdempotencyMismatch(
+                    f"Idempotency-Key {idempotency_key!r} was already used for a different "
+                    "report; use a new key for a new report"
+                )
+            return existing, True
+    file_deadline = add_limit(now, file_limit, calendar)
+    issue = Issue(
+        category=new.category,
+        description=new.description,
+        lon=new.lon,
+        lat=new.lat,
+        geom=shapely.Point(new.lon, new.lat),
+        input_crs=new.input_crs,
+        input_lon=new.input_lon,
+        input_lat=new.input_lat,
+        grid_code=new.grid_code,
+        district_code=new.district_code,
+        channel=new.channel,
+        reporter_name=new.reporter_name,
+        reporter_phone=new.reporter_phone,
+        status=Status.REPORTED,
+        reported_at=now,
+        updated_at=now,
+        file_deadline=file_deadline,
+        due_at=file_deadline,
+        rework_count=0,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        photo_token_hash=photo_token_hash,
+    )
+    session.add(issue)
+    session.flush()
+    session.add(
+        IssueEvent(
+            issue_id=issue.id,
+            at=now,
+            actor=actor.name,
+            actor_role=actor.role,
+            from_status=None,
+            to_status=Status.REPORTED,
+            note=None,
+        )
+    )
+    session.flush()
+    return issue, False
+
+
+def get_issue(session: Session, issue_id: int) -> Issue:
+    issue = session.get(Issue, issue_id)
+    if issue is None:
+        raise IssueNotFound(f"no case has id {issue_id}")
+    return issue
+
+
+def find_duplicates(
+    session: Session,
+    category: str,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    since: datetime,
+    exclude: int | None = None,
+) -> list[tuple[Issue, float]]:
+    """Open cases of ``category`` reported since ``since`` within ``radius_m``, nearest first."""
+    dlon, dlat = degree_margin(lat, radius_m)
+    query = select(Issue).where(
+        Issue.category == category,
+        Issue.status.in_([s.value for s in OPEN]),
+        Issue.reported_at >= since,
+        _in_box(session, (lon - dlon, lat - dlat, lon + dlon, lat + dlat)),
+    )
+    if exclude is not None:
+        query = query.where(Issue.id != exclude)
+    near = list(session.scalars(query))
+    if not near:
+        return []
+    dist = pairwise_m(lon, lat, [i.lon for i in near], [i.lat for i in near])
+    hits = sorted((d, i.id, i) for d, i in zip(dist.tolist(), near, strict=True) if d <= radius_m)
+    return [(issue, d) for d, _, issue in hits]
+
+
+def _in_box(session: Session, bbox: BBox) -> ColumnElement[bool]:
+    """A bbox test: GiST ``&&`` then ``ST_Intersects`` on PostGIS, indexed lon/lat elsewhere."""
+    xmin, ymin, xmax, ymax = bbox
+    if session.get_bind().dialect.name == "postgresql":
+        env = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326)
+        return Issue.geom.op("&&")(env) & func.ST_Intersects(Issue.geom, env)
+    return Issue.lon.between(xmin, xmax) & Issue.lat.between(ymin, ymax)
+
+
+def _filtered(session: Session, f: IssueFilter) -> Select[Issue]:
+    query = select(Issue)
+    if f.status:
+        query = query.where(Issue.status.in_(list(f.status)))
+    if f.category:
+        query = query.where(Issue.category.in_(list(f.category)))
+    if f.grid:
+        query = query.where(Issue.grid_code.in_(list(f.grid)))
+    if f.district:
+        query = query.where(Issue.district_code.in_(list(f.district)))
+    if f.bbox is not None:
+        query = query.where(_in_box(session, f.bbox))
+    if f.since is not None:
+        query = query.where(Issue.updated_at >= f.since)
+    if f.until is not None:
+        query = query.where(Issue.updated_at < f.until)
+    if f.overdue is not None:
+        late = Issue.status.in_([s.value for s in OPEN]) & (Issue.due_at < f.now)
+        query = query.where(late if f.overdue else ~late)
+    return query
+
+
+def list_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int]:
+    """One page of the cases matching ``f`` (by id), and how many match in all."""
+    query = _filtered(session, f)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(Issue.id).offset(f.offset)
+    if f.limit is not None:
+        page = page.limit(f.limit)
+    return list(session.scalars(page)), int(total)
+
+
+def history(session: Session, issue_id: int) -> list[IssueEvent]:
+    get_issue(session, issue_id)
+    return list(
+        session.scalars(
+            select(IssueEvent).where(IssueEvent.issue_id == issue_id).order_by(IssueEvent.id)
+        )
+    )
+
+
+def transition(
+    session: Session,
+    issue_id: int,
+    target: Status,
+    actor: Actor,
+    now: datetime,
+    fields: dict[str, str | None] | None = None,
+    calendar: Calendar | None = None,
+) -> Issue:
+    """Move a case to ``target`` with a history event, or change nothing and raise.
+
+    ``fields`` carries what the move needs: ``note``, ``squad``, ``department``,
+    ``deadline`` (the department's own limit, e.g. ``3d``), ``response``,
+    ``duplicate_of``.  Checking that a squad, department or duplicate exists is
+    the caller's job.
+    """
+    fields = fields or {}
+    issue = get_issue(session, issue_id)
+    source = Status(issue.status)
+    if actor.role is None:
+        raise NotAllowed("only staff may change a case")
+    check_transition(source, target, actor.role, fields)
+    category = session.get(Category, issue.category)
+    assert category is not None  # a foreign key guarantees it
+    if target == Status.FILED:
+        issue.filed_at = now
+        issue.handle_deadline = add_limit(now, category.time_limit, calendar)
+        issue.due_at = issue.handle_deadline
+    elif target == Status.DUPLICATE:
+        issue.duplicate_of = int(fields["duplicate_of"] or 0)
+    elif target == Status.DISPATCHED:
+        issue.squad_id = fields["squad"]
+        issue.dispatched_at = now
+    elif target == Status.ESCALATED:
+        issue.department = fields["department"]
+        issue.department_deadline = add_limit(
+            now, fields.get("deadline") or category.time_limit, calendar
+        )
+        issue.due_at = issue.department_deadline
+    elif target == Status.IN_PROGRESS:
+        if is_rework(source, target):
+            issue.rework_count += 1
+        if source == Status.ESCALATED:
+            issue.department_response = fields.get("response")
+            issue.due_at = issue.handle_deadline or issue.due_at
+    elif target == Status.RESOLVED:
+        issue.resolved_at = now
+        if source == Status.ESCALATED:
+            issue.department_response = fields.get("response")
+    elif target == Status.CLOSED:
+        issue.closed_at = now
+    issue.status = target
+    issue.updated_at = now
+    note = fields.get("note") or fields.get("response")
+    session.add(
+        IssueEvent(
+            issue_id=issue.id,
+            at=now,
+            actor=actor.name,
+            actor_role=actor.role,
+            from_status=source,
+            to_status=target,
+            note=note,
+        )
+    )
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConcurrentChange(f"case {issue_id} was changed by someone else; reload it") from exc
+    return issue
+
+
+CASE_COLUMNS = (
+    "id",
+    "grid_code",
+    "squad_id",
+    "category",
+    "status",
+    "reported_at",
+    "filed_at",
+    "resolved_at",
+    "closed_at",
+    "handle_deadline",
+    "due_at",
+    "rework_count",
+)
+
+
+def cases_frame(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
+    """The indicator columns of the cases reported in [start, end), one row each."""
+    columns = [getattr(Issue, c) for c in CASE_COLUMNS]
+    rows = session.execute(
+        select(*columns).where(Issue.reported_at >= start, Issue.reported_at < end)
+    ).all()
+    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+    for column in (
+        "reported_at",
+        "filed_at",
+        "resolved_at",
+        "closed_at",
+        "handle_deadline",
+        "due_at",
+    ):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame

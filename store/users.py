@@ -1,0 +1,46 @@
+"""Staff accounts and their bearer tokens (only hashes are stored)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases.lifecycle import Role
+from store.models import User
+
+
+class UnknownRole(ValueError):
+    """The role is not one of cases.lifecycle.Role."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(session: Session, name: str, role: str, now: datetime) -> tuple[User, str]:
+    """Create a staff user; returns it and its token, which is shown only this once."""
+    try:
+        checked = Role(role)
+    except ValueError as exc:
+        roles = ", ".join(r.value for r in Role)
+        raise UnknownRole(f"role {role!r} is not one of: {roles}") from exc
+    token = secrets.token_urlsafe(32)
+    user = User(name=name, role=checked, token_hash=token_hash(token), active=True, created_at=now)
+    session.add(user)
+    session.flush()
+    return user, token
+
+
+def user_by_token(session: Session, token: str) -> User | None:
+    """The active user holding ``token``, if any."""
+    return session.scalar(
+        select(User).where(User.token_hash == token_hash(token), User.active.is_(True))
+    )
+
+
+def user_by_name(session: Session, name: str) -> User | None:
+    return session.scalar(select(User).where(User.name == name))
