@@ -26,6 +26,7 @@ from api.views import event_view, iso, issue_feature, issue_view, photo_view
 from cases.deadlines import BadLimit, parse_limit, utcnow
 from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
 from gis.crs import CoordinateError, check_lonlat, to_wgs84
+from store.db import atomic
 from store.issues import (
     Actor,
     ConcurrentChange,
@@ -153,7 +154,7 @@ async def report_issue(
     photo_token = secrets.token_urlsafe(24)
     now = utcnow()
     try:
-        with session.begin():
+        with atomic(session):
             issue, replayed = create_issue(
                 session,
                 new,
@@ -170,8 +171,7 @@ async def report_issue(
         raise ApiError(422, "idempotency_key_reused", str(exc)) from exc
     except IntegrityError:
         # the same key raced in from another request: answer what that one wrote
-        session.rollback()
-        with session.begin():
+        with atomic(session):
             issue, replayed = create_issue(
                 session, new, now, settings.file_limit, actor, idempotency_key, digest
             )
@@ -356,7 +356,7 @@ def move_case(
     areas = community(request, session)
     _check_references(session, areas, issue_id, body)
     try:
-        with session.begin():
+        with atomic(session):
             issue = transition(
                 session,
                 issue_id,
@@ -444,7 +444,7 @@ async def add_photo(
         )
     saved: list[Path] = []
     try:
-        with session.begin():
+        with atomic(session):
             photo = save_photo(
                 session, issue_id, data, settings.photo_dir, utcnow(), settings.max_photos
             )

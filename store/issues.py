@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pandas as pd
 import shapely
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -189,8 +189,9 @@ def _in_box(session: Session, bbox: BBox) -> ColumnElement[bool]:
     xmin, ymin, xmax, ymax = bbox
     if session.get_bind().dialect.name == "postgresql":
         env = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326)
-        return Issue.geom.op("&&")(env) & func.ST_Intersects(Issue.geom, env)
-    return Issue.lon.between(xmin, xmax) & Issue.lat.between(ymin, ymax)
+        overlaps = Issue.geom.op("&&", is_comparison=True)(env)
+        return and_(overlaps, func.ST_Intersects(Issue.geom, env))
+    return and_(Issue.lon.between(xmin, xmax), Issue.lat.between(ymin, ymax))
 
 
 def _filtered(session: Session, f: IssueFilter) -> Select[Issue]:

@@ -68,7 +68,8 @@ def read_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.Ge
         if dialect == "postgresql":
             env = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326)
             query = query.where(
-                LayerFeature.geom.op("&&")(env), func.ST_Intersects(LayerFeature.geom, env)
+                LayerFeature.geom.op("&&", is_comparison=True)(env),
+                func.ST_Intersects(LayerFeature.geom, env),
             )
         else:
             query = query.where(

@@ -90,3 +90,58 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         create_schema(engine)
         engine.dispose()
         yield url
+
+
+@pytest.fixture()
+def loaded_url(database_url: str) -> str:
+    """A database on each backend with the Lingxiao sample loaded."""
+    from store.load import load_folder
+
+    engine = make_engine(database_url)
+    result = load_folder(engine, DATA)
+    engine.dispose()
+    assert result.ok, result.refused
+    return database_url
+
+
+@pytest.fixture()
+def tokens(loaded_url: str) -> dict[str, str]:
+    """A bearer token for a user of each role, by role name."""
+    from sqlalchemy.orm import Session
+
+    from cases.deadlines import utcnow
+    from cases.lifecycle import Role
+    from store.users import add_user
+
+    engine = make_engine(loaded_url)
+    out = {}
+    with Session(engine) as session, session.begin():
+        for role in Role:
+            _, out[role.value] = add_user(session, f"test {role.value}", role.value, utcnow())
+    engine.dispose()
+    return out
+
+
+@pytest.fixture()
+def settings(loaded_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Service settings on the loaded database, with files under a temporary folder."""
+    from api.settings import Settings
+
+    return Settings(database_url=loaded_url, var_dir=tmp_path / "var", report_rate=10_000)
+
+
+@pytest.fixture()
+def api(settings):  # type: ignore[no-untyped-def]
+    """A TestClient on the app over the loaded sample."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

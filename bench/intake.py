@@ -1,0 +1,723 @@
+"""Benchmark: case intake (``POST /api/v1/issues``) over loopback HTTP.
+
+Each target is a real server started as its own process on 127.0.0.1 and
+driven by concurrent clients over keep-alive connections:
+
+* **bare FastAPI**: ``bench._bare``, a POST endpoint that only parses the same
+  JSON body with a small pydantic model and answers 201, the ceiling;
+* **SQLite**: ``gridgov serve`` on a SQLite file loaded with the Lingxiao sample;
+* **PostGIS**: the same on a fresh PostgreSQL/PostGIS database (skipped with a
+  notice when no server is reachable), dropped afterwards.
+
+Every target gets the same report bodies (building centroids of the sample and
+catalogue categories, one report in ten with a reporter), each request its own
+``Idempotency-Key``.  A warm-up runs first, then the measured requests.  The
+client is the standard library's ``http.client``, one keep-alive connection per
+client thread, which costs the shared CPU much less per request than an asyncio
+HTTP client would.
+
+Run with ``python -m bench.intake`` (``--quick`` for a smoke run).  Timings are
+printed, never asserted; failed requests and a database holding a different
+number of cases than were answered 201 are printed prominently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import platform
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench._timing import fmt_ratio, fmt_seconds, markdown_table, timed
+from store.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+BUILDINGS_PATH = DATA / "buildings.geojson"
+COMMUNITY_PATH = DATA / "boundaries" / "community.geojson"
+CATEGORIES_PATH = DATA / "categories.csv"
+PG_ADMIN_URL = os.environ.get(
+    "GRIDGOV_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+HOST = "127.0.0.1"  # all traffic stays on loopback
+PATH = "/api/v1/issues"
+SEED = 20261126
+REPORTER_EVERY = 10  # one report in ten carries the reporter's name and phone
+REQUEST_TIMEOUT_S = 30.0  # socket timeout of one request
+STARTUP_TIMEOUT_S = 60.0
+FAILURE_EXAMPLES = 5
+
+BARE, SQLITE, POSTGIS = "bare FastAPI", "SQLite", "PostGIS"
+
+DESCRIPTIONS = (
+    "楼道堆放杂物，影响通行",
+    "路灯不亮，晚上很黑",
+    "垃圾桶满了没人清理",
+    "井盖松动，有安全隐患",
+    "门口有人占道经营",
+    "绿化带里有建筑垃圾",
+    "车辆乱停放，堵住消防通道",
+    "墙上贴满小广告",
+    "施工噪音太大，夜里还在干",
+    "独居老人需要上门看看",
+)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    requests: int
+    warmup: int
+    concurrency: int
+    max_seconds: float  # the measured phase stops taking new requests after this
+
+
+FULL = Sizes(requests=2_000, warmup=100, concurrency=16, max_seconds=120.0)
+QUICK = Sizes(requests=200, warmup=20, concurrency=16, max_seconds=30.0)
+
+
+@dataclass(frozen=True)
+class Request:
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # 0 when no answer came (connection error, timeout)
+    latency_s: float
+    location: str | None = None
+    detail: str = ""  # the start of the answer or the exception, for failures
+
+
+@dataclass
+class Result:
+    target: str
+    concurrency: int
+    elapsed_s: float
+    outcomes: list[Outcome]
+    warmup: list[Outcome]
+    client_cpu_s: float = float("nan")
+    server_cpu_s: float = float("nan")
+    machine_busy: float = float("nan")  # share of all CPUs busy during the run
+    checks: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == 201]
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes + self.warmup if o.status != 201]
+
+    @property
+    def throughput(self) -> float:
+        return len(self.ok) / self.elapsed_s
+
+    def latency_ms(self, q: float) -> float:
+        return float(np.percentile([o.latency_s for o in self.ok], q)) * 1e3
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def report_points() -> list[tuple[float, float]]:
+    """Centroids of the sample's buildings that lie inside the community."""
+    with COMMUNITY_PATH.open(encoding="utf-8") as f:
+        outline = shapely.union_all([shape(ft["geometry"]) for ft in json.load(f)["features"]])
+    with BUILDINGS_PATH.open(encoding="utf-8") as f:
+        buildings = [shape(ft["geometry"]) for ft in json.load(f)["features"]]
+    centroids = shapely.centroid(buildings)
+    inside = centroids[shapely.contains(outline, centroids)]
+    if len(inside) < len(centroids):
+        print(f"note: {len(centroids) - len(inside)} building centroids outside the community")
+    return [(round(p.x, 6), round(p.y, 6)) for p in inside]
+
+
+def category_codes() -> list[str]:
+    with CATEGORIES_PATH.open(encoding="utf-8", newline="") as f:
+        return [row["code"] for row in csv.DictReader(f)]
+
+
+def make_bodies(n: int, seed: int) -> list[bytes]:
+    """``n`` report bodies as a phone would send them, the same on every run."""
+    rng = random.Random(seed)
+    points, codes = report_points(), category_codes()
+    bodies = []
+    for i in range(n):
+        lon, lat = rng.choice(points)
+        report: dict[str, object] = {
+            "lon": lon,
+            "lat": lat,
+            "crs": "wgs84",
+            "category": rng.choice(codes),
+            "description": rng.choice(DESCRIPTIONS),
+            "channel": "mobile",
+        }
+        if i % REPORTER_EVERY == REPORTER_EVERY - 1:
+            report["reporter"] = {"name": "张三", "phone": "13800000000"}
+        bodies.append(json.dumps(report, ensure_ascii=False).encode())
+    return bodies
+
+
+def with_keys(bodies: Sequence[bytes]) -> list[Request]:
+    """The bodies as requests, each with a fresh ``Idempotency-Key``."""
+    return [
+        Request(
+            body,
+            {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+        )
+        for body in bodies
+    ]
+
+
+# --------------------------------------------------------------------------- client
+
+
+class Clients:
+    """``concurrency`` client threads, each with its own keep-alive connection."""
+
+    def __init__(self, port: int, concurrency: int) -> None:
+        self.port = port
+        self.connections = [
+            http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+            for _ in range(concurrency)
+        ]
+
+    def run(self, requests: Sequence[Request], max_seconds: float) -> list[Outcome]:
+        """Send ``requests``, each thread taking the next one when it is free.
+
+        Threads stop at the end of the list or, after ``max_seconds``, at their
+        next request; each request is bounded by the socket timeout.
+        """
+        deadline = time.perf_counter() + max_seconds
+        lock = threading.Lock()
+        position = 0
+        per_thread: list[list[Outcome]] = [[] for _ in self.connections]
+
+        def take() -> Request | None:
+            nonlocal position
+            with lock:
+                if position >= len(requests) or time.perf_counter() > deadline:
+                    return None
+                position += 1
+                return requests[position - 1]
+
+        def work(conn: http.client.HTTPConnection, out: list[Outcome]) -> None:
+            while (request := take()) is not None:
+                out.append(send(conn, request))
+
+        threads = [
+            threading.Thread(target=work, args=(conn, out), daemon=True)
+            for conn, out in zip(self.connections, per_thread, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [o for out in per_thread for o in out]
+
+    def close(self) -> None:
+        for conn in self.connections:
+            conn.close()
+
+
+def send(conn: http.client.HTTPConnection, request: Request) -> Outcome:
+    start = time.perf_counter()
+    try:
+        conn.request("POST", PATH, body=request.body, headers=request.headers)
+        response = conn.getresponse()
+        payload = response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        conn.close()  # the next request opens a new connection
+        return Outcome(0, time.perf_counter() - start, detail=f"{type(exc).__name__}: {exc}")
+    latency = time.perf_counter() - start
+    if response.status != 201:
+        detail = payload[:200].decode("utf-8", "replace")
+        return Outcome(response.status, latency, detail=detail)
+    return Outcome(201, latency, response.getheader("Location"))
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A server process on ``HOST``; its output goes to a log file."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str], log: Path, port: int) -> None:
+        self.argv, self.env, self.log, self.port = list(argv), env, log, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self.wait_ready()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def wait_ready(self) -> None:
+        """Wait until ``GET /healthz`` answers 200."""
+        assert self.proc is not None
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+            try:
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            time.sleep(0.1)
+        raise RuntimeError(
+            f"no answer on /healthz in {STARTUP_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
+        )
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (Linux /proc)."""
+        assert self.proc is not None
+        return proc_cpu_seconds(self.proc.pid)
+
+    def log_tail(self, lines: int = 20) -> str:
+        text_ = self.log.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text_.splitlines()[-lines:])
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (Linux /proc/stat)."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0, 0
+    ticks = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
+def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "GRIDGOV_DATABASE_URL": database_url,
+        "GRIDGOV_VAR_DIR": str(var_dir),
+        "GRIDGOV_REPORT_RATE": "100000000",  # no per-client limit on public reports
+    }
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def load_sample(database_url: str) -> None:
+    """``gridgov load data``: the schema and the Lingxiao sample."""
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", "load", str(DATA), "--database-url", database_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
+        raise RuntimeError(f"gridgov load failed ({done.returncode}):\n{tail}")
+
+
+def count_issues(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM issues")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def postgis_admin() -> Engine | None:
+    """An AUTOCOMMIT engine on the PostgreSQL server, or None (with a notice)."""
+    admin = create_engine(
+        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
+    )
+    try:
+        with admin.connect() as conn:
+            available = conn.execute(
+                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")
+            ).scalar_one()
+    except Exception as exc:  # any connection failure means: no server here
+        admin.dispose()
+        print(f"NOTICE: PostGIS skipped: PostgreSQL unreachable at {PG_ADMIN_URL} ({exc!r:.200})")
+        return None
+    if not available:
+        admin.dispose()
+        print("NOTICE: PostGIS skipped: the postgis extension is not installed on the server")
+        return None
+    return admin
+
+
+@contextmanager
+def fresh_postgis(admin: Engine) -> Iterator[str]:
+    """A new, empty database for the run; dropped afterwards."""
+    name = f"gridgov_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = (
+        make_url(PG_ADMIN_URL)
+        .set(drivername="postgresql", database=name)
+        .render_as_string(hide_password=False)
+    )
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def sessions_counter(admin: Engine, database_url: str) -> Callable[[], int | None]:
+    """Sessions established to the database so far (``pg_stat_database``, PostgreSQL 14+)."""
+    name = make_url(database_url).database
+
+    def sessions() -> int | None:
+        try:
+            with admin.connect() as conn:
+                value = conn.execute(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = :name"),
+                    {"name": name},
+                ).scalar()
+        except Exception:  # older servers have no sessions column
+            return None
+        return None if value is None else int(value)
+
+    return sessions
+
+
+def postgres_versions(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            server = conn.execute(text("SHOW server_version")).scalar_one()
+            postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
+    finally:
+        engine.dispose()
+    return f"PostgreSQL {str(server).split()[0]}, PostGIS {postgis}"
+
+
+# --------------------------------------------------------------------------- bench
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server to measure: how to start it and, for gridgov, its database."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+    log: Path
+    database_url: str | None = None
+    sessions: Callable[[], int | None] | None = None  # PostgreSQL sessions opened so far
+
+
+def bench_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Result:
+    url = target.database_url
+    before = count_issues(url) if url else 0
+    warm_requests = with_keys(bodies[: sizes.warmup])
+    measured_requests = with_keys(bodies[sizes.warmup : sizes.warmup + sizes.requests])
+    sessions = target.sessions or (lambda: None)
+    with Server(target.argv, target.env, target.log, target.port) as server:
+        clients = Clients(target.port, sizes.concurrency)
+        try:
+            warmup = clients.run(warm_requests, sizes.max_seconds)
+            sessions0 = sessions()
+            busy0, total0 = machine_ticks()
+            client0, server0 = time.process_time(), server.cpu_seconds()
+            # the garbage collector is paused while the requests run, as in timed runs
+            elapsed, outcomes = timed(lambda: clients.run(measured_requests, sizes.max_seconds))
+            client_cpu = time.process_time() - client0
+            server_cpu = server.cpu_seconds() - server0
+            busy1, total1 = machine_ticks()
+            sessions1 = sessions()
+        finally:
+            clients.close()
+    result = Result(target.name, sizes.concurrency, elapsed, outcomes, warmup)
+    n = len(outcomes)
+    if n:
+        result.client_cpu_s = client_cpu / n
+        result.server_cpu_s = server_cpu / n
+    if total1 > total0:
+        result.machine_busy = (busy1 - busy0) / (total1 - total0)
+    if n < len(measured_requests):
+        result.checks.append(
+            f"stopped after {sizes.max_seconds:.0f} s: {n:,} of {len(measured_requests):,} sent"
+        )
+    if sessions0 is not None and sessions1 is not None:
+        result.checks.append(
+            f"PostgreSQL sessions opened during the measured run: {sessions1 - sessions0:,}"
+        )
+
+    answered = [o for o in warmup + outcomes if o.status == 201]
+    ids = {o.location for o in answered}
+    result.checks.append(
+        f"{len(answered):,} answered 201 (warm-up {len(warmup):,} + measured {n:,} sent), "
+        f"{len(ids):,} distinct Location ids"
+        + ("" if len(ids) == len(answered) else " — DUPLICATE IDS")
+    )
+    if url:
+        after = count_issues(url)
+        verdict = "OK" if after - before == len(answered) else "MISMATCH"
+        result.checks.append(
+            f"database check {verdict}: SELECT count(*) FROM issues = {after:,} "
+            f"(before the run {before:,}, + {len(answered):,} answered 201)"
+        )
+    return result
+
+
+def run_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Result | None:
+    """One target; set-up errors are printed and the target left out."""
+    try:
+        result = bench_target(target, bodies, sizes)
+    except RuntimeError as exc:
+        print(f"NOTICE: {target.name} skipped: {exc}")
+        return None
+    print(
+        f"{target.name}: {len(result.outcomes):,} requests in {fmt_seconds(result.elapsed_s)}, "
+        f"{result.throughput:,.0f} req/s",
+        flush=True,
+    )
+    for check in result.checks:
+        print(f"  {target.name}: {check}")
+    if result.failures:
+        report_failures(result)
+    return result
+
+
+def run_bare(work: Path, bodies: Sequence[bytes], sizes: Sizes) -> Result | None:
+    port = free_port()
+    argv = [sys.executable, "-m", "bench._bare", "--host", HOST, "--port", str(port)]
+    target = Target(BARE, argv, dict(os.environ), port, work / "bare-server.log")
+    return run_target(target, bodies, sizes)
+
+
+def run_gridgov(
+    name: str,
+    database_url: str,
+    work: Path,
+    bodies: Sequence[bytes],
+    sizes: Sizes,
+    sessions: Callable[[], int | None] | None = None,
+) -> Result | None:
+    """``gridgov load data`` into ``database_url``, then ``gridgov serve`` as the target."""
+    try:
+        load_sample(database_url)
+        if name == POSTGIS:
+            print(f"- {postgres_versions(database_url)}")
+    except RuntimeError as exc:
+        print(f"NOTICE: {name} skipped: {exc}")
+        return None
+    port = free_port()
+    argv = [sys.executable, "-m", "api.cli", "serve", "--host", HOST, "--port", str(port)]
+    env = server_env(database_url, work / f"var-{name.lower()}")
+    log = work / f"{name.lower()}-server.log"
+    return run_target(Target(name, argv, env, port, log, database_url, sessions), bodies, sizes)
+
+
+def report_failures(result: Result) -> None:
+    failures = result.failures
+    total = len(result.outcomes) + len(result.warmup)
+    print(f"  !!! {result.target}: {len(failures):,} of {total:,} requests FAILED (not 201)")
+    kinds = Counter((o.status, o.detail) for o in failures)
+    for (status, detail), count in kinds.most_common(FAILURE_EXAMPLES):
+        print(f"  !!!   {count:,} x status {status or 'none'}: {detail}")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def results_table(results: Sequence[Result]) -> str:
+    bare = next((r for r in results if r.target == BARE), None)
+    headers = [
+        "target",
+        "requests",
+        "concurrency",
+        "throughput req/s",
+        "p50 ms",
+        "p99 ms",
+        "throughput / bare",
+    ]
+    rows = [
+        [
+            r.target,
+            f"{len(r.outcomes):,}",
+            f"{r.concurrency}",
+            f"{r.throughput:,.0f}",
+            f"{r.latency_ms(50):,.1f}" if r.ok else "-",
+            f"{r.latency_ms(99):,.1f}" if r.ok else "-",
+            fmt_ratio(r.throughput / bare.throughput) if bare and bare.ok else "n/a",
+        ]
+        for r in results
+    ]
+    return markdown_table(headers, rows)
+
+
+def cpu_table(results: Sequence[Result]) -> str:
+    headers = ["target", "client CPU / request", "server CPU / request", "machine busy"]
+    rows = [
+        [
+            r.target,
+            f"{r.client_cpu_s * 1e3:.2f} ms",
+            f"{r.server_cpu_s * 1e3:.2f} ms",
+            f"{r.machine_busy:.0%}",
+        ]
+        for r in results
+    ]
+    return markdown_table(headers, rows)
+
+
+def versions() -> str:
+    packages = ("fastapi", "starlette", "pydantic", "uvicorn", "SQLAlchemy", "psycopg")
+    listed = ", ".join(f"{p} {version(p)}" for p in packages)
+    return (
+        f"Python {platform.python_version()}, {listed}, SQLite {sqlite3.sqlite_version}; "
+        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    )
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.intake",
+        description="Case intake over loopback HTTP: bare FastAPI, SQLite and PostGIS.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 200 requests per target, short warm-up"
+    )
+    parser.add_argument(
+        "--requests", type=int, metavar="N", help="measured requests per target (default 2,000)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, metavar="C", help="concurrent clients (default 16)"
+    )
+    args = parser.parse_args(argv)
+    if args.requests is not None and args.requests < 1:
+        parser.error("--requests must be positive")
+    if args.concurrency is not None and args.concurrency < 1:
+        parser.error("--concurrency must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    sizes = QUICK if args.quick else FULL
+    if args.requests is not None:
+        sizes = replace(sizes, requests=args.requests)
+    if args.concurrency is not None:
+        sizes = replace(sizes, concurrency=args.concurrency)
+
+    print("# Case intake benchmark (POST /api/v1/issues over loopback HTTP)")
+    print()
+    print(f"- {versions()}")
+    print(
+        f"- mode {'quick' if args.quick else 'full'}; per target: {sizes.warmup:,} warm-up "
+        f"then {sizes.requests:,} measured requests from {sizes.concurrency} client threads "
+        f"(http.client, one keep-alive connection each; measured phase bounded to "
+        f"{sizes.max_seconds:.0f} s); seed {SEED}"
+    )
+    print(
+        "- servers: one uvicorn process each on 127.0.0.1 (uvicorn.run defaults, access "
+        "log on), sharing the machine's CPUs with the client"
+    )
+    print(
+        f"- reports: building centroids of the sample, categories from the catalogue, one "
+        f"in {REPORTER_EVERY} with a reporter; a fresh Idempotency-Key per request"
+    )
+
+    bodies = make_bodies(sizes.warmup + sizes.requests, SEED)
+    results: list[Result | None] = []
+    with tempfile.TemporaryDirectory(prefix="gridgov-bench-intake-") as tmp:
+        work = Path(tmp)
+        print()
+        results.append(run_bare(work, bodies, sizes))
+        sqlite_url = f"sqlite:///{work / 'gridgov.sqlite3'}"
+        results.append(run_gridgov(SQLITE, sqlite_url, work, bodies, sizes))
+        admin = postgis_admin()
+        if admin is not None:
+            try:
+                with fresh_postgis(admin) as pg_url:
+                    counter = sessions_counter(admin, pg_url)
+                    results.append(run_gridgov(POSTGIS, pg_url, work, bodies, sizes, counter))
+            finally:
+                admin.dispose()
+    done = [r for r in results if r is not None]
+
+    print()
+    print("## Case intake (201 answers per second of wall time; latency of 201 answers)")
+    print()
+    print(results_table(done))
+    print()
+    print("## CPU during the measured run (server: the uvicorn process only, not PostgreSQL)")
+    print()
+    print(cpu_table(done))
+    print()
+    failed = sum(len(r.failures) for r in done)
+    if failed:
+        print(f"!!! {failed:,} REQUESTS FAILED in all; see the lines marked !!! above")
+    else:
+        print("all requests answered 201")
+    print(f"total runtime: {fmt_seconds(time.perf_counter() - started)}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
