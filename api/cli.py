@@ -110,12 +110,68 @@ def load(
         raise typer.Exit(1)
 
 
+db = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+users = typer.Typer(help="Staff accounts and their tokens.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(users, name="users")
+UrlOption = Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")]
+DEMO_MANAGER = "演示管理员"
+
+
+@db.command("upgrade")
+def db_upgrade(database_url: UrlOption = None, revision: str = "head") -> None:
+    """Migrate the schema to the latest revision (or --revision)."""
+    from store.migrate import current, upgrade
+
+    engine = make_engine(database_url or Settings().database_url)
+    upgrade(engine, revision)
+    typer.echo(f"schema at revision {current(engine)}")
+
+
+@db.command("current")
+def db_current(database_url: UrlOption = None) -> None:
+    """Print the schema revision of the database."""
+    from store.migrate import current, head
+
+    engine = make_engine(database_url or Settings().database_url)
+    typer.echo(f"database: {current(engine) or 'empty'}; latest: {head()}")
+
+
+@users.command("add")
+def users_add(
+    role: Annotated[str, typer.Option(help="grid_worker, dispatcher, manager, planner or admin")],
+    name: Annotated[str, typer.Option(help="Who the token is for")],
+    database_url: UrlOption = None,
+) -> None:
+    """Create a staff user and print its token (shown only this once)."""
+    from sqlalchemy.orm import Session
+
+    from cases.deadlines import utcnow
+    from store.users import UnknownRole, add_user
+
+    engine = make_engine(database_url or Settings().database_url)
+    create_schema(engine)
+    try:
+        with Session(engine) as session, session.begin():
+            user, token = add_user(session, name, role, utcnow())
+            user_id = user.id
+    except UnknownRole as exc:
+        typer.echo(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {user_id} {name} ({role}); token:")
+    typer.echo(token)
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     sample_if_empty: Annotated[
-        bool, typer.Option(help="Load the Lingxiao sample data first if the database has no grids")
+        bool,
+        typer.Option(
+            help="On an empty database, load the Lingxiao sample, a demo case history and a "
+            "demo manager"
+        ),
     ] = False,
 ) -> None:
     """Run the HTTP service."""
@@ -126,8 +182,38 @@ def serve(
     settings = Settings()
     if sample_if_empty:
         load(settings.sample_dir, crs=None, database_url=settings.database_url, if_empty=True)
+        _demo(settings)
     typer.echo(f"gridgov on http://{host}:{port}/  (database: {settings.database_url})")
     uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def _demo(settings: Settings) -> None:
+    """Add the demo case history if there are no cases, and print the demo manager token."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from cases.deadlines import utcnow
+    from store.demo import load_demo_cases
+    from store.models import Issue
+    from store.users import add_user, user_by_name, user_by_token
+
+    engine = make_engine(settings.database_url)
+    token_file = settings.var_dir / "demo-manager.token"
+    with Session(engine) as session, session.begin():
+        if not session.scalar(select(func.count()).select_from(Issue)):
+            with console.status("writing the demo case history"):
+                n = load_demo_cases(session, utcnow(), settings.file_limit)
+            typer.echo(f"loaded demo cases: {n}")
+        token = token_file.read_text().strip() if token_file.exists() else ""
+        if not token or user_by_token(session, token) is None:
+            old = user_by_name(session, DEMO_MANAGER)
+            if old is not None:
+                old.active = False
+            _, token = add_user(session, DEMO_MANAGER, "manager", utcnow())
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            token_file.write_text(token + "\n")
+            token_file.chmod(0o600)
+    typer.echo(f"demo manager token (for staff endpoints): {token}")
 
 
 if __name__ == "__main__":

@@ -195,6 +195,9 @@ def buildings_in(compound: Polygon) -> list[Polygon]:
     return out
 
 
+# Compounds the reference names, placed by grid number: 黄山豪庭 by 黄山路 and
+# 明州路, the two phases of 世茂世界湾 side by side next to the Phoenix cluster.
+NAMED_COMPOUNDS = {13: "黄山豪庭", 15: "世茂世界湾二期", 16: "世茂世界湾一期"}
 COMPOUND_NAMES = [
     "银港花苑",
     "明州新村",
@@ -207,10 +210,7 @@ COMPOUND_NAMES = [
     "新碶人家",
     "明港苑",
     "岷山新村",
-    "黄山豪庭",
     "凌霄东苑",
-    "世茂世界湾二期",
-    "世茂世界湾一期",
     "西环小区",
     "凌霄南苑",
     "泰河新村",
@@ -230,14 +230,14 @@ COMPOUND_NAMES = [
 def build_compounds(grids: list[Polygon], info: list[dict], rng: np.random.Generator):
     compounds, buildings = [], []
     names = iter(COMPOUND_NAMES)
-    for grid, g in zip(grids, info, strict=True):
+    for number, (grid, g) in enumerate(zip(grids, info, strict=True), 1):
         if g["kind"] != "general":
             continue
         n = 2 if grid.area > 1.1e-5 else 1
         households = g["households"]
         split = [households // n + (1 if i < households % n else 0) for i in range(n)]
-        for cbox, hh in zip(compound_boxes(grid, n), split, strict=True):
-            name = next(names)
+        for k, (cbox, hh) in enumerate(zip(compound_boxes(grid, n), split, strict=True)):
+            name = NAMED_COMPOUNDS[number] if k == 0 and number in NAMED_COMPOUNDS else next(names)
             cid = f"C{len(compounds) + 1:02d}"
             blds = buildings_in(cbox)
             per = np.full(len(blds), hh // len(blds))

@@ -52,7 +52,11 @@ def free_port() -> int:
 
 def test_serve_loads_the_sample_into_empty_sqlite_and_answers(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "GRIDGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'gridgov.sqlite3'}"}
+    env = {
+        **os.environ,
+        "GRIDGOV_DATABASE_URL": f"sqlite:///{tmp_path / 'gridgov.sqlite3'}",
+        "GRIDGOV_VAR_DIR": str(tmp_path / "var"),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--sample-if-empty", "--port", str(port)],
         cwd=ROOT,
@@ -77,10 +81,19 @@ def test_serve_loads_the_sample_into_empty_sqlite_and_answers(tmp_path: Path) ->
         with urllib.request.urlopen(f"{base}/api/v1/grids", timeout=5) as r:
             grids = json.load(r)
         assert len(grids["features"]) == 22
+        with urllib.request.urlopen(f"{base}/api/v1/issues?limit=1", timeout=5) as r:
+            assert json.load(r)["total"] == 300
+        token = (tmp_path / "var" / "demo-manager.token").read_text().strip()
+        request = urllib.request.Request(
+            f"{base}/api/v1/exports/issues.csv", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert r.status == 200
     finally:
         proc.terminate()
         out = proc.communicate(timeout=10)[0]
-    assert "loaded grids: 22" in out
+    assert "loaded grids: 22" in out and "loaded demo cases: 300" in out
+    assert f"demo manager token (for staff endpoints): {token}" in out
 
 
 def test_load_csv_points_given_in_gcj02(tmp_path: Path, sample_dir: Path) -> None:

@@ -1,0 +1,493 @@
+"""Case photos through the API, on SQLite and on PostGIS.
+
+Photos are checked by their content, cleaned of EXIF (phone photos carry the GPS
+position), turned upright, stored as files beside a JPEG thumbnail, and shown to
+staff only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import ExifTags, Image
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.db import make_engine
+from store.models import IssuePhoto
+from tests.conftest import auth
+
+SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期, grid 016
+GOOD = {
+    "lon": SHIMAO[0],
+    "lat": SHIMAO[1],
+    "category": "stairwell_clutter",
+    "description": "楼道里堆满了装修垃圾和旧家具",
+    "channel": "mobile",
+}
+MEDIA = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+RED, BLUE = (220, 20, 20), (20, 20, 220)
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def phone_exif(orientation: int = 1) -> Image.Exif:
+    """EXIF like a phone writes: the device, an orientation and the GPS position."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "GridPhone"
+    exif[ExifTags.Base.Model] = "GP-9 Pro"
+    exif[ExifTags.Base.Orientation] = orientation
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (29.0, 53.0, 38.4)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (121.0, 50.0, 42.72)
+    return exif
+
+
+def halves(size: tuple[int, int]) -> Image.Image:
+    """An image red on its left half and blue on its right half."""
+    image = Image.new("RGB", size, BLUE)
+    image.paste(RED, (0, 0, size[0] // 2, size[1]))
+    return image
+
+
+def encode(image: Image.Image, fmt: str = "JPEG", **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def noise(size: tuple[int, int]) -> Image.Image:
+    """Random pixels: they do not compress, so the file size is predictable."""
+    return Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+
+
+def report(api: TestClient, **changes: Any) -> dict[str, Any]:
+    response = api.post("/api/v1/issues", json={**GOOD, **changes})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def upload(
+    api: TestClient,
+    case_id: int,
+    data: bytes,
+    *,
+    name: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+    photo_token: str | None = None,
+    staff: str | None = None,
+) -> Any:
+    headers = {}
+    if photo_token is not None:
+        headers["X-Photo-Token"] = photo_token
+    if staff is not None:
+        headers.update(auth(staff))
+    return api.post(
+        f"/api/v1/issues/{case_id}/photos",
+        files={"file": (name, data, content_type)},
+        headers=headers,
+    )
+
+
+def fetch(api: TestClient, url: str, token: str) -> Image.Image:
+    response = api.get(url, headers=auth(token))
+    assert response.status_code == 200, response.text
+    image = Image.open(io.BytesIO(response.content))
+    image.load()
+    return image
+
+
+def files_of(settings: Any, case_id: int) -> list[Path]:
+    folder = Path(settings.photo_dir) / str(case_id)
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def close(a: tuple[int, ...], b: tuple[int, ...], tolerance: int = 40) -> bool:
+    return all(abs(x - y) <= tolerance for x, y in zip(a[:3], b[:3], strict=True))
+
+
+@pytest.fixture()
+def case(api: TestClient) -> dict[str, Any]:
+    """A freshly reported case, with its id and photo token."""
+    return report(api)
+
+
+# -- accepted uploads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_reporter_uploads_jpeg_png_or_webp_with_the_photo_token(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str], fmt: str
+) -> None:
+    data = encode(halves((160, 120)), fmt, exif=phone_exif())
+    response = upload(
+        api,
+        case["id"],
+        data,
+        name=f"IMG_0001{SUFFIX[fmt]}",
+        content_type=MEDIA[fmt],
+        photo_token=case["photo_token"],
+    )
+    assert response.status_code == 201, response.text
+    photo = response.json()
+    assert photo["content_type"] == MEDIA[fmt]
+    assert (photo["width"], photo["height"]) == (160, 120)
+    assert photo["url"] == f"/api/v1/issues/{case['id']}/photos/{photo['id']}"
+    assert photo["thumbnail_url"].startswith(photo["url"])
+    served = api.get(photo["url"], headers=auth(tokens["grid_worker"]))
+    assert served.status_code == 200
+    assert served.headers["content-type"] == MEDIA[fmt]
+    stored = Image.open(io.BytesIO(served.content))
+    assert stored.format == fmt and stored.size == (160, 120)
+
+
+@pytest.mark.parametrize("role", ["grid_worker", "dispatcher", "manager", "planner", "admin"])
+def test_staff_upload_with_their_bearer_token(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str], role: str
+) -> None:
+    response = upload(api, case["id"], encode(halves((64, 48))), staff=tokens[role])
+    assert response.status_code == 201, response.text
+    assert response.json()["content_type"] == "image/jpeg"
+
+
+def test_a_png_named_and_declared_as_jpeg_is_stored_as_png(
+    api: TestClient, case: dict[str, Any]
+) -> None:
+    data = encode(halves((64, 48)), "PNG")
+    response = upload(api, case["id"], data, name="x.jpg", photo_token=case["photo_token"])
+    assert response.status_code == 201, response.text
+    assert response.json()["content_type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"),
+    [("PNG", "RGBA"), ("PNG", "P"), ("PNG", "L"), ("PNG", "LA"), ("JPEG", "L"), ("JPEG", "CMYK")],
+)
+def test_other_colour_modes_are_accepted(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str], fmt: str, mode: str
+) -> None:
+    data = encode(halves((80, 60)).convert(mode), fmt)
+    response = upload(api, case["id"], data, photo_token=case["photo_token"])
+    assert response.status_code == 201, response.text
+    photo = response.json()
+    assert (photo["width"], photo["height"]) == (80, 60)
+    thumb = fetch(api, photo["thumbnail_url"], tokens["admin"])
+    assert thumb.format == "JPEG"
+
+
+# -- cleaning -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_exif_with_gps_is_removed(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str], fmt: str
+) -> None:
+    data = encode(halves((120, 90)), fmt, exif=phone_exif())
+    sent = Image.open(io.BytesIO(data)).getexif()
+    assert sent.get_ifd(ExifTags.IFD.GPSInfo) and b"GridPhone" in data  # the test's own premise
+    photo = upload(api, case["id"], data, content_type=MEDIA[fmt], staff=tokens["admin"]).json()
+    for url in (photo["url"], photo["thumbnail_url"]):
+        raw = api.get(url, headers=auth(tokens["admin"])).content
+        image = Image.open(io.BytesIO(raw))
+        exif = image.getexif()
+        assert len(exif) == 0, dict(exif)
+        assert not exif.get_ifd(ExifTags.IFD.GPSInfo)
+        assert "exif" not in image.info
+        assert b"GridPhone" not in raw and b"GP-9 Pro" not in raw and b"Exif\x00\x00" not in raw
+
+
+def test_orientation_is_applied_and_thumbnail_is_small_jpeg(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    # stored landscape 1200×900 with "rotate 90° clockwise to display": a portrait photo
+    data = encode(halves((1200, 900)), "JPEG", exif=phone_exif(orientation=6), quality=90)
+    response = upload(api, case["id"], data, photo_token=case["photo_token"])
+    assert response.status_code == 201, response.text
+    photo = response.json()
+    assert (photo["width"], photo["height"]) == (900, 1200)
+    stored = fetch(api, photo["url"], tokens["manager"])
+    assert stored.size == (900, 1200)
+    assert stored.getexif().get(ExifTags.Base.Orientation) is None
+    # the left half (red) is now on top, the right half (blue) below
+    assert close(stored.getpixel((450, 100)), RED)
+    assert close(stored.getpixel((450, 1100)), BLUE)
+    thumb_response = api.get(photo["thumbnail_url"], headers=auth(tokens["manager"]))
+    assert thumb_response.headers["content-type"] == "image/jpeg"
+    thumb = Image.open(io.BytesIO(thumb_response.content))
+    assert thumb.format == "JPEG"
+    assert max(thumb.size) <= 320 and thumb.size == (240, 320)
+    thumb = thumb.convert("RGB")
+    assert close(thumb.getpixel((120, 20)), RED) and close(thumb.getpixel((120, 300)), BLUE)
+
+
+def test_small_photo_thumbnail_is_not_enlarged(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    photo = upload(api, case["id"], encode(halves((100, 50)), "PNG"), staff=tokens["admin"]).json()
+    thumb = fetch(api, photo["thumbnail_url"], tokens["admin"])
+    assert thumb.format == "JPEG" and thumb.size == (100, 50)
+
+
+# -- storage --------------------------------------------------------------------------------
+
+
+def test_files_are_stored_in_the_case_folder_not_in_the_database(
+    api: TestClient, settings: Any, loaded_url: str, tokens: dict[str, str]
+) -> None:
+    first, second = report(api), report(api, description="另一件")
+    a = upload(api, first["id"], encode(halves((64, 48))), photo_token=first["photo_token"])
+    b = upload(
+        api,
+        second["id"],
+        encode(halves((64, 48)), "PNG"),
+        content_type="image/png",
+        photo_token=second["photo_token"],
+    )
+    assert a.status_code == b.status_code == 201
+    folder = Path(settings.photo_dir) / str(first["id"])
+    on_disk = files_of(settings, first["id"])
+    assert len(on_disk) == 2  # the photo and its thumbnail
+    assert {p.suffix for p in on_disk} == {".jpg"}
+    assert len(files_of(settings, second["id"])) == 2
+    engine = make_engine(loaded_url)
+    with Session(engine) as session:
+        rows = list(session.scalars(select(IssuePhoto).order_by(IssuePhoto.id)))
+    engine.dispose()
+    assert [r.issue_id for r in rows] == [first["id"], second["id"]]
+    row = rows[0]
+    assert Path(row.path).parent.resolve() == folder.resolve()
+    assert Path(row.thumb_path).parent.resolve() == folder.resolve()
+    assert sorted([Path(row.path).name, Path(row.thumb_path).name]) == [p.name for p in on_disk]
+    assert row.size == Path(row.path).stat().st_size
+    assert Path(rows[1].path).suffix == ".png"
+    served = api.get(a.json()["url"], headers=auth(tokens["admin"])).content
+    assert served == Path(row.path).read_bytes()
+
+
+# -- refused uploads ------------------------------------------------------------------------
+
+
+def refused(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+
+
+def truncated_jpeg() -> bytes:
+    whole = encode(noise((200, 150)), "JPEG", quality=95)
+    return whole[: len(whole) // 3]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "content_type"),
+    [
+        pytest.param("x.jpg", "这不是图片，只是文字。\n".encode() * 20, "image/jpeg", id="text"),
+        pytest.param(
+            "x.jpg", b"\xff\xd8\xff\xe0" + os.urandom(4000), "image/jpeg", id="jpeg-magic-garbage"
+        ),
+        pytest.param("x.jpg", truncated_jpeg(), "image/jpeg", id="truncated-jpeg"),
+        pytest.param(
+            "x.png", b"\x89PNG\r\n\x1a\n" + os.urandom(2000), "image/png", id="png-magic-garbage"
+        ),
+        pytest.param("x.webp", b"RIFF\x00\x10\x00\x00WEBP" + b"\x00" * 64, "image/webp", id="webp"),
+        pytest.param("x.gif", encode(halves((40, 30)), "GIF"), "image/gif", id="gif"),
+        pytest.param("x.jpg", encode(halves((40, 30)), "GIF"), "image/jpeg", id="gif-as-jpeg"),
+        pytest.param("x.bmp", encode(halves((40, 30)), "BMP"), "image/jpeg", id="bmp"),
+        pytest.param("x.jpg", b"", "image/jpeg", id="empty"),
+    ],
+)
+def test_content_that_is_not_a_readable_image_is_refused(
+    api: TestClient,
+    case: dict[str, Any],
+    settings: Any,
+    tokens: dict[str, str],
+    name: str,
+    data: bytes,
+    content_type: str,
+) -> None:
+    response = upload(
+        api, case["id"], data, name=name, content_type=content_type, photo_token=case["photo_token"]
+    )
+    refused(response, 415, "unsupported_image")
+    assert response.json()["error"]["message"]
+    assert files_of(settings, case["id"]) == []
+    staff = api.get(f"/api/v1/issues/{case['id']}", headers=auth(tokens["admin"])).json()
+    assert staff["photos"] == []
+
+
+def test_photo_token_is_required_and_must_be_the_cases_own(
+    api: TestClient, settings: Any, tokens: dict[str, str]
+) -> None:
+    mine, other = report(api), report(api, description="隔壁楼道")
+    data = encode(halves((64, 48)))
+    refused(upload(api, mine["id"], data), 403, "photo_token_required")
+    refused(upload(api, mine["id"], data, photo_token="not-the-token"), 403, "photo_token_required")
+    refused(upload(api, mine["id"], data, photo_token=""), 403, "photo_token_required")
+    refused(
+        upload(api, mine["id"], data, photo_token=other["photo_token"]),
+        403,
+        "photo_token_required",
+    )
+    bad_bearer = upload(api, mine["id"], data, photo_token=mine["photo_token"], staff="forged")
+    refused(bad_bearer, 401, "bad_token")
+    assert files_of(settings, mine["id"]) == []
+    staff = api.get(f"/api/v1/issues/{mine['id']}", headers=auth(tokens["admin"])).json()
+    assert staff["photos"] == []
+    # the other case's token still works for the other case
+    own = upload(api, other["id"], data, photo_token=other["photo_token"])
+    assert own.status_code == 201
+
+
+def test_unknown_case_is_404(api: TestClient, case: dict[str, Any], tokens: dict[str, str]) -> None:
+    data = encode(halves((64, 48)))
+    refused(upload(api, 999_999, data, staff=tokens["admin"]), 404, "issue_not_found")
+    refused(upload(api, 999_999, data, photo_token=case["photo_token"]), 404, "issue_not_found")
+
+
+@pytest.fixture()
+def small_limits_api(loaded_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Any]]:
+    """A client on an app that allows 50 kB per photo and two photos per case."""
+    from api.app import create_app
+    from api.settings import Settings
+
+    limits = Settings(
+        database_url=loaded_url,
+        var_dir=tmp_path / "var",
+        report_rate=10_000,
+        max_photo_bytes=50_000,
+        max_photos=2,
+    )
+    app = create_app(limits)
+    with TestClient(app) as client:
+        yield client, limits
+    app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        pytest.param((140, 140), id="over-photo-limit"),  # ~59 kB: read and refused by the route
+        pytest.param((260, 260), id="over-body-limit"),  # ~203 kB: refused before it is read
+    ],
+)
+def test_oversized_photo_is_413_and_nothing_is_written(
+    small_limits_api: tuple[TestClient, Any],
+    tokens: dict[str, str],
+    size: tuple[int, int],
+) -> None:
+    client, limits = small_limits_api
+    case = report(client)
+    data = encode(noise(size), "PNG")
+    assert len(data) > limits.max_photo_bytes
+    Image.open(io.BytesIO(data)).verify()  # a valid image, only too large
+    response = upload(
+        client, case["id"], data, content_type="image/png", photo_token=case["photo_token"]
+    )
+    refused(response, 413, "payload_too_large")
+    staff = client.get(f"/api/v1/issues/{case['id']}", headers=auth(tokens["admin"])).json()
+    assert staff["photos"] == []
+    assert files_of(limits, case["id"]) == []
+    # a photo within the limit is still accepted afterwards
+    small = upload(client, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"])
+    assert small.status_code == 201, small.text
+
+
+def test_photo_just_at_the_limit_is_accepted(
+    small_limits_api: tuple[TestClient, Any], tokens: dict[str, str]
+) -> None:
+    client, limits = small_limits_api
+    case = report(client)
+    data = encode(noise((120, 120)), "PNG")
+    assert len(data) < limits.max_photo_bytes
+    padded = data + b"\x00" * (limits.max_photo_bytes - len(data))  # trailing bytes after IEND
+    assert len(padded) == limits.max_photo_bytes
+    response = upload(client, case["id"], padded, staff=tokens["admin"])
+    assert response.status_code == 201, response.text
+
+
+def test_too_many_photos_is_409(
+    small_limits_api: tuple[TestClient, Any], tokens: dict[str, str]
+) -> None:
+    client, limits = small_limits_api
+    case = report(client)
+    data = encode(halves((64, 48)))
+    for _ in range(limits.max_photos):
+        ok = upload(client, case["id"], data, photo_token=case["photo_token"])
+        assert ok.status_code == 201, ok.text
+    refused(
+        upload(client, case["id"], data, photo_token=case["photo_token"]), 409, "too_many_photos"
+    )
+    refused(upload(client, case["id"], data, staff=tokens["admin"]), 409, "too_many_photos")
+    staff = client.get(f"/api/v1/issues/{case['id']}", headers=auth(tokens["admin"])).json()
+    assert len(staff["photos"]) == limits.max_photos
+    assert len(files_of(limits, case["id"])) == 2 * limits.max_photos
+    # the limit is per case
+    other = report(client, description="另一处")
+    assert upload(client, other["id"], data, photo_token=other["photo_token"]).status_code == 201
+
+
+def test_default_limit_is_six_photos(api: TestClient, case: dict[str, Any]) -> None:
+    data = encode(halves((32, 24)))
+    codes = [upload(api, case["id"], data, photo_token=case["photo_token"]) for _ in range(7)]
+    assert [c.status_code for c in codes] == [201] * 6 + [409]
+    assert codes[-1].json()["error"]["code"] == "too_many_photos"
+
+
+# -- who sees photos ------------------------------------------------------------------------
+
+
+def test_photos_are_listed_and_served_to_staff_only(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    first = upload(api, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"])
+    second = upload(
+        api,
+        case["id"],
+        encode(halves((48, 64)), "WEBP"),
+        content_type="image/webp",
+        staff=tokens["grid_worker"],
+    )
+    assert first.status_code == second.status_code == 201
+    public = api.get(f"/api/v1/issues/{case['id']}")
+    assert public.status_code == 200 and "photos" not in public.json()
+    assert "/photos/" not in public.text
+    listed = api.get("/api/v1/issues").json()["features"][0]["properties"]
+    assert "photos" not in listed
+    for role in ("grid_worker", "planner"):
+        staff = api.get(f"/api/v1/issues/{case['id']}", headers=auth(tokens[role])).json()
+        assert staff["photos"] == [first.json(), second.json()]
+    url, thumb = first.json()["url"], first.json()["thumbnail_url"]
+    for target in (url, thumb):
+        anonymous = api.get(target)
+        assert anonymous.status_code == 401
+        assert anonymous.json()["error"]["code"] == "token_required"
+        with_photo_token = api.get(target, headers={"X-Photo-Token": case["photo_token"]})
+        assert with_photo_token.status_code == 401
+        assert api.get(target, headers=auth("forged")).status_code == 401
+        assert api.get(target, headers=auth(tokens["planner"])).status_code == 200
+
+
+def test_photo_of_another_case_or_unknown_is_404(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    photo = upload(api, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"])
+    photo_id = photo.json()["id"]
+    other = report(api, description="别的楼道")
+    admin = auth(tokens["admin"])
+    wrong_case = api.get(f"/api/v1/issues/{other['id']}/photos/{photo_id}", headers=admin)
+    refused(wrong_case, 404, "photo_not_found")
+    refused(
+        api.get(f"/api/v1/issues/{case['id']}/photos/{photo_id + 1000}", headers=admin),
+        404,
+        "photo_not_found",
+    )
