@@ -387,3 +387,33 @@ def test_staff_may_report_on_patrol(api: TestClient, tokens: dict[str, str]) -> 
         f"/api/v1/issues/{response.json()['id']}/history", headers=auth(tokens["grid_worker"])
     ).json()["events"]
     assert history[0]["actor"] == "test grid_worker"
+
+
+def test_stats_endpoint_groups_and_names(api: TestClient, tokens: dict[str, str]) -> None:
+    closed = case_in(api, tokens, "closed", 0)
+    report(api, lon=HOSPITAL[0], lat=HOSPITAL[1], category="elder_care")
+    by_grid = api.get("/api/v1/stats", params={"group_by": "grid"}).json()
+    rows = {r["key"]: r for r in by_grid["rows"]}
+    shimao = rows["330206002016016"]
+    assert shimao["name"] == "凌霄社区第十六网格"
+    assert (shimao["reported"], shimao["filed"], shimao["closed"]) == (1, 1, 1)
+    assert shimao["due"] == 1 and shimao["closure_rate"] == 1.0
+    assert shimao["on_time_rate"] == 1.0 and shimao["rework_rate"] == 0.0
+    hospital = rows["330206002016020"]
+    assert hospital["reported"] == 1 and hospital["closure_rate"] is None
+    by_squad = {
+        r["key"]: r for r in api.get("/api/v1/stats", params={"group_by": "squad"}).json()["rows"]
+    }
+    assert by_squad["SQ2"]["name"] == "安居卫士先锋队" and by_squad["SQ2"]["closed"] == 1
+    months = api.get("/api/v1/stats", params={"group_by": "month"}).json()["rows"]
+    assert sum(r["reported"] for r in months) == 2
+    cats = {
+        r["key"]: r
+        for r in api.get("/api/v1/stats", params={"group_by": "category"}).json()["rows"]
+    }
+    assert cats["stairwell_clutter"]["name"] == "楼道堆物"
+    assert api.get("/api/v1/stats", params={"group_by": "colour"}).status_code == 422
+    bad = api.get("/api/v1/stats", params={"from": "2026-12-01", "to": "2026-11-01"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_period"
+    empty = api.get("/api/v1/stats", params={"from": "2020-01-01", "to": "2020-02-01"}).json()
+    assert empty["rows"] == [] and closed
