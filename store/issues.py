@@ -194,7 +194,7 @@ def _in_box(session: Session, bbox: BBox) -> ColumnElement[bool]:
     return and_(Issue.lon.between(xmin, xmax), Issue.lat.between(ymin, ymax))
 
 
-def _filtered(session: Session, f: IssueFilter) -> Select[Issue]:
+def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
     query = select(Issue)
     if f.status:
         query = query.where(Issue.status.in_(list(f.status)))
@@ -218,7 +218,7 @@ def _filtered(session: Session, f: IssueFilter) -> Select[Issue]:
 
 def list_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int]:
     """One page of the cases matching ``f`` (by id), and how many match in all."""
-    query = _filtered(session, f)
+    query = issue_query(session, f)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = query.order_by(Issue.id).offset(f.offset)
     if f.limit is not None:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from store.db import create_schema, make_engine
 from cases.indicators import indicators, month_of
+from store.db import create_schema, make_engine
 from store.demo import load_demo_cases
-from store.issues import IssueFilter, cases_frame, find_duplicates, list_issues
+from store.issues import IssueFilter, cases_frame, find_duplicates, issue_query, list_issues
 from store.layers import read_layer
 from store.load import load_folder
 from tests.conftest import DATA, _fresh_postgis
@@ -87,7 +87,7 @@ def test_spatial_queries_agree_across_backends(both: tuple[str, str]) -> None:
 def test_bbox_queries_use_the_spatial_index(loaded_url: str) -> None:
     engine = make_engine(loaded_url)
     with Session(engine) as session:
-        query = list_issues.__globals__["_filtered"](session, IssueFilter(bbox=BOXES[0]))
+        query = issue_query(session, IssueFilter(bbox=BOXES[0]))
         compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
