@@ -153,7 +153,8 @@ async def report_issue(
     digest = hashlib.sha256(json.dumps(data.model_dump(), sort_keys=True).encode()).hexdigest()
     photo_token = secrets.token_urlsafe(24)
     now = utcnow()
-    try:
+
+    def write() -> tuple[Issue, bool]:
         with atomic(session):
             issue, replayed = create_issue(
                 session,
@@ -165,16 +166,18 @@ async def report_issue(
                 digest,
                 token_hash(photo_token),
             )
-            if replayed:
+            if replayed:  # the retrying phone gets a fresh photo token
                 issue.photo_token_hash = token_hash(photo_token)
+        return issue, replayed
+
+    try:
+        try:
+            issue, replayed = write()
+        except IntegrityError:
+            # the same key raced in from a parallel request: answer what that one wrote
+            issue, replayed = write()
     except IdempotencyMismatch as exc:
         raise ApiError(422, "idempotency_key_reused", str(exc)) from exc
-    except IntegrityError:
-        # the same key raced in from another request: answer what that one wrote
-        with atomic(session):
-            issue, replayed = create_issue(
-                session, new, now, settings.file_limit, actor, idempotency_key, digest
-            )
     window = now - timedelta(hours=settings.duplicate_window_h)
     near = find_duplicates(
         session,

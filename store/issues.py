@@ -195,6 +195,7 @@ def _in_box(session: Session, bbox: BBox) -> ColumnElement[bool]:
 
 
 def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
+    """The select of the cases matching ``f``, without order or paging."""
     query = select(Issue)
     if f.status:
         query = query.where(Issue.status.in_(list(f.status)))

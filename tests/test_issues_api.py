@@ -417,3 +417,32 @@ def test_stats_endpoint_groups_and_names(api: TestClient, tokens: dict[str, str]
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "bad_period"
     empty = api.get("/api/v1/stats", params={"from": "2020-01-01", "to": "2020-02-01"}).json()
     assert empty["rows"] == [] and closed
+
+
+def test_parallel_retries_with_one_key_make_one_case(live_server: str, loaded_url: str) -> None:
+    import threading
+    import urllib.request
+
+    barrier = threading.Barrier(6)
+    answers: list[tuple[int, int]] = []
+
+    def post() -> None:
+        request = urllib.request.Request(
+            f"{live_server}/api/v1/issues",
+            data=json.dumps(GOOD).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Idempotency-Key": "weak-signal-42"},
+        )
+        barrier.wait()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answers.append((response.status, json.load(response)["id"]))
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 6
+    assert {status for status, _ in answers} == {201}
+    assert len({case for _, case in answers}) == 1
+    assert count_rows(loaded_url) == (1, 1)
