@@ -65,8 +65,8 @@ async def _too_large(send: Send, size: int, limit: int) -> None:
         {
             "error": {
                 "code": "payload_too_large",
-                "message": f"the request body is {_size(size)} or more; "
-                f"the limit here is {_size(limit)}",
+                "message": f"the request body is {human_size(size)} or more; "
+                f"the limit here is {human_size(limit)}",
             }
         }
     ).encode()
@@ -83,7 +83,8 @@ async def _too_large(send: Send, size: int, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _size(n: int) -> str:
+def human_size(n: int) -> str:
+    """Bytes as KB or MB, for messages."""
     return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB"
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.areas import Areas
-from api.auth import optional_actor, require
+from api.auth import optional_actor, photo_token, require
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError
 from api.geojson import parse_bbox
+from api.limits import human_size
 from api.schemas import STAFF_CHANNELS, IssueIn, TransitionIn
 from api.views import event_view, iso, issue_feature, issue_view, photo_view
 from cases.deadlines import BadLimit, parse_limit, utcnow
@@ -43,7 +44,6 @@ from store.issues import (
 )
 from store.models import Category, Issue, IssuePhoto
 from store.photos import BadPhoto, TooManyPhotos, photos_of, save_photo
-from store.users import token_hash
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
 ActorDep = Annotated[Actor, Depends(optional_actor)]
@@ -79,17 +79,21 @@ def not_found(exc: IssueNotFound) -> ApiError:
         }
     },
 )
-async def report_issue(
+def report_issue(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     actor: ActorDep,
+    body: Annotated[Any, Depends(json_body)],
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> JSONResponse:
-    """Report a problem; answers the new case, or the first answer to a retried key."""
+    """Report a problem; answers the new case, or the first answer to a retried key.
+
+    A plain function, so that FastAPI runs its blocking database work in a worker
+    thread rather than on the event loop.
+    """
     if actor.role is None:
         request.app.state.report_limit.check(request.client.host if request.client else "?")
-    body = await _json_body(request)
     try:
         data = IssueIn.model_validate(body)
     except ValidationError as exc:
@@ -151,24 +155,13 @@ async def report_issue(
         reporter_phone=data.reporter.phone if data.reporter else None,
     )
     digest = hashlib.sha256(json.dumps(data.model_dump(), sort_keys=True).encode()).hexdigest()
-    photo_token = secrets.token_urlsafe(24)
     now = utcnow()
 
     def write() -> tuple[Issue, bool]:
         with atomic(session):
-            issue, replayed = create_issue(
-                session,
-                new,
-                now,
-                settings.file_limit,
-                actor,
-                idempotency_key,
-                digest,
-                token_hash(photo_token),
+            return create_issue(
+                session, new, now, settings.file_limit, actor, idempotency_key, digest
             )
-            if replayed:  # the retrying phone gets a fresh photo token
-                issue.photo_token_hash = token_hash(photo_token)
-        return issue, replayed
 
     try:
         try:
@@ -200,14 +193,15 @@ async def report_issue(
         for other, d in near
         if other.reported_at <= issue.reported_at
     ]
-    view["photo_token"] = photo_token
+    view["photo_token"] = photo_token(settings.secret, issue.id)
     headers = {"Location": f"/api/v1/issues/{issue.id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(view, status_code=201, headers=headers)
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, or a 415/400 that says what is wrong with it."""
     kind = request.headers.get("content-type", "")
     if kind.split(";")[0].strip().lower() != "application/json":
         raise ApiError(
@@ -416,7 +410,7 @@ def _check_references(session: Session, areas: Areas, issue_id: int, body: Trans
 
 
 @router.post("/issues/{issue_id}/photos", status_code=201)
-async def add_photo(
+def add_photo(
     issue_id: int,
     request: Request,
     session: SessionDep,
@@ -432,18 +426,20 @@ async def add_photo(
         raise not_found(exc) from exc
     if actor.role is None:
         request.app.state.report_limit.check(request.client.host if request.client else "?")
-        if not x_photo_token or issue.photo_token_hash != token_hash(x_photo_token):
+        if not x_photo_token or not hmac.compare_digest(
+            x_photo_token, photo_token(settings.secret, issue.id)
+        ):
             raise ApiError(
                 403,
                 "photo_token_required",
                 "send the X-Photo-Token returned when the case was reported, or a staff token",
             )
-    data = await file.read(settings.max_photo_bytes + 1)
+    data = file.file.read(settings.max_photo_bytes + 1)
     if len(data) > settings.max_photo_bytes:
         raise ApiError(
             413,
             "payload_too_large",
-            f"the photo is larger than {settings.max_photo_bytes >> 20} MB; downscale it first",
+            f"the photo is larger than {human_size(settings.max_photo_bytes)}; downscale it first",
         )
     saved: list[Path] = []
     try:
@@ -451,7 +447,7 @@ async def add_photo(
             photo = save_photo(
                 session, issue_id, data, settings.photo_dir, utcnow(), settings.max_photos
             )
-            saved = [Path(photo.path), Path(photo.thumb_path)]
+            saved = [settings.photo_dir / photo.path, settings.photo_dir / photo.thumb_path]
     except BadPhoto as exc:
         raise ApiError(415, "unsupported_image", str(exc)) from exc
     except TooManyPhotos as exc:
@@ -465,12 +461,17 @@ async def add_photo(
 
 @router.get("/issues/{issue_id}/photos/{photo_id}")
 def get_photo(
-    issue_id: int, photo_id: int, session: SessionDep, _: StaffDep, thumbnail: bool = False
+    issue_id: int,
+    photo_id: int,
+    session: SessionDep,
+    settings: SettingsDep,
+    _: StaffDep,
+    thumbnail: bool = False,
 ) -> FileResponse:
     """A case photo or its thumbnail (staff only)."""
     photo = session.get(IssuePhoto, photo_id)
     if photo is None or photo.issue_id != issue_id:
         raise ApiError(404, "photo_not_found", f"case {issue_id} has no photo {photo_id}")
     if thumbnail:
-        return FileResponse(photo.thumb_path, media_type="image/jpeg")
-    return FileResponse(photo.path, media_type=photo.content_type)
+        return FileResponse(settings.photo_dir / photo.thumb_path, media_type="image/jpeg")
+    return FileResponse(settings.photo_dir / photo.path, media_type=photo.content_type)

@@ -117,49 +117,66 @@ def export_issues(fmt: str, request: Request, session: SessionDep, filters: Filt
     return Response(_encode(frame, fmt), media_type=MEDIA[fmt], headers=headers)
 
 
+# Case attributes exported as they are, then the derived columns.
+EXPORT_FIELDS = (
+    "id",
+    "category",
+    "status",
+    "description",
+    "lon",
+    "lat",
+    "grid_code",
+    "district_code",
+    "channel",
+    "squad_id",
+    "department",
+    "reported_at",
+    "filed_at",
+    "dispatched_at",
+    "resolved_at",
+    "closed_at",
+    "handle_deadline",
+    "rework_count",
+)
+EXPORT_COLUMNS = (*EXPORT_FIELDS, "category_name", "grid_name", "deadline", "overdue")
+TIMES = (
+    "reported_at",
+    "filed_at",
+    "dispatched_at",
+    "resolved_at",
+    "closed_at",
+    "handle_deadline",
+    "deadline",
+)
+
+
 def _export_frame(
     rows: list[Any], request: Request, session: SessionDep, now: datetime
 ) -> gpd.GeoDataFrame:
     areas = community(request, session)
-    known = categories(session)
+    names = {c.code: c.name_zh for c in categories(session).values()}
     records = [
-        {
-            "id": i.id,
-            "category": i.category,
-            "category_name": known[i.category].name_zh if i.category in known else None,
-            "status": i.status,
-            "description": i.description,
-            "lon": i.lon,
-            "lat": i.lat,
-            "grid_code": i.grid_code,
+        {f: getattr(i, f) for f in EXPORT_FIELDS}
+        | {
+            "category_name": names.get(i.category),
             "grid_name": areas.grid_names.get(i.grid_code),
-            "district_code": i.district_code,
-            "channel": i.channel,
-            "squad_id": i.squad_id,
-            "department": i.department,
-            "reported_at": i.reported_at,
-            "filed_at": i.filed_at,
-            "dispatched_at": i.dispatched_at,
-            "resolved_at": i.resolved_at,
-            "closed_at": i.closed_at,
             "deadline": i.due_at,
-            "handle_deadline": i.handle_deadline,
             "overdue": i.status in OPEN and i.due_at < now,
-            "rework_count": i.rework_count,
         }
         for i in rows
     ]
-    frame = pd.DataFrame.from_records(records, columns=list(records[0]) if records else None)
+    frame = pd.DataFrame.from_records(records, columns=list(EXPORT_COLUMNS))
     return gpd.GeoDataFrame(
-        frame,
-        geometry=gpd.points_from_xy(frame.get("lon", []), frame.get("lat", [])),
-        crs="EPSG:4326",
+        frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326"
     )
 
 
 def _encode(frame: gpd.GeoDataFrame, fmt: str) -> bytes:
-    if fmt == "geojson":
-        return frame.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
+    if fmt == "geojson":  # JSON has no time type: ISO 8601 in UTC
+        texts = frame.assign(
+            **{c: [iso(t) if pd.notna(t) else None for t in frame[c]] for c in TIMES}
+        )
+        return texts.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
     if fmt == "csv":
         return pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False).encode("utf-8-sig")
     if fmt == "xlsx":

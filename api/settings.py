@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from store.db import database_url
@@ -41,6 +43,24 @@ class Settings:
     report_rate: int = field(default_factory=lambda: int(_env("REPORT_RATE", "30")))
     report_period_s: float = field(default_factory=lambda: float(_env("REPORT_PERIOD_S", "60")))
 
+    secret_text: str = field(default_factory=lambda: _env("SECRET", ""))
+
     @property
     def photo_dir(self) -> Path:
         return self.var_dir / "photos"
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The server secret: ``GRIDGOV_SECRET``, else a random one kept in the var folder.
+
+        Several instances serving one database must share it (set the variable).
+        """
+        if self.secret_text:
+            return self.secret_text.encode()
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+        return path.read_text().strip().encode()

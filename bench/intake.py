@@ -122,7 +122,7 @@ class Result:
     client_cpu_s: float = float("nan")
     server_cpu_s: float = float("nan")
     machine_busy: float = float("nan")  # share of all CPUs busy during the run
-    other_busy: float = float("nan")  # share of all CPUs busy outside client and server
+    other_busy: float = float("nan")  # share busy outside client and server processes
     checks: list[str] = field(default_factory=list)
 
     @property
@@ -205,7 +205,6 @@ class Clients:
     """``concurrency`` client threads, each with its own keep-alive connection."""
 
     def __init__(self, port: int, concurrency: int) -> None:
-        self.port = port
         self.connections = [
             http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
             for _ in range(concurrency)
@@ -286,7 +285,11 @@ class Server:
             self.proc = subprocess.Popen(
                 self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.__exit__()  # never leave a half-started server behind
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -396,7 +399,8 @@ def postgis_admin() -> Engine | None:
             ).scalar_one()
     except Exception as exc:  # any connection failure means: no server here
         admin.dispose()
-        print(f"NOTICE: PostGIS skipped: PostgreSQL unreachable at {PG_ADMIN_URL} ({exc!r:.200})")
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        print(f"NOTICE: PostGIS skipped: PostgreSQL unreachable at {PG_ADMIN_URL}: {reason}")
         return None
     if not available:
         admin.dispose()
@@ -617,7 +621,7 @@ def cpu_table(results: Sequence[Result]) -> str:
         "client CPU / request",
         "server CPU / request",
         "machine busy",
-        "other processes",
+        "other load",
     ]
     rows = [
         [
@@ -718,7 +722,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print()
     print(
         "## CPU during the measured run (server: the uvicorn process; machine busy: all "
-        f"{os.cpu_count()} CPUs, of which other processes, PostgreSQL included)"
+        f"{os.cpu_count()} CPUs; other load: the part of it not used by the client or the "
+        "server process: PostgreSQL, kernel, anything else running)"
     )
     print()
     print(cpu_table(done))

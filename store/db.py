@@ -31,7 +31,10 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    # enough pooled connections for the web server's worker threads, so that
+    # connections are reused instead of opened and closed under load
+    pool = int(os.environ.get("GRIDGOV_DB_POOL_SIZE", "20"))
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool, max_overflow=pool)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

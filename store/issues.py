@@ -91,7 +91,6 @@ def create_issue(
     actor: Actor = PUBLIC,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
-    photo_token_hash: str | None = None,
     calendar: Calendar | None = None,
 ) -> tuple[Issue, bool]:
     """Write a new case with its first history event.
@@ -131,7 +130,6 @@ def create_issue(
         rework_count=0,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
-        photo_token_hash=photo_token_hash,
     )
     session.add(issue)
     session.flush()
@@ -327,9 +325,8 @@ CASE_COLUMNS = (
 def cases_frame(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
     """The indicator columns of the cases reported in [start, end), one row each."""
     columns = [getattr(Issue, c) for c in CASE_COLUMNS]
-    rows = session.execute(
-        select(*columns).where(Issue.reported_at >= start, Issue.reported_at < end)
-    ).all()
+    query = select(*columns).where(Issue.reported_at >= start, Issue.reported_at < end)
+    rows = session.execute(query.order_by(Issue.id)).all()
     frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
     for column in (
         "reported_at",

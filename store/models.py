@@ -145,7 +145,6 @@ class Issue(Base):
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
-    photo_token_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -1,8 +1,9 @@
 """Case photos: checked by content, cleaned of metadata, stored on disk.
 
-The database keeps a row per photo; the image and its thumbnail are files
-under the photo folder.  Re-encoding drops EXIF data, which on phone photos
-includes the GPS position and the device.
+The database keeps a row per photo with the paths of the image and its
+thumbnail relative to the photo folder, where the files are.  Re-encoding drops
+EXIF data and comments, which on phone photos include the GPS position and the
+device.
 """
 
 from __future__ import annotations
@@ -70,19 +71,22 @@ def save_photo(
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise BadPhoto(f"the {kind} image cannot be read ({exc})") from exc
     content_type, suffix = FORMATS[kind]
-    target = folder / str(issue_id)
-    target.mkdir(parents=True, exist_ok=True)
-    name = uuid.uuid4().hex
-    path, thumb = target / f"{name}{suffix}", target / f"{name}_thumb.jpg"
+    (folder / str(issue_id)).mkdir(parents=True, exist_ok=True)
+    name = f"{issue_id}/{uuid.uuid4().hex}"
+    rel, rel_thumb = f"{name}{suffix}", f"{name}_thumb.jpg"
+    path, thumb = folder / rel, folder / rel_thumb
+    icc = image.info.get("icc_profile")
+    image.info = {}  # comments, EXIF, XMP: nothing the phone wrote goes along
     clean = image.convert("RGB") if kind == "JPEG" and image.mode not in ("RGB", "L") else image
-    clean.save(path, format=kind, **({"quality": 90} if kind != "PNG" else {}))
+    options = {"quality": 90} if kind != "PNG" else {}
+    clean.save(path, format=kind, **options, **({"icc_profile": icc} if icc else {}))
     small = image.convert("RGB")
     small.thumbnail(THUMBNAIL)
     small.save(thumb, format="JPEG", quality=80)
     photo = IssuePhoto(
         issue_id=issue_id,
-        path=str(path),
-        thumb_path=str(thumb),
+        path=rel,
+        thumb_path=rel_thumb,
         content_type=content_type,
         size=path.stat().st_size,
         width=image.width,

@@ -172,12 +172,26 @@ def test_a_png_named_and_declared_as_jpeg_is_stored_as_png(
 
 @pytest.mark.parametrize(
     ("fmt", "mode"),
-    [("PNG", "RGBA"), ("PNG", "P"), ("PNG", "L"), ("PNG", "LA"), ("JPEG", "L"), ("JPEG", "CMYK")],
+    [
+        ("PNG", "RGBA"),
+        ("PNG", "P"),
+        ("PNG", "L"),
+        ("PNG", "LA"),
+        ("PNG", "1"),
+        ("PNG", "I;16"),
+        ("JPEG", "L"),
+        ("JPEG", "CMYK"),
+        ("WEBP", "RGBA"),
+    ],
 )
 def test_other_colour_modes_are_accepted(
     api: TestClient, case: dict[str, Any], tokens: dict[str, str], fmt: str, mode: str
 ) -> None:
-    data = encode(halves((80, 60)).convert(mode), fmt)
+    image = halves((80, 60))
+    image = (
+        image.convert("L").convert("I").convert("I;16") if mode == "I;16" else image.convert(mode)
+    )
+    data = encode(image, fmt)
     response = upload(api, case["id"], data, photo_token=case["photo_token"])
     assert response.status_code == 201, response.text
     photo = response.json()
@@ -207,6 +221,16 @@ def test_exif_with_gps_is_removed(
         assert b"GridPhone" not in raw and b"GP-9 Pro" not in raw and b"Exif\x00\x00" not in raw
 
 
+def test_jpeg_comment_is_removed(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    data = encode(halves((64, 48)), "JPEG", comment="王阿姨 13800138000".encode())
+    photo = upload(api, case["id"], data, photo_token=case["photo_token"]).json()
+    raw = api.get(photo["url"], headers=auth(tokens["admin"])).content
+    assert b"13800138000" not in raw
+    assert "comment" not in Image.open(io.BytesIO(raw)).info
+
+
 def test_orientation_is_applied_and_thumbnail_is_small_jpeg(
     api: TestClient, case: dict[str, Any], tokens: dict[str, str]
 ) -> None:
@@ -229,6 +253,41 @@ def test_orientation_is_applied_and_thumbnail_is_small_jpeg(
     assert max(thumb.size) <= 320 and thumb.size == (240, 320)
     thumb = thumb.convert("RGB")
     assert close(thumb.getpixel((120, 20)), RED) and close(thumb.getpixel((120, 300)), BLUE)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+@pytest.mark.parametrize(
+    ("orientation", "size", "top", "bottom"),
+    [
+        (1, (120, 80), RED, RED),  # upright: left red, right blue
+        (3, (120, 80), BLUE, BLUE),  # upside down: turned 180°, left becomes blue
+        (6, (80, 120), RED, BLUE),  # turned 90° clockwise: left half on top
+        (8, (80, 120), BLUE, RED),  # turned 90° anticlockwise: left half at the bottom
+    ],
+)
+def test_orientation_is_applied_in_every_format(
+    api: TestClient,
+    case: dict[str, Any],
+    tokens: dict[str, str],
+    fmt: str,
+    orientation: int,
+    size: tuple[int, int],
+    top: tuple[int, int, int],
+    bottom: tuple[int, int, int],
+) -> None:
+    data = encode(halves((120, 80)), fmt, exif=phone_exif(orientation))
+    response = upload(api, case["id"], data, content_type=MEDIA[fmt], staff=tokens["admin"])
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == size
+    stored = fetch(api, response.json()["url"], tokens["admin"])
+    assert stored.size == size
+    assert not stored.getexif()
+    stored = stored.convert("RGB")
+    # sample the upper-left and lower-left quarter of the upright picture
+    assert close(stored.getpixel((size[0] // 4, size[1] // 4)), top)
+    assert close(stored.getpixel((size[0] // 4, size[1] * 3 // 4)), bottom)
+    thumb = fetch(api, response.json()["thumbnail_url"], tokens["admin"])
+    assert thumb.size == size
 
 
 def test_small_photo_thumbnail_is_not_enlarged(
@@ -266,13 +325,34 @@ def test_files_are_stored_in_the_case_folder_not_in_the_database(
     engine.dispose()
     assert [r.issue_id for r in rows] == [first["id"], second["id"]]
     row = rows[0]
-    assert Path(row.path).parent.resolve() == folder.resolve()
-    assert Path(row.thumb_path).parent.resolve() == folder.resolve()
-    assert sorted([Path(row.path).name, Path(row.thumb_path).name]) == [p.name for p in on_disk]
-    assert row.size == Path(row.path).stat().st_size
+    # rows hold paths relative to the photo folder, so the folder may move
+    assert not Path(row.path).is_absolute()
+    photo, thumb = settings.photo_dir / row.path, settings.photo_dir / row.thumb_path
+    assert photo.parent.resolve() == folder.resolve() == thumb.parent.resolve()
+    assert sorted([photo.name, thumb.name]) == [p.name for p in on_disk]
+    assert row.size == photo.stat().st_size
     assert Path(rows[1].path).suffix == ".png"
     served = api.get(a.json()["url"], headers=auth(tokens["admin"])).content
-    assert served == Path(row.path).read_bytes()
+    assert served == photo.read_bytes()
+
+
+def test_photo_folder_may_be_deep(loaded_url: str, tmp_path: Path) -> None:
+    from api.app import create_app
+    from api.settings import Settings
+
+    deep = Settings(
+        database_url=loaded_url, var_dir=tmp_path / ("gridgov-" * 19), report_rate=10_000
+    )
+    assert len(str(deep.var_dir)) > 150
+    app = create_app(deep)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        case = report(client)
+        response = upload(
+            client, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"]
+        )
+    app.state.engine.dispose()
+    assert response.status_code == 201, response.text
+    assert len(files_of(deep, case["id"])) == 2
 
 
 # -- refused uploads ------------------------------------------------------------------------
@@ -323,6 +403,20 @@ def test_content_that_is_not_a_readable_image_is_refused(
     assert files_of(settings, case["id"]) == []
     staff = api.get(f"/api/v1/issues/{case['id']}", headers=auth(tokens["admin"])).json()
     assert staff["photos"] == []
+
+
+def test_images_over_the_pixel_limit_are_refused(
+    api: TestClient, case: dict[str, Any], settings: Any
+) -> None:
+    # 7000×7000 one-bit pixels compress to a few kB but would take ~150 MB to decode as RGB
+    data = encode(Image.new("1", (7000, 7000)), "PNG")
+    assert len(data) < 200_000
+    response = upload(
+        api, case["id"], data, content_type="image/png", photo_token=case["photo_token"]
+    )
+    refused(response, 415, "unsupported_image")
+    assert "megapixels" in response.json()["error"]["message"]
+    assert files_of(settings, case["id"]) == []
 
 
 def test_photo_token_is_required_and_must_be_the_cases_own(
@@ -400,6 +494,15 @@ def test_oversized_photo_is_413_and_nothing_is_written(
     # a photo within the limit is still accepted afterwards
     small = upload(client, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"])
     assert small.status_code == 201, small.text
+
+
+def test_oversized_message_names_the_limit(small_limits_api: tuple[TestClient, Any]) -> None:
+    client, _ = small_limits_api
+    case = report(client)
+    data = encode(noise((140, 140)), "PNG")
+    response = upload(client, case["id"], data, photo_token=case["photo_token"])
+    refused(response, 413, "payload_too_large")
+    assert " 0 MB" not in response.json()["error"]["message"]
 
 
 def test_photo_just_at_the_limit_is_accepted(

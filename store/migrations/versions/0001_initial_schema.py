@@ -107,7 +107,6 @@ def upgrade() -> None:
         sa.Column("rework_count", sa.Integer(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=100), nullable=True),
         sa.Column("request_hash", sa.String(length=64), nullable=True),
-        sa.Column("photo_token_hash", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["category"],

@@ -1,0 +1,302 @@
+"""Case exports as CSV, GeoJSON, GeoPackage and Excel, on SQLite and on PostGIS."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+
+from gis.crs import from_wgs84
+from tests.conftest import auth
+
+FORMATS = ["csv", "geojson", "gpkg", "xlsx"]
+ROLES = ["grid_worker", "dispatcher", "manager", "planner", "admin"]
+SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期, grid 016, district BD02
+WEST = (121.8270, 29.8975)  # district BD01
+REPORTER = {"name": "王阿姨", "phone": "13800138000"}
+STAIRWELL = "楼道里堆满了装修垃圾和旧家具"
+MARKET = "商铺占道经营，门口摆满了货架"
+BOM = b"\xef\xbb\xbf"
+
+
+ROW_FORMATS = FORMATS
+
+
+def report(api: TestClient, **fields: Any) -> dict[str, Any]:
+    body = {
+        "lon": SHIMAO[0],
+        "lat": SHIMAO[1],
+        "category": "stairwell_clutter",
+        "description": STAIRWELL,
+        "channel": "mobile",
+        **fields,
+    }
+    response = api.post("/api/v1/issues", json=body)
+    assert response.status_code == 201, response.text
+    case: dict[str, Any] = response.json()
+    return case
+
+
+def export(api: TestClient, fmt: str, token: str | None, **params: Any) -> Any:
+    headers = auth(token) if token else {}
+    return api.get(f"/api/v1/exports/issues.{fmt}", params=params, headers=headers)
+
+
+def parse(fmt: str, content: bytes, tmp_path: Path) -> pd.DataFrame:
+    """An export read back with the tools a user of each format would use."""
+    if fmt == "csv":
+        assert content.startswith(BOM)  # so that Excel reads the Chinese text right
+        return pd.read_csv(io.BytesIO(content), encoding="utf-8-sig", dtype={"grid_code": str})
+    if fmt == "xlsx":
+        return pd.read_excel(io.BytesIO(content), sheet_name="issues", dtype={"grid_code": str})
+    if fmt == "geojson":
+        collection = json.loads(content.decode("utf-8"))
+        assert collection["type"] == "FeatureCollection"
+        frame = gpd.read_file(io.BytesIO(content))
+        assert len(frame) == len(collection["features"])
+        return frame
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "issues.gpkg"
+    path.write_bytes(content)
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["issues"]
+    return gpd.read_file(path, layer="issues")
+
+
+def readable_text(fmt: str, content: bytes) -> str:
+    """Every piece of text a file holds, decoded (xlsx is a zip of XML parts)."""
+    if fmt == "xlsx":
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return "".join(
+                archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+            )
+    return content.decode("utf-8", "replace")
+
+
+@pytest.fixture()
+def cases(api: TestClient) -> dict[int, dict[str, Any]]:
+    """Three cases by id: two stairwell ones, the second with the reporter's contact and
+    typed in GCJ-02, and one merchant case in the west district."""
+    lon, lat = from_wgs84(SHIMAO[0] + 0.0004, SHIMAO[1], "gcj02")
+    created = [
+        report(api),
+        report(api, lon=float(lon), lat=float(lat), crs="gcj02", reporter=REPORTER),
+        report(api, lon=WEST[0], lat=WEST[1], category="merchant", description=MARKET),
+    ]
+    return {c["id"]: c for c in created}
+
+
+# -- access ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_exports_need_a_staff_token(api: TestClient, tokens: dict[str, str], fmt: str) -> None:
+    anonymous = export(api, fmt, None)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "token_required"
+    forged = export(api, fmt, "not-a-token")
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "bad_token"
+    for role in ROLES:
+        response = export(api, fmt, tokens[role])
+        assert response.status_code == 200, (role, response.text)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("csv", "text/csv"),
+        ("geojson", "application/geo+json"),
+        ("gpkg", "application/geopackage+sqlite3"),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+def test_exports_are_downloads_of_their_type(
+    api: TestClient, tokens: dict[str, str], fmt: str, media_type: str
+) -> None:
+    response = export(api, fmt, tokens["planner"])
+    assert response.headers["content-type"].split(";")[0] == media_type
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and disposition.endswith(f'.{fmt}"')
+
+
+def test_unknown_format_is_404_naming_the_formats(api: TestClient, tokens: dict[str, str]) -> None:
+    response = export(api, "pdf", tokens["admin"])
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == "unknown_format"
+    assert "pdf" in error["message"]
+    for fmt in FORMATS:
+        assert fmt in error["message"]
+    assert export(api, "pdf", None).status_code == 401
+
+
+# -- content --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ROW_FORMATS)
+def test_export_holds_every_case_with_its_wgs84_location(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    response = export(api, fmt, tokens["manager"])
+    assert response.status_code == 200, response.text
+    frame = parse(fmt, response.content, tmp_path)
+    assert len(frame) == 3
+    assert sorted(int(i) for i in frame["id"]) == sorted(cases)
+    for _, row in frame.iterrows():
+        case = cases[int(row["id"])]
+        lon, lat = case["location"]["lon"], case["location"]["lat"]
+        assert float(row["lon"]) == pytest.approx(lon, abs=1e-9)
+        assert float(row["lat"]) == pytest.approx(lat, abs=1e-9)
+        if fmt in ("geojson", "gpkg"):
+            assert row.geometry.geom_type == "Point"
+            assert row.geometry.x == pytest.approx(lon, abs=1e-9)
+            assert row.geometry.y == pytest.approx(lat, abs=1e-9)
+        assert row["category"] == case["category"]["code"]
+        assert row["category_name"] == case["category"]["name_zh"]
+        assert row["description"] == case["description"]
+        assert row["status"] == "reported"
+        assert str(row["grid_code"]) == case["grid"]["code"]
+        assert row["grid_name"] == case["grid"]["name"]
+        assert row["district_code"] == case["district"]["code"]
+        assert row["channel"] == "mobile"
+        assert pd.notna(row["reported_at"]) and pd.notna(row["deadline"])
+    if fmt in ("geojson", "gpkg"):
+        assert frame.crs is not None and frame.crs.to_epsg() == 4326
+
+
+@pytest.mark.parametrize("fmt", ROW_FORMATS)
+def test_chinese_text_round_trips(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    frame = parse(fmt, export(api, fmt, tokens["admin"]).content, tmp_path)
+    texts = set(frame["description"]) | set(frame["category_name"]) | set(frame["grid_name"])
+    assert {STAIRWELL, MARKET, "楼道堆物", "凌霄社区第十六网格"} <= texts
+
+
+def test_gcj02_report_is_exported_at_its_wgs84_truth(
+    api: TestClient, tokens: dict[str, str], cases: dict[int, dict[str, Any]], tmp_path: Path
+) -> None:
+    typed_id = sorted(cases)[1]
+    typed = cases[typed_id]
+    assert typed["category"]["code"] == "stairwell_clutter"
+    truth = (SHIMAO[0] + 0.0004, SHIMAO[1])
+    assert typed["location"]["lon"] == pytest.approx(truth[0], abs=1e-6)
+    frame = parse("gpkg", export(api, "gpkg", tokens["admin"]).content, tmp_path)
+    row = frame.set_index("id").loc[typed_id]
+    assert row.geometry.x == pytest.approx(truth[0], abs=1e-6)
+    assert row.geometry.y == pytest.approx(truth[1], abs=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ROW_FORMATS)
+def test_filters_select_the_exported_cases(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    def ids(**params: Any) -> set[int]:
+        response = export(api, fmt, tokens["dispatcher"], **params)
+        assert response.status_code == 200, response.text
+        return {int(i) for i in parse(fmt, response.content, tmp_path)["id"]}
+
+    def of(category: str) -> set[int]:
+        return {i for i, c in cases.items() if c["category"]["code"] == category}
+
+    merchant, stairwell = of("merchant"), of("stairwell_clutter")
+    assert len(merchant) == 1 and len(stairwell) == 2
+    assert ids(category="merchant") == merchant
+    assert ids(category="stairwell_clutter") == stairwell
+    assert ids(category="stairwell_clutter,merchant") == set(cases)
+    assert ids(district="BD01") == merchant
+    assert ids(grid="330206002016016") == stairwell
+    assert ids(status="reported") == set(cases)
+    assert ids(limit=1, offset=1) == set(cases)  # exports are not paged
+
+
+def test_export_filter_errors_are_400(api: TestClient, tokens: dict[str, str]) -> None:
+    bad = export(api, "csv", tokens["admin"], status="lost")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_status"
+    since = export(api, "csv", tokens["admin"], since="yesterday")
+    assert since.status_code == 400 and since.json()["error"]["code"] == "bad_datetime"
+
+
+@pytest.mark.parametrize("fmt", ROW_FORMATS)
+def test_exports_never_carry_reporter_contact(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    contact_id = sorted(cases)[1]
+    staff_view = api.get(f"/api/v1/issues/{contact_id}", headers=auth(tokens["admin"])).json()
+    assert staff_view["reporter"] == REPORTER  # the contact is stored, only not exported
+    response = export(api, fmt, tokens["admin"])
+    assert response.status_code == 200
+    for raw in (response.content, readable_text(fmt, response.content).encode()):
+        assert "王阿姨".encode() not in raw and b"13800138000" not in raw
+    frame = parse(fmt, response.content, tmp_path)
+    columns = [str(c).lower() for c in frame.columns]
+    for word in ("reporter", "phone", "contact", "input"):
+        assert not [c for c in columns if word in c], columns
+    values = {str(v) for column in frame.columns for v in frame[column]}
+    assert "王阿姨" not in values and "13800138000" not in values
+
+
+# -- empty results --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_empty_result_exports_and_parses(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    response = export(api, fmt, tokens["planner"], category="elder_care")
+    assert response.status_code == 200, response.text
+    frame = parse(fmt, response.content, tmp_path)
+    assert len(frame) == 0
+    if fmt == "geojson":
+        assert json.loads(response.content)["features"] == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "gpkg", "xlsx"])  # tables with a header
+def test_an_empty_export_keeps_the_columns(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    full = parse(fmt, export(api, fmt, tokens["admin"]).content, tmp_path / "full")
+    empty_response = export(api, fmt, tokens["admin"], category="elder_care")
+    assert empty_response.status_code == 200
+    empty = parse(fmt, empty_response.content, tmp_path / "empty")
+    assert len(empty) == 0
+    assert list(empty.columns) == list(full.columns)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_empty_database_exports(api: TestClient, tokens: dict[str, str], fmt: str) -> None:
+    response = export(api, fmt, tokens["admin"])
+    assert response.status_code == 200, response.text
+    assert response.content
