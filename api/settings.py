@@ -45,6 +45,10 @@ class Settings:
 
     secret_text: str = field(default_factory=lambda: _env("SECRET", ""))
 
+    def __post_init__(self) -> None:
+        for name in ("sample_dir", "var_dir"):  # accept plain strings too
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
     @property
     def photo_dir(self) -> Path:
         return self.var_dir / "photos"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -56,15 +57,34 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
+    """On SQLite, one lock per database file so that this process's writers queue.
+
+    SQLite lets one writer in at a time; without the queue, threads wait in
+    SQLite's busy handler, whose sleeps make the slowest requests very slow.
+    """
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _WRITERS_LOCK:
+        return _SQLITE_WRITERS.setdefault(str(engine.url), threading.RLock())
+
+
 @contextmanager
 def atomic(session: Session) -> Iterator[Session]:
     """Commit what the block wrote, or roll all of it back if the block raises.
 
     Works whether or not the session already began a transaction by reading.
     """
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _writer_lock(engine):
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
