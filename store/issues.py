@@ -133,19 +133,32 @@ def create_issue(
     )
     session.add(issue)
     session.flush()
-    session.add(
-        IssueEvent(
-            issue_id=issue.id,
-            at=now,
-            actor=actor.name,
-            actor_role=actor.role,
-            from_status=None,
-            to_status=Status.REPORTED,
-            note=None,
-        )
-    )
+    _record(session, issue.id, actor, now, None, Status.REPORTED, None)
     session.flush()
     return issue, False
+
+
+def _record(
+    session: Session,
+    issue_id: int,
+    actor: Actor,
+    at: datetime,
+    source: Status | None,
+    target: Status,
+    note: str | None,
+) -> None:
+    """Append one event to a case's history."""
+    session.add(
+        IssueEvent(
+            issue_id=issue_id,
+            at=at,
+            actor=actor.name,
+            actor_role=actor.role,
+            from_status=source,
+            to_status=target,
+            note=note,
+        )
+    )
 
 
 def get_issue(session: Session, issue_id: int) -> Issue:
@@ -288,17 +301,7 @@ def transition(
     issue.status = target
     issue.updated_at = now
     note = fields.get("note") or fields.get("response")
-    session.add(
-        IssueEvent(
-            issue_id=issue.id,
-            at=now,
-            actor=actor.name,
-            actor_role=actor.role,
-            from_status=source,
-            to_status=target,
-            note=note,
-        )
-    )
+    _record(session, issue.id, actor, now, source, target, note)
     try:
         session.flush()
     except StaleDataError as exc:

@@ -26,6 +26,16 @@ PG_ADMIN_URL = os.environ.get(
 )
 STRICT = os.environ.get("GRIDGOV_STRICT") == "1"
 
+HOSPITAL = (121.838591, 29.890289)  # District People's Hospital: dedicated grid 020
+SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期: grid 016, district BD02
+GOOD_REPORT = {
+    "lon": SHIMAO[0],
+    "lat": SHIMAO[1],
+    "category": "stairwell_clutter",
+    "description": "楼道里堆满了装修垃圾和旧家具",
+    "channel": "mobile",
+}
+
 
 def unavailable(what: str, why: str) -> None:
     """Skip for a missing service, or fail when CI requires it."""

@@ -15,11 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis.crs import from_wgs84
-from tests.conftest import auth
+from tests.conftest import SHIMAO, auth
 
 FORMATS = ["csv", "geojson", "gpkg", "xlsx"]
 ROLES = ["grid_worker", "dispatcher", "manager", "planner", "admin"]
-SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期, grid 016, district BD02
 WEST = (121.8270, 29.8975)  # district BD01
 REPORTER = {"name": "王阿姨", "phone": "13800138000"}
 STAIRWELL = "楼道里堆满了装修垃圾和旧家具"

@@ -16,17 +16,8 @@ from cases.lifecycle import TRANSITIONS, Status
 from gis.crs import from_wgs84, to_metric
 from store.db import make_engine
 from store.models import Issue, IssueEvent
-from tests.conftest import auth
-
-HOSPITAL = (121.838591, 29.890289)  # in dedicated grid 020
-SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期, grid 016
-GOOD = {
-    "lon": SHIMAO[0],
-    "lat": SHIMAO[1],
-    "category": "stairwell_clutter",
-    "description": "楼道里堆满了装修垃圾和旧家具",
-    "channel": "mobile",
-}
+from tests.conftest import GOOD_REPORT as GOOD
+from tests.conftest import HOSPITAL, SHIMAO, auth
 
 
 def report(api: TestClient, **changes: Any) -> Any:

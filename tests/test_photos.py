@@ -21,16 +21,9 @@ from sqlalchemy.orm import Session
 
 from store.db import make_engine
 from store.models import IssuePhoto
+from tests.conftest import GOOD_REPORT as GOOD
 from tests.conftest import auth
 
-SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期, grid 016
-GOOD = {
-    "lon": SHIMAO[0],
-    "lat": SHIMAO[1],
-    "category": "stairwell_clutter",
-    "description": "楼道里堆满了装修垃圾和旧家具",
-    "channel": "mobile",
-}
 MEDIA = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 RED, BLUE = (220, 20, 20), (20, 20, 220)

@@ -18,9 +18,7 @@ from gis.boundaries import validate_boundaries
 from gis.crs import METRIC
 from gis.io import read_layer
 from gis.join import join_areas
-from tests.conftest import BOUNDARIES, DATA
-
-HOSPITAL = (121.838591, 29.890289)
+from tests.conftest import BOUNDARIES, DATA, HOSPITAL
 
 
 @pytest.fixture(scope="module")
