@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import HTMLResponse
 
-from api import errors, routes_issues, routes_layers, routes_stats
+from api import errors, routes_dispatch, routes_issues, routes_layers, routes_stats
 from api.areas import AreaCache
 from api.deps import SessionDep
 from api.i18n import pick_lang, t
 from api.limits import BodyLimit, RateLimit
 from api.settings import Settings
+from cases.deadlines import utcnow
 from store.db import create_schema, make_engine, session_factory
 from store.layers import layer_counts, read_layer
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.areas = AreaCache()
+    app.state.clock = utcnow
     app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
     errors.install(app)
     app.add_middleware(
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_layers.router)
     app.include_router(routes_issues.router)
     app.include_router(routes_stats.router)
+    app.include_router(routes_dispatch.router)
     _pages(app)
     return app
 

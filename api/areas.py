@@ -9,14 +9,33 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import geopandas as gpd
 import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.dispatch import parse_categories
+from gis.crs import to_metric
 from gis.distance import distance_to_m
 from gis.index import AreaIndex
+from gis.network import WalkingNetwork
 from store.layers import read_layer
 from store.models import LayerFeature
+
+
+@dataclass(frozen=True)
+class SquadInfo:
+    """A squad as the sample layer describes it; its base in WGS84 and metres."""
+
+    id: str
+    name: str
+    categories: frozenset[str]
+    duty_hours: str
+    capacity: int
+    lon: float
+    lat: float
+    x: float
+    y: float
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,8 @@ class Areas:
     community_name: str
     squad_names: dict[str, str]
     unit_names: dict[str, str]
+    squads: tuple[SquadInfo, ...]
+    network: WalkingNetwork | None
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
         """Grid and district codes at a WGS84 point (None where outside)."""
@@ -69,6 +90,8 @@ def _build(session: Session) -> Areas | None:
         return None
     districts = read_layer(session, "districts")
     community = read_layer(session, "community")
+    squads = _squads(read_layer(session, "squads"))
+    streets = read_layer(session, "streets")
     outline = (
         community.geometry.iloc[0] if len(community) else shapely.union_all(grids.geometry.values)
     )
@@ -81,12 +104,47 @@ def _build(session: Session) -> Areas | None:
         ),
         outline=outline,
         community_name=str(community["name"].iloc[0]) if len(community) else "",
-        squad_names=_names(read_layer(session, "squads"), "id"),
-        unit_names=_names(read_layer(session, "units"), "id"),
+        squad_names={s.id: s.name for s in squads},
+        unit_names=_names(read_layer(session, "units")),
+        squads=squads,
+        network=WalkingNetwork.from_frame(streets) if len(streets) else None,
     )
 
 
-def _names(frame: object, key: str) -> dict[str, str]:
-    if not len(frame):  # type: ignore[arg-type]
+def _names(frame: gpd.GeoDataFrame) -> dict[str, str]:
+    if not len(frame):
         return {}
-    return dict(zip(frame[key], frame["name"], strict=True))  # type: ignore[index]
+    return dict(zip(frame["id"].astype(str), frame["name"].astype(str), strict=True))
+
+
+def _squads(frame: gpd.GeoDataFrame) -> tuple[SquadInfo, ...]:
+    if not len(frame):
+        return ()
+    lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    x, y = to_metric(lon, lat)
+    duty = frame["duty_hours"] if "duty_hours" in frame else ["00:00-24:00"] * len(frame)
+    return tuple(
+        SquadInfo(
+            str(i),
+            str(n),
+            parse_categories(c),
+            str(d),
+            int(cap),
+            float(a),
+            float(b),
+            float(mx),
+            float(my),
+        )
+        for i, n, c, d, cap, a, b, mx, my in zip(
+            frame["id"],
+            frame["name"],
+            frame["categories"],
+            duty,
+            frame["capacity"],
+            lon,
+            lat,
+            x,
+            y,
+            strict=True,
+        )
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,5 +23,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_now(request: Request) -> datetime:
+    """The app's clock (naive UTC): the real time, or a fixed one that a test sets."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from api.areas import Areas
 from api.auth import optional_actor, photo_token, require
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, get_now
 from api.errors import ApiError
 from api.geojson import parse_bbox
 from api.limits import human_size
 from api.schemas import STAFF_CHANNELS, IssueIn, TransitionIn
 from api.views import event_view, iso, issue_feature, issue_view, photo_view
-from cases.deadlines import BadLimit, parse_limit, utcnow
+from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
 from gis.crs import CoordinateError, check_lonlat, to_wgs84
 from store.db import atomic
@@ -155,7 +155,7 @@ def report_issue(
         reporter_phone=data.reporter.phone if data.reporter else None,
     )
     digest = hashlib.sha256(json.dumps(data.model_dump(), sort_keys=True).encode()).hexdigest()
-    now = utcnow()
+    now = get_now(request)
 
     def write() -> tuple[Issue, bool]:
         with atomic(session):
@@ -244,6 +244,7 @@ def _moment(text: str | None, name: str) -> datetime | None:
 
 
 def issue_filter(
+    request: Request,
     status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
     category: Annotated[str | None, Query(description="Comma-separated category codes")] = None,
     grid: Annotated[str | None, Query(description="Comma-separated grid codes")] = None,
@@ -273,7 +274,7 @@ def issue_filter(
         since=_moment(since, "since"),
         until=_moment(until, "until"),
         overdue=overdue,
-        now=utcnow(),
+        now=get_now(request),
         limit=limit,
         offset=offset,
     )
@@ -321,7 +322,7 @@ def read_case(
         issue,
         community(request, session),
         categories(session),
-        utcnow(),
+        get_now(request),
         staff,
         photos_of(session, issue_id) if staff else None,
     )
@@ -359,7 +360,7 @@ def move_case(
                 issue_id,
                 target,
                 actor,
-                utcnow(),
+                get_now(request),
                 body.model_dump(exclude={"to"}, exclude_none=False)
                 | {
                     "duplicate_of": (
@@ -377,7 +378,7 @@ def move_case(
         raise ApiError(422, "missing_field", str(exc)) from exc
     except ConcurrentChange as exc:
         raise ApiError(409, "concurrent_change", str(exc)) from exc
-    return issue_view(issue, areas, categories(session), utcnow(), staff=True)
+    return issue_view(issue, areas, categories(session), get_now(request), staff=True)
 
 
 def _check_references(session: Session, areas: Areas, issue_id: int, body: TransitionIn) -> None:
@@ -445,7 +446,7 @@ def add_photo(
     try:
         with atomic(session):
             photo = save_photo(
-                session, issue_id, data, settings.photo_dir, utcnow(), settings.max_photos
+                session, issue_id, data, settings.photo_dir, get_now(request), settings.max_photos
             )
             saved = [settings.photo_dir / photo.path, settings.photo_dir / photo.thumb_path]
     except BadPhoto as exc:

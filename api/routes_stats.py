@@ -14,11 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.auth import require
-from api.deps import SessionDep
+from api.deps import SessionDep, get_now
 from api.errors import ApiError
 from api.routes_issues import FilterDep, categories, community
 from api.views import iso
-from cases.deadlines import utcnow
 from cases.indicators import indicators, month_of
 from cases.lifecycle import OPEN
 from store.issues import cases_frame, list_issues
@@ -37,7 +36,7 @@ def stats(
     end: Annotated[str | None, Query(alias="to", description="Reported before (date)")] = None,
 ) -> dict[str, Any]:
     """Indicators per grid, squad, category or month for cases reported in [from, to)."""
-    now = utcnow()
+    now = get_now(request)
     until = _date(end, "to") if end else now + timedelta(seconds=1)
     since = _date(start, "from") if start else until - timedelta(days=90)
     if since >= until:

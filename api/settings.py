@@ -43,6 +43,12 @@ class Settings:
     report_rate: int = field(default_factory=lambda: int(_env("REPORT_RATE", "30")))
     report_period_s: float = field(default_factory=lambda: float(_env("REPORT_PERIOD_S", "60")))
 
+    walking_speed_mps: float = field(
+        default_factory=lambda: float(_env("WALKING_SPEED_MPS", "1.2"))
+    )
+    position_fresh_min: float = field(
+        default_factory=lambda: float(_env("POSITION_FRESH_MIN", "15"))
+    )
     secret_text: str = field(default_factory=lambda: _env("SECRET", ""))
 
     def __post_init__(self) -> None:

@@ -23,7 +23,7 @@ from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
 from gis.io import LayerReadError, find_layer_file, read_layer
 from gis.validate import SPECS, Problem, validate_layer
 from store.layers import replace_layer
-from store.models import Base, Category, Member
+from store.models import Base, Category, Member, MemberPosition
 
 LAYERS = tuple(SPECS)  # boundaries first, then the other layers
 MEMBER_KINDS = ("registered", "in_service")
@@ -96,6 +96,8 @@ def load_folder(
             result.loaded[name] = replace_layer(session, name, frame, SPECS[name].key, advance)
         for model, rows in tables.items():
             advance = start(model.__tablename__, len(rows)) if start else None
+            if model is Member:  # positions belong to members
+                session.execute(delete(MemberPosition))
             session.execute(delete(model))
             if rows:
                 session.execute(insert(model), rows)

@@ -179,3 +179,15 @@ class IssuePhoto(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MemberPosition(Base):
+    """A member's latest position from the phone: personal data, staff eyes only."""
+
+    __tablename__ = "member_positions"
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    squad_id: Mapped[str] = mapped_column(String(20), index=True)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)

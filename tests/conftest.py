@@ -6,6 +6,7 @@ Tests marked for PostGIS skip with a notice when no server is reachable, unless
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -157,21 +158,18 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture()
-def live_server(settings):  # type: ignore[no-untyped-def]
-    """The app served by uvicorn on a free loopback port, in a thread; yields its base URL."""
+@contextlib.contextmanager
+def serving(app):  # type: ignore[no-untyped-def]
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
     import socket
     import threading
     import time
 
     import uvicorn
 
-    from api.app import create_app
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(settings)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -180,7 +178,19 @@ def live_server(settings):  # type: ignore[no-untyped-def]
             break
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture()
+def live_server(settings):  # type: ignore[no-untyped-def]
+    """The app over the loaded sample, served on a loopback port; yields its base URL."""
+    from api.app import create_app
+
+    app = create_app(settings)
+    with serving(app) as url:
+        yield url
     app.state.engine.dispose()

@@ -1,0 +1,466 @@
+"""Dispatch: who can take a case, the nearest by walking, batches, and races."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from api.areas import Areas, SquadInfo
+from api.dispatcher import rank
+from api.settings import Settings
+from cases.dispatch import (
+    CATEGORY,
+    FULL,
+    OFF_DUTY,
+    BadDutyHours,
+    SquadState,
+    assign,
+    assign_greedily,
+    exclusion,
+    on_duty,
+)
+from gis.crs import from_metric, to_metric
+from gis.index import AreaIndex
+from gis.network import WalkingNetwork
+from store.db import make_engine
+from store.models import Issue
+from tests.conftest import GOOD_REPORT, HOSPITAL, SHIMAO, auth, serving
+
+MORNING = datetime(2026, 11, 26, 2, 0)  # 10:00 in Ningbo
+LATE = datetime(2026, 11, 26, 15, 30)  # 23:30 in Ningbo
+SQUAD = SquadState("S", "队", frozenset({"parking"}), "08:00-20:00", 2, 0)
+
+
+# --- rules, without a database ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hours", "clock", "expected"),
+    [
+        ("08:00-20:00", "08:00", True),
+        ("08:00-20:00", "19:59", True),
+        ("08:00-20:00", "20:00", False),
+        ("08:00-20:00", "07:59", False),
+        ("00:00-24:00", "03:00", True),
+        ("20:00-08:00", "23:00", True),
+        ("20:00-08:00", "07:00", True),
+        ("20:00-08:00", "12:00", False),
+    ],
+)
+def test_duty_hours(hours: str, clock: str, expected: bool) -> None:
+    h, m = map(int, clock.split(":"))
+    assert on_duty(hours, datetime(2026, 11, 26, h, m)) is expected
+
+
+def test_bad_duty_hours_are_named() -> None:
+    with pytest.raises(BadDutyHours, match="'daytime'"):
+        on_duty("daytime", MORNING)
+
+
+def test_exclusion_reasons() -> None:
+    noon = datetime(2026, 11, 26, 12, 0)
+    assert exclusion(SQUAD, "parking", noon) is None
+    assert exclusion(SQUAD, "emergency", noon) == CATEGORY
+    assert exclusion(SQUAD, "parking", datetime(2026, 11, 26, 22, 0)) == OFF_DUTY
+    full = SquadState("S", "队", frozenset({"parking"}), "08:00-20:00", 2, 2)
+    assert exclusion(full, "parking", noon) == FULL
+
+
+def test_batch_solver_beats_one_by_one_and_keeps_capacity() -> None:
+    # case 0 is slightly nearer to A, but case 1 can only go to A cheaply
+    cost = np.array([[10.0, 12.0], [11.0, 100.0]])
+    free = np.array([1, 1])
+    allowed = np.ones((2, 2), dtype=bool)
+    greedy = assign_greedily(cost, free, allowed)
+    best = assign(cost, free, allowed)
+    assert greedy.squad_of.tolist() == [0, 1] and greedy.total_m == 110
+    assert best.squad_of.tolist() == [1, 0] and best.total_m == 23
+    tight = assign(np.ones((3, 1)), np.array([2]), np.ones((3, 1), dtype=bool))
+    assert sorted(tight.squad_of.tolist()) == [-1, 0, 0]
+
+
+def test_batch_solver_respects_what_a_squad_may_take() -> None:
+    cost = np.array([[1.0, 50.0], [2.0, 60.0]])
+    allowed = np.array([[True, True], [False, True]])
+    best = assign(cost, np.array([5, 5]), allowed)
+    assert best.squad_of.tolist() == [0, 1]
+    none = assign(cost, np.array([5, 5]), np.zeros((2, 2), dtype=bool))
+    assert none.squad_of.tolist() == [-1, -1] and none.total_m == 0
+
+
+# --- ranking over a hand-made river ----------------------------------------------------
+
+
+def river_areas(network: WalkingNetwork | None) -> tuple[Areas, tuple[float, float]]:
+    """Two squads: one across a river (near as the crow flies), one on the case's bank."""
+    x0, y0 = (float(v) for v in to_metric(*HOSPITAL))
+    lines = [
+        shapely.LineString([(x0, y0), (x0 + 1000, y0)]),
+        shapely.LineString([(x0, y0 + 100), (x0 + 1000, y0 + 100)]),
+        shapely.LineString([(x0 + 1000, y0), (x0 + 1000, y0 + 100)]),
+    ]
+    net = WalkingNetwork(lines) if network is None else network
+
+    def squad(sid: str, x: float, y: float) -> SquadInfo:
+        lon, lat = from_metric(x, y)
+        return SquadInfo(
+            sid, sid, frozenset({"parking"}), "00:00-24:00", 5, float(lon), float(lat), x, y
+        )
+
+    squads = (squad("ACROSS", x0 + 100, y0 + 90), squad("BANK", x0 + 500, y0 + 5))
+    grid = shapely.box(0, 0, 1, 1)
+    areas = Areas(
+        grids=AreaIndex([grid], ["G"]),
+        districts=None,
+        grid_names={},
+        district_names={},
+        outline=grid,
+        community_name="",
+        squad_names={},
+        unit_names={},
+        squads=squads,
+        network=net,
+    )
+    case = from_metric(x0 + 100, y0 + 10)
+    return areas, (float(case[0]), float(case[1]))
+
+
+def test_ranking_follows_the_streets_not_the_crow() -> None:
+    areas, (lon, lat) = river_areas(None)
+    ranking = rank(areas, "parking", lon, lat, MORNING, {}, [], Settings())
+    order = [c["squad_id"] for c in ranking.candidates]
+    assert order == ["BANK", "ACROSS"]
+    bank, across = ranking.candidates
+    assert bank["distance_m"] == pytest.approx(415, abs=0.5)
+    assert across["distance_m"] == pytest.approx(1920, abs=0.5)
+    assert bank["distance_kind"] == "network"
+    assert bank["eta_min"] == pytest.approx(415 / 1.2 / 60, abs=0.05)
+
+
+def test_ranking_falls_back_to_straight_lines_without_a_network() -> None:
+    areas, (lon, lat) = river_areas(None)
+    bare = Areas(**{**areas.__dict__, "network": None})
+    ranking = rank(bare, "parking", lon, lat, MORNING, {}, [], Settings())
+    assert [c["squad_id"] for c in ranking.candidates] == ["ACROSS", "BANK"]
+    assert {c["distance_kind"] for c in ranking.candidates} == {"straight_line"}
+    assert ranking.candidates[0]["distance_m"] == pytest.approx(80, abs=0.5)
+
+
+# --- the API, on both backends ------------------------------------------------------
+
+
+@pytest.fixture()
+def desk(api: TestClient, tokens: dict[str, str]) -> TestClient:
+    """The API at 10:00 local time, when every sample squad is on duty."""
+    api.app.state.clock = lambda: MORNING  # type: ignore[attr-defined]
+    return api
+
+
+def report(api: TestClient, **changes: Any) -> int:
+    response = api.post("/api/v1/issues", json={**GOOD_REPORT, **changes})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def test_candidates_rank_capable_squads_and_explain_the_rest(
+    desk: TestClient, tokens: dict[str, str]
+) -> None:
+    case = report(desk)
+    body = desk.get(
+        "/api/v1/dispatch/candidates", params={"issue_id": case}, headers=auth(tokens["dispatcher"])
+    ).json()
+    assert [c["squad_id"] for c in body["candidates"]] == ["SQ8", "SQ2"] or [
+        c["squad_id"] for c in body["candidates"]
+    ] == ["SQ2", "SQ8"]
+    first, second = body["candidates"]
+    assert first["distance_m"] <= second["distance_m"]
+    assert first["distance_kind"] == "network" and first["position_source"] == "base"
+    assert first["eta_min"] == pytest.approx(first["distance_m"] / 1.2 / 60, abs=0.05)
+    assert set(first) >= {
+        "squad_id",
+        "squad_name",
+        "position",
+        "distance_m",
+        "distance_kind",
+        "eta_min",
+        "load",
+        "capacity",
+    }
+    excluded = {e["squad_id"]: e["reason"] for e in body["excluded"]}
+    assert excluded == {
+        s: "category_not_handled" for s in ("SQ1", "SQ3", "SQ4", "SQ5", "SQ6", "SQ7")
+    }
+    by_point = desk.get(
+        "/api/v1/dispatch/candidates",
+        headers=auth(tokens["manager"]),
+        params={"lon": SHIMAO[0], "lat": SHIMAO[1], "category": "stairwell_clutter"},
+    ).json()
+    assert by_point["candidates"] == body["candidates"]
+
+
+def test_candidates_need_a_dispatcher(desk: TestClient, tokens: dict[str, str]) -> None:
+    case = report(desk)
+    url = "/api/v1/dispatch/candidates"
+    assert desk.get(url, params={"issue_id": case}).status_code == 401
+    assert (
+        desk.get(url, params={"issue_id": case}, headers=auth(tokens["grid_worker"])).status_code
+        == 403
+    )
+    assert desk.get(url, params={"lon": 121.83}, headers=auth(tokens["admin"])).status_code == 422
+
+
+def test_off_duty_squads_are_skipped_and_escalation_suggested(
+    desk: TestClient, tokens: dict[str, str]
+) -> None:
+    case = report(desk)
+    desk.app.state.clock = lambda: LATE  # type: ignore[attr-defined]
+    body = desk.get(
+        "/api/v1/dispatch/candidates", params={"issue_id": case}, headers=auth(tokens["dispatcher"])
+    ).json()
+    assert body["candidates"] == []
+    reasons = {e["squad_id"]: e["reason"] for e in body["excluded"]}
+    assert reasons["SQ2"] == reasons["SQ8"] == "off_duty"
+    assert body["suggestion"]["department"] == {"id": "U01", "name": "物管中心"}
+    refused = desk.post(f"/api/v1/issues/{case}/dispatch", headers=auth(tokens["dispatcher"]))
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "no_squad_available" and "物管中心" in error["message"]
+    # the emergency squad is on duty around the clock
+    fire = report(desk, category="emergency", description="楼道冒烟")
+    ok = desk.post(f"/api/v1/issues/{fire}/dispatch", headers=auth(tokens["dispatcher"]))
+    assert ok.status_code == 200 and ok.json()["assignment"]["squad_id"] == "SQ5"
+
+
+def test_full_squads_are_skipped(desk: TestClient, tokens: dict[str, str], loaded_url: str) -> None:
+    case = report(desk)
+    engine = make_engine(loaded_url)
+    busy = [
+        {
+            **GOOD_REPORT,
+            "input_crs": "wgs84",
+            "input_lon": SHIMAO[0],
+            "input_lat": SHIMAO[1],
+            "geom": shapely.Point(SHIMAO),
+            "grid_code": "330206002016016",
+            "status": "in_progress",
+            "squad_id": "SQ2",
+            "reported_at": MORNING,
+            "updated_at": MORNING,
+            "file_deadline": MORNING,
+            "due_at": MORNING,
+            "rework_count": 0,
+            "version": 1,
+        }
+        for _ in range(10)
+    ]
+    for row in busy:
+        row.pop("channel")
+        row["channel"] = "web"
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Issue), busy)
+    engine.dispose()
+    body = desk.get(
+        "/api/v1/dispatch/candidates", params={"issue_id": case}, headers=auth(tokens["dispatcher"])
+    ).json()
+    assert [c["squad_id"] for c in body["candidates"]] == ["SQ8"]
+    full = next(e for e in body["excluded"] if e["squad_id"] == "SQ2")
+    assert full["reason"] == "at_capacity" and full["load"] == full["capacity"] == 10
+    named = desk.post(
+        f"/api/v1/issues/{case}/dispatch", json={"squad": "SQ2"}, headers=auth(tokens["dispatcher"])
+    )
+    assert named.status_code == 409 and named.json()["error"]["reason"] == "at_capacity"
+
+
+def test_a_members_live_position_counts_while_fresh(
+    desk: TestClient, tokens: dict[str, str]
+) -> None:
+    case = report(desk)
+    import csv
+
+    from tests.conftest import DATA
+
+    with (DATA / "members.csv").open(encoding="utf-8") as fh:
+        member = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ8")
+        fh.seek(0)
+        stranger = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ1")
+    near = {"member_id": member, "lon": SHIMAO[0] + 0.0002, "lat": SHIMAO[1]}
+    posted = desk.post(
+        "/api/v1/squads/SQ8/position", json=near, headers=auth(tokens["grid_worker"])
+    )
+    assert posted.status_code == 200, posted.text
+    assert desk.post("/api/v1/squads/SQ8/position", json=near).status_code == 401
+    wrong = desk.post(
+        "/api/v1/squads/SQ8/position",
+        headers=auth(tokens["grid_worker"]),
+        json={**near, "member_id": stranger},
+    )
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "not_a_member"
+    assert (
+        desk.post(
+            "/api/v1/squads/SQ99/position", json=near, headers=auth(tokens["grid_worker"])
+        ).status_code
+        == 404
+    )
+
+    def sq8() -> dict[str, Any]:
+        body = desk.get(
+            "/api/v1/dispatch/candidates",
+            params={"issue_id": case},
+            headers=auth(tokens["dispatcher"]),
+        ).json()
+        return next(c for c in body["candidates"] if c["squad_id"] == "SQ8")
+
+    live = sq8()
+    assert live["position_source"] == "member" and live["distance_m"] < 60
+    assert live["position"] == {"lon": near["lon"], "lat": near["lat"]}
+    desk.app.state.clock = lambda: MORNING + timedelta(minutes=16)  # type: ignore[attr-defined]
+    assert sq8()["position_source"] == "base"
+    desk.app.state.clock = lambda: MORNING  # type: ignore[attr-defined]
+    desk.post(
+        "/api/v1/squads/SQ8/position",
+        json={**near, "on_duty": False},
+        headers=auth(tokens["grid_worker"]),
+    )
+    assert sq8()["position_source"] == "base"
+
+
+def test_dispatch_assigns_the_best_and_records_it(desk: TestClient, tokens: dict[str, str]) -> None:
+    case = report(desk)
+    best = desk.get(
+        "/api/v1/dispatch/candidates", params={"issue_id": case}, headers=auth(tokens["dispatcher"])
+    ).json()["candidates"][0]
+    done = desk.post(f"/api/v1/issues/{case}/dispatch", headers=auth(tokens["dispatcher"]))
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["assignment"]["squad_id"] == best["squad_id"]
+    assert body["issue"]["status"] == "dispatched"
+    assert body["issue"]["squad"]["id"] == best["squad_id"]
+    events = desk.get(f"/api/v1/issues/{case}/history", headers=auth(tokens["dispatcher"])).json()[
+        "events"
+    ]
+    assert [e["to"] for e in events] == ["reported", "filed", "dispatched"]
+    assert f"{best['distance_m']:.0f} m" in events[-1]["note"]
+    again = desk.post(f"/api/v1/issues/{case}/dispatch", headers=auth(tokens["dispatcher"]))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "not_waiting"
+    other = report(desk, description="另一处楼道")
+    named = desk.post(
+        f"/api/v1/issues/{other}/dispatch", json={"squad": "SQ2"}, headers=auth(tokens["manager"])
+    )
+    assert named.status_code == 200 and named.json()["assignment"]["squad_id"] == "SQ2"
+    unable = report(desk, description="第三处")
+    refused = desk.post(
+        f"/api/v1/issues/{unable}/dispatch",
+        json={"squad": "SQ5"},
+        headers=auth(tokens["dispatcher"]),
+    )
+    assert refused.status_code == 409
+    assert refused.json()["error"]["reason"] == "category_not_handled"
+    assert (
+        desk.post(
+            f"/api/v1/issues/{unable}/dispatch",
+            json={"squad": "SQ42"},
+            headers=auth(tokens["dispatcher"]),
+        ).status_code
+        == 422
+    )
+
+
+def test_batch_dispatch_minimises_walking_within_capacity(
+    desk: TestClient, tokens: dict[str, str]
+) -> None:
+    cases = [
+        report(desk, lon=lon, lat=lat, category=cat, description=f"批量 {i}")
+        for i, (lon, lat, cat) in enumerate(
+            [
+                (121.8452, 29.8940, "stairwell_clutter"),
+                (121.8240, 29.8980, "advertising"),
+                (121.8310, 29.8917, "waste_sorting"),
+                (121.8380, 29.8905, "elder_care"),
+                (121.8300, 29.8960, "parking"),
+                (121.8455, 29.8975, "merchant"),
+            ]
+        )
+    ]
+    headers = auth(tokens["dispatcher"])
+    for case in cases[:4]:
+        assert (
+            desk.post(
+                f"/api/v1/issues/{case}/transitions", json={"to": "filed"}, headers=headers
+            ).status_code
+            == 200
+        )
+    plan = desk.post("/api/v1/dispatch/batch", json={"dry_run": True}, headers=headers).json()
+    assert plan["assigned"] == 4 and [a["issue_id"] for a in plan["assignments"]] == cases[:4]
+    assert plan["total_m"] <= plan["one_by_one"]["total_m"] + 1e-6
+    assert plan["saving_m"] == pytest.approx(
+        plan["one_by_one"]["total_m"] - plan["total_m"], abs=0.2
+    )
+    assert desk.get(f"/api/v1/issues/{cases[0]}").json()["status"] == "filed"
+    named = desk.post(
+        "/api/v1/dispatch/batch", json={"issue_ids": cases[4:]}, headers=headers
+    ).json()
+    assert named["assigned"] == 2 and not named["dry_run"]
+    for item in named["assignments"]:
+        case = desk.get(f"/api/v1/issues/{item['issue_id']}").json()
+        assert case["status"] == "dispatched" and case["squad"]["id"] == item["squad_id"]
+    done = desk.post("/api/v1/dispatch/batch", json={}, headers=headers).json()
+    assert done["assigned"] == 4
+    assert (
+        desk.post(
+            "/api/v1/dispatch/batch", json={"issue_ids": cases[:1]}, headers=headers
+        ).status_code
+        == 409
+    )
+
+
+def test_two_dispatchers_at_once_one_wins(settings: Settings, tokens: dict[str, str]) -> None:
+    from api.app import create_app
+
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    with serving(app) as base:
+        request = urllib.request.Request(
+            f"{base}/api/v1/issues",
+            data=json.dumps(GOOD_REPORT).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as response:
+            case = json.load(response)["id"]
+        barrier = threading.Barrier(2)
+        answers: list[int] = []
+
+        def dispatch(token: str) -> None:
+            attempt = urllib.request.Request(
+                f"{base}/api/v1/issues/{case}/dispatch", method="POST", headers=auth(token)
+            )
+            barrier.wait()
+            try:
+                with urllib.request.urlopen(attempt, timeout=30) as response:
+                    answers.append(response.status)
+            except urllib.error.HTTPError as error:
+                answers.append(error.code)
+
+        threads = [
+            threading.Thread(target=dispatch, args=(tokens[r],)) for r in ("dispatcher", "manager")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with urllib.request.urlopen(f"{base}/api/v1/issues/{case}/history") as response:
+            events = json.load(response)["events"]
+    app.state.engine.dispose()
+    assert sorted(answers) == [200, 409]
+    assert [e["to"] for e in events] == ["reported", "filed", "dispatched"]
