@@ -23,6 +23,7 @@ FORMATS = {
     ".shp": "ESRI Shapefile",
     ".kml": "KML",
     ".csv": "CSV",
+    ".osm": "OpenStreetMap XML",
 }
 LON_NAMES = ("lon", "lng", "longitude", "x")
 LAT_NAMES = ("lat", "latitude", "y")
@@ -64,7 +65,12 @@ def read_layer(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
     if not path.exists():
         raise LayerReadError(f"{path}: no such file")
     try:
-        frame = _read_csv(path) if suffix == ".csv" else gpd.read_file(path, engine="pyogrio")
+        if suffix == ".csv":
+            frame = _read_csv(path)
+        elif suffix == ".osm":
+            frame = _read_osm_streets(path)
+        else:
+            frame = gpd.read_file(path, engine="pyogrio")
     except LayerReadError:
         raise
     except Exception as exc:  # pyogrio and fiona raise many types for unreadable files
@@ -76,6 +82,40 @@ def read_layer(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
             }
         )
     return to_wgs84_frame(frame, crs)
+
+
+def _read_osm_streets(path: Path) -> gpd.GeoDataFrame:
+    """The ways of an OpenStreetMap XML extract as street lines (id, name, kind)."""
+    import osmnx
+
+    graph = osmnx.graph_from_xml(path, simplify=False, retain_all=True)
+    edges = osmnx.graph_to_gdfs(graph, nodes=False).reset_index()
+    # two-way streets come as a pair of directed edges: keep one of each pair
+    pair = [
+        f"{min(u, v)}-{max(u, v)}-{k}"
+        for u, v, k in zip(edges["u"], edges["v"], edges["key"], strict=True)
+    ]
+    edges = edges[~pd.Series(pair).duplicated().to_numpy()]
+    names = edges.get("name")
+    return gpd.GeoDataFrame(
+        {
+            "id": [
+                f"osm-{u}-{v}-{k}"
+                for u, v, k in zip(edges["u"], edges["v"], edges["key"], strict=True)
+            ],
+            "name": [_first(n) for n in names] if names is not None else None,
+            "kind": [_first(h) for h in edges["highway"]],
+        },
+        geometry=edges.geometry.values,
+        crs=edges.crs,
+    )
+
+
+def _first(value: object) -> object:
+    """OSM attributes merged from several ways come as lists; keep the first."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return None if isinstance(value, float) else value
 
 
 def _read_csv(path: Path) -> gpd.GeoDataFrame:

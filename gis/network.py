@@ -72,8 +72,7 @@ class WalkingNetwork:
         geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
         if len(geoms) == 0:
             raise EmptyNetworkError("no street lines to build a walking network from")
-        noded = shapely.get_parts(shapely.node(shapely.multilinestrings(
-            shapely.get_parts(geoms))))
+        noded = shapely.get_parts(shapely.node(shapely.multilinestrings(shapely.get_parts(geoms))))
         coords, part = shapely.get_coordinates(noded, return_index=True)
         keep = part[1:] == part[:-1]
         start, end = coords[:-1][keep], coords[1:][keep]
@@ -87,7 +86,7 @@ class WalkingNetwork:
         node = node.ravel()
         self.node_xy = np.vstack([start, end])[first]
         self.max_snap_m = float(max_snap_m)
-        self.u, self.v = node[: len(length)], node[len(length):]
+        self.u, self.v = node[: len(length)], node[len(length) :]
         self.length = length
         self.segments = shapely.linestrings(np.stack([start, end], axis=1))
         self._tree = shapely.STRtree(self.segments)
@@ -100,12 +99,10 @@ class WalkingNetwork:
 
     @classmethod
     def from_osm_xml(cls, path: str | Path, max_snap_m: float = 150.0) -> WalkingNetwork:
-        """From an OpenStreetMap XML extract, keeping what people can walk along."""
-        import osmnx
+        """From an OpenStreetMap XML extract (read with osmnx ``graph_from_xml``)."""
+        from gis.io import read_layer
 
-        graph = osmnx.graph_from_xml(path, simplify=False, retain_all=True)
-        edges = osmnx.graph_to_gdfs(graph, nodes=False)
-        return cls.from_frame(edges, max_snap_m)
+        return cls.from_frame(read_layer(path), max_snap_m)
 
     @property
     def n_nodes(self) -> int:
@@ -117,28 +114,37 @@ class WalkingNetwork:
 
     def snap(self, x: npt.ArrayLike, y: npt.ArrayLike) -> Snapped:
         """Join metric points to their nearest edges."""
-        pts = shapely.points(np.atleast_1d(np.asarray(x, dtype=float)),
-                             np.atleast_1d(np.asarray(y, dtype=float)))
+        pts = shapely.points(
+            np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+        )
         which, offset = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
         edge = which[1]
         along = shapely.line_locate_point(self.segments[edge], pts)
-        return Snapped(edge=edge, u=self.u[edge], v=self.v[edge], to_u=along,
-                       to_v=self.length[edge] - along, offset=np.asarray(offset, dtype=float))
+        return Snapped(
+            edge=edge,
+            u=self.u[edge],
+            v=self.v[edge],
+            to_u=along,
+            to_v=self.length[edge] - along,
+            offset=np.asarray(offset, dtype=float),
+        )
 
     def from_nodes(self, nodes: npt.ArrayLike) -> FloatArray:
         """Shortest metres from each of ``nodes`` to every node (one row per node)."""
-        return np.atleast_2d(dijkstra(self.graph, directed=False,
-                                      indices=np.asarray(nodes, dtype=np.int64)))
+        return np.atleast_2d(
+            dijkstra(self.graph, directed=False, indices=np.asarray(nodes, dtype=np.int64))
+        )
 
-    def matrix(self, ox: npt.ArrayLike, oy: npt.ArrayLike, dx: npt.ArrayLike,
-               dy: npt.ArrayLike) -> Distances:
+    def matrix(
+        self, ox: npt.ArrayLike, oy: npt.ArrayLike, dx: npt.ArrayLike, dy: npt.ArrayLike
+    ) -> Distances:
         """Walking metres from every origin to every destination (origins × destinations)."""
         ox, oy, dx, dy = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (ox, oy, dx, dy))
         straight = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
         o, d = self.snap(ox, oy), self.snap(dx, dy)
         sources, where = np.unique(np.concatenate([o.u, o.v]), return_inverse=True)
         tree = self.from_nodes(sources)
-        iu, iv = where[: len(ox)], where[len(ox):]
+        iu, iv = where[: len(ox)], where[len(ox) :]
         # from each origin to every node, leaving by either end of its edge
         reach = np.minimum(tree[iu] + o.to_u[:, None], tree[iv] + o.to_v[:, None])
         walked = np.minimum(reach[:, d.u] + d.to_u[None, :], reach[:, d.v] + d.to_v[None, :])
@@ -146,15 +152,19 @@ class WalkingNetwork:
         along = np.abs(o.to_u[:, None] - d.to_u[None, :])
         walked = np.where(same, np.minimum(walked, along), walked)
         total = walked + o.offset[:, None] + d.offset[None, :]
-        usable = ((o.offset <= self.max_snap_m)[:, None] & (d.offset <= self.max_snap_m)[None, :]
-                  & np.isfinite(total))
+        usable = (
+            (o.offset <= self.max_snap_m)[:, None]
+            & (d.offset <= self.max_snap_m)[None, :]
+            & np.isfinite(total)
+        )
         metres = np.where(usable, total, straight)
         kind = np.where(usable, NETWORK, STRAIGHT)
         return Distances(metres=metres, kind=kind)
 
 
-def _graph(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], length: FloatArray,
-           n: int) -> csr_matrix:
+def _graph(
+    u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], length: FloatArray, n: int
+) -> csr_matrix:
     """A symmetric sparse graph keeping the shortest of parallel edges."""
     a, b = np.minimum(u, v), np.maximum(u, v)
     order = np.lexsort((length, b, a))
@@ -165,16 +175,22 @@ def _graph(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], length: FloatArra
     return coo_matrix((np.concatenate([length, length]), (rows, cols)), shape=(n, n)).tocsr()
 
 
-def straight_matrix(ox: npt.ArrayLike, oy: npt.ArrayLike, dx: npt.ArrayLike,
-                    dy: npt.ArrayLike) -> Distances:
+def straight_matrix(
+    ox: npt.ArrayLike, oy: npt.ArrayLike, dx: npt.ArrayLike, dy: npt.ArrayLike
+) -> Distances:
     """Straight-line metres when no network is loaded."""
     ox, oy, dx, dy = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (ox, oy, dx, dy))
     metres = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
     return Distances(metres=metres, kind=np.full(metres.shape, STRAIGHT))
 
 
-def walking_matrix(network: WalkingNetwork | None, ox: npt.ArrayLike, oy: npt.ArrayLike,
-                   dx: npt.ArrayLike, dy: npt.ArrayLike) -> Distances:
+def walking_matrix(
+    network: WalkingNetwork | None,
+    ox: npt.ArrayLike,
+    oy: npt.ArrayLike,
+    dx: npt.ArrayLike,
+    dy: npt.ArrayLike,
+) -> Distances:
     """Walking metres where a network is loaded, straight lines otherwise."""
     if network is None:
         return straight_matrix(ox, oy, dx, dy)

@@ -126,3 +126,24 @@ def test_empty_input_is_refused() -> None:
         WalkingNetwork([])
     with pytest.raises(EmptyNetworkError):
         WalkingNetwork([shapely.LineString([(1, 1), (1, 1)])])
+
+
+def test_an_osm_extract_loads_as_the_streets_layer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from sqlalchemy.orm import Session
+
+    from store.db import create_schema, make_engine
+    from store.layers import read_layer
+    from store.load import load_folder
+
+    shutil.copy(ROOT / "tests" / "fixtures" / "tiny.osm", tmp_path / "streets.osm")
+    engine = make_engine(f"sqlite:///{tmp_path / 'osm.sqlite3'}")
+    create_schema(engine)
+    result = load_folder(engine, tmp_path)
+    assert result.ok and result.loaded["streets"] == 3
+    with Session(engine) as session:
+        streets = read_layer(session, "streets")
+    assert "测试路" in set(streets["name"].dropna())
+    assert set(streets["kind"]) == {"footway", "residential"}
+    engine.dispose()
