@@ -18,7 +18,7 @@ from cases.dispatch import parse_categories
 from gis.crs import to_metric
 from gis.distance import distance_to_m
 from gis.index import AreaIndex
-from gis.network import WalkingNetwork
+from gis.network import Snapped, WalkingNetwork
 from store.layers import read_layer
 from store.models import LayerFeature
 
@@ -52,6 +52,7 @@ class Areas:
     unit_names: dict[str, str]
     squads: tuple[SquadInfo, ...]
     network: WalkingNetwork | None
+    base_snaps: Snapped | None = None  # the squads' bases on the network, in squad order
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
         """Grid and district codes at a WGS84 point (None where outside)."""
@@ -92,6 +93,7 @@ def _build(session: Session) -> Areas | None:
     community = read_layer(session, "community")
     squads = _squads(read_layer(session, "squads"))
     streets = read_layer(session, "streets")
+    network = WalkingNetwork.from_frame(streets) if len(streets) else None
     outline = (
         community.geometry.iloc[0] if len(community) else shapely.union_all(grids.geometry.values)
     )
@@ -107,7 +109,12 @@ def _build(session: Session) -> Areas | None:
         squad_names={s.id: s.name for s in squads},
         unit_names=_names(read_layer(session, "units")),
         squads=squads,
-        network=WalkingNetwork.from_frame(streets) if len(streets) else None,
+        network=network,
+        base_snaps=(
+            network.snap([q.x for q in squads], [q.y for q in squads])
+            if network is not None and squads
+            else None
+        ),
     )
 
 

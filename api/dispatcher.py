@@ -17,7 +17,7 @@ from api.areas import Areas, SquadInfo
 from api.settings import Settings
 from cases.dispatch import REASONS, SquadState, assign, assign_greedily, exclusion, local_time
 from gis.crs import to_metric
-from gis.network import walking_matrix
+from gis.network import FloatArray, Snapped, walking_matrix
 from store.models import Category
 from store.squads import Position, fresh_positions, squad_loads
 
@@ -47,14 +47,29 @@ class Place:
     source: str  # "base" or "member"
 
 
-def places(areas: Areas, positions: list[Position]) -> list[Place]:
-    """Each squad's base, and the fresh positions of its members."""
+def spots(
+    areas: Areas, positions: list[Position], able: set[str] | None = None
+) -> tuple[list[Place], FloatArray, FloatArray, Snapped | None]:
+    """Each (able) squad's base and its members' fresh positions, in metres and snapped.
+
+    The bases' snaps were made with the snapshot; only live positions are
+    snapped here.
+    """
+    keep = [k for k, s in enumerate(areas.squads) if able is None or s.id in able]
     by_id = {s.id: s for s in areas.squads}
-    out = [Place(s, s.lon, s.lat, "base") for s in areas.squads]
-    out += [
-        Place(by_id[p.squad_id], p.lon, p.lat, "member") for p in positions if p.squad_id in by_id
-    ]
-    return out
+    live = [p for p in positions if p.squad_id in by_id and (able is None or p.squad_id in able)]
+    out = [Place(areas.squads[k], areas.squads[k].lon, areas.squads[k].lat, "base") for k in keep]
+    out += [Place(by_id[p.squad_id], p.lon, p.lat, "member") for p in live]
+    lx, ly = to_metric([p.lon for p in live], [p.lat for p in live])
+    xs = np.concatenate([[areas.squads[k].x for k in keep], np.atleast_1d(lx)])
+    ys = np.concatenate([[areas.squads[k].y for k in keep], np.atleast_1d(ly)])
+    snapped = None
+    if areas.network is not None and areas.base_snaps is not None and out:
+        parts = [areas.base_snaps.take(keep)]
+        if live:
+            parts.append(areas.network.snap(lx, ly))
+        snapped = Snapped.concat(parts)
+    return out, xs, ys, snapped
 
 
 def rank(
@@ -100,19 +115,18 @@ def rank(
                     "duty_hours": squad.duty_hours,
                 }
             )
-    spots = [p for p in places(areas, positions) if p.squad.id in able]
-    if spots:
+    places, px, py, snapped = spots(areas, positions, able)
+    if places:
         x0, y0 = to_metric(lon, lat)
-        px, py = to_metric([p.lon for p in spots], [p.lat for p in spots])
-        found = walking_matrix(areas.network, [float(x0)], [float(y0)], px, py)
+        found = walking_matrix(areas.network, [float(x0)], [float(y0)], px, py, snapped)
         metres, kinds = found.metres[0], found.kind[0]
         best: dict[str, int] = {}
-        for i, spot in enumerate(spots):  # members beat the base; among them, the nearest
+        for i, spot in enumerate(places):  # members beat the base; among them, the nearest
             j = best.get(spot.squad.id)
-            if j is None or _better(spot, metres[i], spots[j], metres[j]):
+            if j is None or _better(spot, metres[i], places[j], metres[j]):
                 best[spot.squad.id] = i
         for squad_id, i in sorted(best.items(), key=lambda kv: metres[kv[1]]):
-            spot = spots[i]
+            spot = places[i]
             ranking.candidates.append(
                 {
                     "squad_id": squad_id,
@@ -200,15 +214,14 @@ def plan_batch(
     """
     local = local_time(now)
     squads = list(areas.squads)
-    spots = places(areas, positions)
     if not cases or not squads:
         return BatchPlan([None] * len(cases), [None] * len(cases), 0.0, 0.0, 0, 0)
+    places, sx, sy, snapped = spots(areas, positions)
     cx, cy = to_metric([c[1] for c in cases], [c[2] for c in cases])
-    sx, sy = to_metric([p.lon for p in spots], [p.lat for p in spots])
-    spot_metres = walking_matrix(areas.network, cx, cy, sx, sy).metres
+    spot_metres = walking_matrix(areas.network, cx, cy, sx, sy, snapped).metres
     column = {s.id: k for k, s in enumerate(squads)}
     cost = np.full((len(cases), len(squads)), np.inf)
-    for j, spot in enumerate(spots):
+    for j, spot in enumerate(places):
         k = column[spot.squad.id]
         cost[:, k] = np.minimum(cost[:, k], spot_metres[:, j])
     states = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -44,13 +45,19 @@ class SquadState:
     load: int
 
 
-def on_duty(duty_hours: str, local: datetime) -> bool:
-    """Whether local clock time falls in ``HH:MM-HH:MM`` (overnight spans wrap; 24:00 ends)."""
+@lru_cache(maxsize=1024)
+def duty_span(duty_hours: str) -> tuple[int, int]:
+    """``"08:00-20:00"`` → minutes of the day at start and end."""
     match = HOURS.match(duty_hours)
     if not match:
         raise BadDutyHours(f"duty hours {duty_hours!r} must look like 08:00-20:00")
     h0, m0, h1, m1 = (int(g) for g in match.groups())
-    start, end = h0 * 60 + m0, h1 * 60 + m1
+    return h0 * 60 + m0, h1 * 60 + m1
+
+
+def on_duty(duty_hours: str, local: datetime) -> bool:
+    """Whether local clock time falls in ``HH:MM-HH:MM`` (overnight spans wrap; 24:00 ends)."""
+    start, end = duty_span(duty_hours)
     now = local.hour * 60 + local.minute
     if start == end or (start == 0 and end == 24 * 60):
         return True

@@ -46,6 +46,23 @@ class Snapped:
     to_v: FloatArray
     offset: FloatArray
 
+    def take(self, index: npt.ArrayLike) -> Snapped:
+        """The snaps at ``index``, in that order."""
+        i = np.asarray(index, dtype=np.int64)
+        return Snapped(
+            self.edge[i], self.u[i], self.v[i], self.to_u[i], self.to_v[i], self.offset[i]
+        )
+
+    @staticmethod
+    def concat(parts: list[Snapped]) -> Snapped:
+        """One set of snaps from several, in order."""
+        return Snapped(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("edge", "u", "v", "to_u", "to_v", "offset")
+            )
+        )
+
 
 @dataclass(frozen=True)
 class Distances:
@@ -131,17 +148,29 @@ class WalkingNetwork:
 
     def from_nodes(self, nodes: npt.ArrayLike) -> FloatArray:
         """Shortest metres from each of ``nodes`` to every node (one row per node)."""
+        # every edge is stored both ways, so a directed search is exact and spares
+        # scipy from building the transpose
         return np.atleast_2d(
-            dijkstra(self.graph, directed=False, indices=np.asarray(nodes, dtype=np.int64))
+            dijkstra(self.graph, directed=True, indices=np.asarray(nodes, dtype=np.int64))
         )
 
     def matrix(
-        self, ox: npt.ArrayLike, oy: npt.ArrayLike, dx: npt.ArrayLike, dy: npt.ArrayLike
+        self,
+        ox: npt.ArrayLike,
+        oy: npt.ArrayLike,
+        dx: npt.ArrayLike,
+        dy: npt.ArrayLike,
+        snapped: Snapped | None = None,
     ) -> Distances:
-        """Walking metres from every origin to every destination (origins × destinations)."""
+        """Walking metres from every origin to every destination (origins × destinations).
+
+        ``snapped`` may give the destinations' snaps when they were made before
+        (fixed places such as squad bases), to save snapping them again.
+        """
         ox, oy, dx, dy = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (ox, oy, dx, dy))
         straight = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
-        o, d = self.snap(ox, oy), self.snap(dx, dy)
+        o = self.snap(ox, oy)
+        d = snapped if snapped is not None else self.snap(dx, dy)
         sources, where = np.unique(np.concatenate([o.u, o.v]), return_inverse=True)
         tree = self.from_nodes(sources)
         iu, iv = where[: len(ox)], where[len(ox) :]
@@ -190,8 +219,9 @@ def walking_matrix(
     oy: npt.ArrayLike,
     dx: npt.ArrayLike,
     dy: npt.ArrayLike,
+    snapped: Snapped | None = None,
 ) -> Distances:
     """Walking metres where a network is loaded, straight lines otherwise."""
     if network is None:
         return straight_matrix(ox, oy, dx, dy)
-    return network.matrix(ox, oy, dx, dy)
+    return network.matrix(ox, oy, dx, dy, snapped)
