@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+ASSETS := $(BIN)/gridgov assets install --if-missing
+
 run: $(STAMP)
+	$(ASSETS)
 	$(BIN)/gridgov serve --sample-if-empty
 
 test: $(STAMP)
+	$(ASSETS)
 	$(BIN)/pytest
 
 lint: $(STAMP)

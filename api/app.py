@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
-from api import errors, routes_dispatch, routes_issues, routes_layers, routes_stats
+from api import errors, pages, routes_dispatch, routes_issues, routes_layers, routes_stats
 from api.areas import AreaCache
 from api.deps import SessionDep
 from api.i18n import pick_lang, t
@@ -17,6 +19,8 @@ from api.settings import Settings
 from cases.deadlines import utcnow
 from store.db import create_schema, make_engine, session_factory
 from store.layers import layer_counts, read_layer
+
+STATIC = Path(__file__).resolve().parent.parent / "layers" / "static"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,6 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_issues.router)
     app.include_router(routes_stats.router)
     app.include_router(routes_dispatch.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    vendor = settings.vendor_dir / "node_modules"
+    vendor.mkdir(parents=True, exist_ok=True)
+    app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
     _pages(app)
     return app
 
@@ -61,7 +70,7 @@ def _pages(app: FastAPI) -> None:
             "layers": layer_counts(session),
         }
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/about", response_class=HTMLResponse)
     def index(
         request: Request,
         session: SessionDep,

@@ -110,6 +110,38 @@ def load(
         raise typer.Exit(1)
 
 
+assets = typer.Typer(
+    help="The map pages' scripts and styles, from the npm registry.", no_args_is_help=True
+)
+app.add_typer(assets, name="assets")
+
+
+@assets.command("install")
+def assets_install(
+    folder: Annotated[
+        Path | None, typer.Option(help="Default: GRIDGOV_VENDOR_DIR or var/vendor")
+    ] = None,
+    if_missing: Annotated[bool, typer.Option(help="Skip when every file is there")] = False,
+) -> None:
+    """Install Leaflet and its plugins with npm, for pages that work without internet."""
+    from layers.assets import AssetError, check, install
+
+    target = folder or Settings().vendor_dir
+    try:
+        if if_missing:
+            try:
+                check(target / "node_modules")
+                typer.echo(f"map assets already in {target}")
+                return
+            except AssetError:
+                pass
+        modules = install(target)
+    except AssetError as exc:
+        typer.echo(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    typer.echo(f"map assets installed in {modules}")
+
+
 db = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users = typer.Typer(help="Staff accounts and their tokens.", no_args_is_help=True)
 app.add_typer(db, name="db")

@@ -50,9 +50,11 @@ class Settings:
         default_factory=lambda: float(_env("POSITION_FRESH_MIN", "15"))
     )
     secret_text: str = field(default_factory=lambda: _env("SECRET", ""))
+    # where 'gridgov assets install' puts the map pages' scripts and styles (from npm)
+    vendor_dir: Path = field(default_factory=lambda: Path(_env("VENDOR_DIR", "var/vendor")))
 
     def __post_init__(self) -> None:
-        for name in ("sample_dir", "var_dir"):  # accept plain strings too
+        for name in ("sample_dir", "var_dir", "vendor_dir"):  # accept plain strings too
             object.__setattr__(self, name, Path(getattr(self, name)))
 
     @property

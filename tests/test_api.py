@@ -86,18 +86,23 @@ def test_unknown_path_is_json_404(client: TestClient) -> None:
 
 def test_public_answers_hold_no_member_data(client: TestClient) -> None:
     texts = [client.get(f"/api/v1/{layer}").text for layer in PUBLIC_LAYERS]
-    texts += [client.get("/").text, client.get("/healthz").text, client.get("/openapi.json").text]
+    texts += [
+        client.get("/about").text,
+        client.get("/").text,
+        client.get("/healthz").text,
+        client.get("/openapi.json").text,
+    ]
     for text in texts:
         assert "PM0001" not in text and "in_service" not in text
         assert "members" not in json.dumps(text)
 
 
 def test_landing_page_chinese_by_default_english_on_request(client: TestClient) -> None:
-    zh = client.get("/")
+    zh = client.get("/about")
     assert '<html lang="zh">' in zh.text and "网格治理地图服务" in zh.text and "凌霄社区" in zh.text
-    en = client.get("/?lang=en")
+    en = client.get("/about?lang=en")
     assert '<html lang="en">' in en.text and "Grid governance map service" in en.text
-    browser = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    browser = client.get("/about", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert '<html lang="en">' in browser.text
 
 
@@ -111,7 +116,7 @@ def test_landing_page_escapes_layer_text(database_url: str, sample_dir: Path) ->
     engine.dispose()
     app = create_app(Settings(database_url=database_url))
     with TestClient(app) as c:
-        page = c.get("/").text
+        page = c.get("/about").text
     app.state.engine.dispose()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

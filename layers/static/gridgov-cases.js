@@ -1,0 +1,114 @@
+/*
+ * gridgov: the live case layer of the grid managers' map.
+ *
+ * Cases are not embedded in the page: they are fetched from the API for the
+ * part of the map in view, clustered, and refreshed every few seconds with only
+ * what changed since the last answer.  Every text that came from a resident is
+ * set with textContent, never as markup.
+ */
+(function () {
+  "use strict";
+
+  function text(tag, value, className) {
+    var el = document.createElement(tag);
+    el.textContent = value === null || value === undefined ? "" : String(value);
+    if (className) { el.className = className; }
+    return el;
+  }
+
+  function popup(props, labels) {
+    var box = document.createElement("div");
+    box.className = "gg-case";
+    box.appendChild(text("strong", "#" + props.id + " " + (labels.lang === "en"
+      ? props.category.name_en : props.category.name_zh)));
+    var rows = [
+      [labels.status, labels.statuses[props.status] || props.status],
+      [labels.grid, props.grid ? props.grid.name : ""],
+      [labels.squad, props.squad ? props.squad.name : labels.none],
+      [labels.reported, props.reported_at],
+      [labels.deadline, props.deadline + (props.overdue ? " (" + labels.overdue + ")" : "")]
+    ];
+    var table = document.createElement("table");
+    rows.forEach(function (row) {
+      var tr = document.createElement("tr");
+      tr.appendChild(text("th", row[0]));
+      tr.appendChild(text("td", row[1]));
+      table.appendChild(tr);
+    });
+    box.appendChild(table);
+    box.appendChild(text("p", props.description, "gg-description"));
+    var link = document.createElement("a");
+    link.href = "/issues/" + encodeURIComponent(props.id);
+    link.textContent = labels.open_case;
+    box.appendChild(link);
+    return box;
+  }
+
+  function marker(feature, labels) {
+    var c = feature.geometry.coordinates;
+    var props = feature.properties;
+    var colour = labels.colours[props.status] || "#333333";
+    var m = L.circleMarker([c[1], c[0]], {
+      radius: props.overdue ? 9 : 7, color: props.overdue ? "#000000" : "#ffffff",
+      weight: props.overdue ? 3 : 1, fillColor: colour, fillOpacity: 0.9
+    });
+    m.bindPopup(function () { return popup(props, labels); });
+    m.feature = feature;
+    return m;
+  }
+
+  /* Start the live case layer on a map; returns the layers so tests can look. */
+  window.gridgovCases = function (map, options) {
+    var labels = options.labels;
+    var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 18 });
+    var heat = L.heatLayer ? L.heatLayer([], { radius: 25 }) : null;
+    var byId = {};
+    var since = null;
+    var state = { cluster: cluster, heat: heat, byId: byId, fetches: 0 };
+
+    function put(feature) {
+      var old = byId[feature.id];
+      if (old) { cluster.removeLayer(old); }
+      var m = marker(feature, labels);
+      byId[feature.id] = m;
+      cluster.addLayer(m);
+    }
+
+    function refreshHeat() {
+      if (!heat) { return; }
+      var points = [];
+      Object.keys(byId).forEach(function (id) {
+        var f = byId[id].feature;
+        if (f.properties.status !== "closed") {
+          points.push([f.geometry.coordinates[1], f.geometry.coordinates[0], 1]);
+        }
+      });
+      heat.setLatLngs(points);
+    }
+
+    function load(changedOnly) {
+      var b = map.getBounds();
+      var params = new URLSearchParams({
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(","),
+        limit: "1000"
+      });
+      if (changedOnly && since) { params.set("since", since); }
+      return fetch(options.api + "/issues?" + params.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          state.fetches += 1;
+          since = body.now;
+          body.features.forEach(put);
+          refreshHeat();
+          map.fire("gridgov:cases", { count: Object.keys(byId).length });
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ });
+    }
+
+    map.on("moveend", function () { load(false); });
+    load(false);
+    setInterval(function () { load(true); }, options.refreshMs || 10000);
+    window.gridgovState = state;
+    return state;
+  };
+}());

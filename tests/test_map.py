@@ -1,0 +1,191 @@
+"""The grid managers' map page: local assets only, escaped text, and (in Chromium) live cases."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from layers.assets import AssetError, check, localise, needed_files
+from tests.conftest import GOOD_REPORT, ROOT, STRICT, serving, unavailable
+
+LINKS = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""", re.I)
+MORNING = datetime(2026, 11, 26, 2, 0)
+XSS = ["<script>alert(1)</script>", '<img src=x onerror="window.pwned=1">']
+ARTIFACTS = ROOT / "artifacts"
+
+
+def vendor_modules() -> Path:
+    from api.settings import Settings
+
+    modules = Settings().vendor_dir / "node_modules"
+    try:
+        check(modules)
+    except AssetError as exc:
+        unavailable("map assets", str(exc))
+    return modules
+
+
+def test_every_page_link_is_served_locally(api: TestClient) -> None:
+    vendor_modules()
+    page = api.get("/")
+    assert page.status_code == 200
+    links = LINKS.findall(page.text)
+    assert links, "the page loads no scripts?"
+    assert not [u for u in links if re.match(r"(?i)(https?:)?//", u)]
+    for url in links:
+        assert api.get(url).status_code == 200, url
+    assert re.search(r"/vendor/leaflet/dist/leaflet\.js", page.text)
+
+
+def test_localise_refuses_unknown_outside_links() -> None:
+    html = '<script src="https://example.org/evil.js"></script>'
+    with pytest.raises(AssetError, match="no local copy"):
+        localise(html)
+    known = '<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"/>'
+    assert 'href="/vendor/leaflet/dist/leaflet.css"' in localise(known)
+    assert "leaflet/dist/leaflet.js" in needed_files()
+
+
+def test_page_speaks_chinese_by_default_and_english_on_request(api: TestClient) -> None:
+    zh = api.get("/").text
+    assert '<html lang="zh">' in zh and "<title>凌霄网格治理地图</title>" in zh
+    en = api.get("/", params={"lang": "en"}).text
+    assert '<html lang="en">' in en and "<title>Lingxiao grid governance map</title>" in en
+    assert "Grids: open cases" in en
+
+
+def test_layer_text_is_escaped(api: TestClient, sample_dir: Path, loaded_url: str) -> None:
+    from store.db import make_engine
+    from store.load import load_folder
+
+    path = sample_dir / "merchants.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["features"][0]["properties"]["name"] = XSS[0]
+    data["features"][1]["properties"]["free_service"] = XSS[1]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    engine = make_engine(loaded_url)
+    assert load_folder(engine, sample_dir).ok
+    engine.dispose()
+    page = api.get("/").text
+    assert XSS[0] not in page and XSS[1] not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_grid_tooltips_count_open_and_overdue_cases(api: TestClient) -> None:
+    for _ in range(3):
+        assert api.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
+    page = api.get("/").text
+    grid16 = re.search(r'"code": "330206002016016"[^}]*', page)
+    assert grid16 is not None and '"open_cases": 3' in grid16.group(0)
+
+
+# --- in a real browser -----------------------------------------------------------------
+
+
+@pytest.fixture()
+def browser() -> Any:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright", "pip install playwright")
+    chromium = shutil.which("chromium") or os.environ.get("GRIDGOV_CHROMIUM")
+    if not chromium:
+        unavailable("Chromium", "apt-get install chromium")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def offline_page(browser: Any, base: str) -> tuple[Any, list[str]]:
+    """A page that may reach only the local server; returns it and what it tried outside."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    outside: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return page, outside
+
+
+@pytest.mark.browser
+def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    bad = client.post("/api/v1/issues", json={**GOOD_REPORT, "description": XSS[1]}).json()
+    with serving(app) as base:
+        page, outside = offline_page(browser, base)
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "/?lang=zh", wait_until="load")
+        page.wait_for_function(
+            "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000
+        )
+        assert page.locator("path.leaflet-interactive").count() >= 22 + 1 + 2
+        assert page.locator(".gg-grid-label").count() == 22
+        assert page.locator(".leaflet-control-layers").count() >= 1
+        assert page.evaluate("Object.keys(window.gridgovState.byId).length") == 1
+        # toggle the overdue choropleth on and the merchants off
+        page.get_by_text("网格：超期案件").click()
+        page.get_by_text("商户").first.click()
+        # a new case appears without a reload
+        fresh = client.post(
+            "/api/v1/issues",
+            json={
+                **GOOD_REPORT,
+                "lon": 121.8300,
+                "lat": 29.8960,
+                "category": "parking",
+                "description": XSS[0],
+            },
+        ).json()
+        page.wait_for_function(
+            f"window.gridgovState.byId[{fresh['id']}] !== undefined", timeout=30_000
+        )
+        # a resident's markup shows as text in the popup
+        page.evaluate(f"window.gridgovState.byId[{bad['id']}].openPopup()")
+        popup = page.locator(".gg-case .gg-description")
+        popup.wait_for(timeout=5_000)
+        assert popup.inner_text() == XSS[1]
+        assert page.evaluate("window.pwned === undefined")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "manager-map.png"))
+        page.close()
+    app.state.engine.dispose()
+    tiles = [u for u in outside if "tile.openstreetmap.org" in u]
+    assert outside == tiles, f"the page tried to reach {set(outside) - set(tiles)}"
+    assert errors == []
+
+
+def test_strict_mode_requires_browser_tests() -> None:
+    if STRICT:
+        assert shutil.which("chromium"), "GRIDGOV_STRICT=1 needs chromium installed"
