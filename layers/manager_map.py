@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 import folium
 import geopandas as gpd
@@ -21,6 +22,15 @@ from jinja2 import Template
 from layers.text import LABELS, STATUS_COLOURS, STATUS_NAMES
 
 CENTRE_ZOOM = 16
+AMAP = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+TIANDITU = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+    "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
 OPEN_COLOURS = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 OVERDUE_COLOURS = ("#fff5f0", "#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
 
@@ -81,6 +91,8 @@ def manager_map(
     live: bool = True,
     script_url: str = "/static/gridgov-cases.js",
     heat_url: str = "/vendor/leaflet.heat/dist/leaflet-heat.js",
+    gcj_url: str = "/static/gridgov-gcj.js",
+    tianditu_key: str = "",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -105,6 +117,24 @@ def manager_map(
         prefer_canvas=False,
     )
     folium.TileLayer("OpenStreetMap", name=labels["basemap_osm"], show=True).add_to(fmap)
+    folium.TileLayer(
+        tiles=AMAP,
+        attr=labels["amap_attr"],
+        name=labels["basemap_amap"],
+        subdomains="1234",
+        show=False,
+        gcj02=True,
+    ).add_to(fmap)
+    if tianditu_key:  # CGCS2000, within centimetres of WGS84: no shift needed
+        for layer, name in (("vec", labels["basemap_tianditu"]), ("cva", None)):
+            folium.TileLayer(
+                tiles=TIANDITU.format(layer=layer, key=quote(tianditu_key)),
+                attr="© 天地图",
+                name=name or labels["basemap_tianditu"] + " 注记",
+                subdomains="01234567",
+                show=False,
+                overlay=name is None,
+            ).add_to(fmap)
     folium.TileLayer(tiles="", attr="gridgov", name=labels["basemap_blank"], show=False).add_to(
         fmap
     )
@@ -157,6 +187,7 @@ def manager_map(
         fmap
     )
     plugins.LocateControl(strings={"title": labels["locate"]}).add_to(fmap)
+    _FollowBasemaps([("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
         _CaseLayer(
             api, lang, labels, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
@@ -240,6 +271,21 @@ def _legend(labels: dict[str, str]) -> Element:
         "height:10px;border-radius:5px;margin-right:4px}.gg-grid-label{font:bold 11px sans-serif;"
         "color:#333;text-shadow:0 0 3px #fff}</style>"
     )
+
+
+class _FollowBasemaps(JSCSSMixin, MacroElement):
+    """Moves every overlay to GCJ-02 while an Amap basemap is shown."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        gridgovFollowBasemaps({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, scripts: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._name = "FollowBasemaps"
+        self.default_js = scripts
 
 
 class _CaseLayer(JSCSSMixin, MacroElement):

@@ -189,3 +189,52 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
 def test_strict_mode_requires_browser_tests() -> None:
     if STRICT:
         assert shutil.which("chromium"), "GRIDGOV_STRICT=1 needs chromium installed"
+
+
+@pytest.mark.browser
+def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+    from gis.crs import wgs84_to_gcj02
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        page.wait_for_function(
+            "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000
+        )
+        label = page.locator(".gg-grid-label").first
+        before = label.bounding_box()
+        map_name = page.evaluate(
+            "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
+        )
+        # where the label's WGS84 point is, and where its GCJ-02 image should be drawn
+        wgs = page.evaluate(
+            f"(() => {{ let p; window['{map_name}'].eachLayer(l => {{"
+            "if (!p && l.options && l.options.icon && l.options.icon.options"
+            " && /gg-grid-label/.test(l.options.icon.options.html || ''))"
+            " p = l.getLatLng(); }); return [p.lng, p.lat]; })()"
+        )
+        glon, glat = wgs84_to_gcj02(*wgs)
+        expect = page.evaluate(
+            f"(() => {{ const m = window['{map_name}'];"
+            f" const a = m.latLngToContainerPoint([{wgs[1]}, {wgs[0]}]);"
+            f" const b = m.latLngToContainerPoint([{float(glat)}, {float(glon)}]);"
+            " return [b.x - a.x, b.y - a.y]; })()"
+        )
+        page.get_by_text("高德地图（GCJ-02）").click()
+        page.wait_for_timeout(300)
+        after = label.bounding_box()
+        moved = (after["x"] - before["x"], after["y"] - before["y"])
+        assert abs(moved[0] - expect[0]) <= 2 and abs(moved[1] - expect[1]) <= 2
+        assert abs(moved[0]) > 100  # ~490 m at zoom 16 is a couple of hundred pixels
+        page.get_by_text("空白底图（离线）").click()
+        page.wait_for_timeout(300)
+        back = label.bounding_box()
+        assert abs(back["x"] - before["x"]) <= 1 and abs(back["y"] - before["y"]) <= 1
+        page.close()
+    app.state.engine.dispose()

@@ -44,16 +44,22 @@
     return box;
   }
 
+  function project(latlng) {
+    return window.gridgovProject ? window.gridgovProject(latlng) : L.latLng(latlng);
+  }
+
   function marker(feature, labels) {
     var c = feature.geometry.coordinates;
     var props = feature.properties;
     var colour = labels.colours[props.status] || "#333333";
-    var m = L.circleMarker([c[1], c[0]], {
+    var wgs = L.latLng(c[1], c[0]);
+    var m = L.circleMarker(project(wgs), {
       radius: props.overdue ? 9 : 7, color: props.overdue ? "#000000" : "#ffffff",
       weight: props.overdue ? 3 : 1, fillColor: colour, fillOpacity: 0.9
     });
     m.bindPopup(function () { return popup(props, labels); });
     m.feature = feature;
+    m._ggWgs = wgs;
     return m;
   }
 
@@ -80,7 +86,8 @@
       Object.keys(byId).forEach(function (id) {
         var f = byId[id].feature;
         if (f.properties.status !== "closed") {
-          points.push([f.geometry.coordinates[1], f.geometry.coordinates[0], 1]);
+          var at = project([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+          points.push([at.lat, at.lng, 1]);
         }
       });
       heat.setLatLngs(points);
@@ -106,6 +113,7 @@
     }
 
     map.on("moveend", function () { load(false); });
+    map.on("gridgov:crs", refreshHeat);
     load(false);
     setInterval(function () { load(true); }, options.refreshMs || 10000);
     window.gridgovState = state;
