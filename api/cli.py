@@ -142,6 +142,34 @@ def assets_install(
     typer.echo(f"map assets installed in {modules}")
 
 
+@app.command("map")
+def export_map(
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write")],
+    lang: str = "zh",
+    database_url: Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")] = None,
+) -> None:
+    """Write the grid managers' map as one self-contained HTML file (no live cases)."""
+    from sqlalchemy.orm import Session
+
+    from api.pages import map_html
+    from cases.deadlines import utcnow
+    from layers.assets import AssetError, check, inline
+
+    settings = Settings()
+    modules = settings.vendor_dir / "node_modules"
+    try:
+        check(modules)
+    except AssetError as exc:
+        typer.echo(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    engine = make_engine(database_url or settings.database_url)
+    with Session(engine) as session:
+        html = map_html(session, utcnow(), lang, live=False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(inline(html, modules), encoding="utf-8")
+    typer.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
+
+
 db = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users = typer.Typer(help="Staff accounts and their tokens.", no_args_is_help=True)
 app.add_typer(db, name="db")

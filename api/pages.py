@@ -38,7 +38,9 @@ def grid_counts(session: Session, now: object) -> tuple[dict[str, int], dict[str
     return {g: int(n) for g, n in rows}, {g: int(n) for g, n in late}
 
 
-def map_html(session: Session, now: object, lang: str, live: bool = True) -> str:
+def map_html(
+    session: Session, now: object, lang: str, live: bool = True, tianditu_key: str = ""
+) -> str:
     """The managers' map page, before its asset links are localised."""
     layers = {name: read_layer(session, name) for name in MAP_LAYERS}
     opened, late = grid_counts(session, now)
@@ -48,7 +50,8 @@ def map_html(session: Session, now: object, lang: str, live: bool = True) -> str
     loads = squad_loads(session)
     if len(layers["squads"]):
         layers["squads"]["load"] = [loads.get(s, 0) for s in layers["squads"]["id"]]
-    html = manager_map(layers, lang=lang, live=live).get_root().render()
+    fmap = manager_map(layers, lang=lang, live=live, tianditu_key=tianditu_key)
+    html = fmap.get_root().render()
     return html.replace("<html>", f'<html lang="{lang}">', 1)
 
 
@@ -67,4 +70,7 @@ def map_page(
             "<!doctype html><p>No community data loaded yet. Run 'gridgov load DIR'.</p>",
             status_code=503,
         )
-    return HTMLResponse(localise(map_html(session, now, chosen)))
+    settings = request.app.state.settings
+    return HTMLResponse(
+        localise(map_html(session, now, chosen, tianditu_key=settings.tianditu_key))
+    )

@@ -50,6 +50,7 @@ class Settings:
         default_factory=lambda: float(_env("POSITION_FRESH_MIN", "15"))
     )
     secret_text: str = field(default_factory=lambda: _env("SECRET", ""))
+    tianditu_key: str = field(default_factory=lambda: _env("TIANDITU_KEY", ""))
     # where 'gridgov assets install' puts the map pages' scripts and styles (from npm)
     vendor_dir: Path = field(default_factory=lambda: Path(_env("VENDOR_DIR", "var/vendor")))
 

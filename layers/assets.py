@@ -10,6 +10,7 @@ plugin cannot slip in a dependency on the internet.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -133,19 +134,60 @@ def localise(html: str, base: str = "/vendor") -> str:
     return LINK.sub(swap, html)
 
 
-def inline(html: str, modules: Path) -> str:
-    """Copy every local asset into the page itself, for a single self-contained file."""
+ANY_LINK = re.compile(
+    r"""<(script|link)\b[^>]*?(?:src|href)=["']((?:https?://|/)[^"']+)["'][^>]*>"""
+    r"""(?:\s*</script>)?""",
+    re.IGNORECASE,
+)
+CSS_URL = re.compile(r"""url\((['"]?)(?!data:|https?:|#)([^'")?#]+)[^'")]*\1\)""")
+MEDIA = {
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".gif": "image/gif",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+    ".eot": "font/eot",
+}
+STATIC = Path(__file__).resolve().parent / "static"
 
-    def embed(match: re.Match[str]) -> str:
-        url = match.group(2)
-        local = CDN.get(url)
+
+def inline(html: str, modules: Path) -> str:
+    """Copy every asset into the page itself, for one self-contained file.
+
+    Stylesheets' images and fonts become data URIs, so the file needs nothing
+    beside it.
+    """
+
+    def source(url: str) -> Path | None:
+        if url.startswith("/vendor/"):
+            return modules / url.removeprefix("/vendor/")
+        if url.startswith("/static/"):
+            return STATIC / url.removeprefix("/static/")
         if url not in CDN:
             raise AssetError(f"the page links {url}, which has no local copy")
-        if local is None:
+        local = CDN[url]
+        return None if local is None else modules / local
+
+    def embed(match: re.Match[str]) -> str:
+        path = source(match.group(2))
+        if path is None:
             return ""
-        text = (modules / local).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
         if match.group(1).lower() == "script":
             return f"<script>{text}</script>"
-        return f"<style>{text}</style>"
+        return f"<style>{_with_data_uris(text, path.parent)}</style>"
 
-    return LINK.sub(embed, html)
+    return ANY_LINK.sub(embed, html)
+
+
+def _with_data_uris(css: str, folder: Path) -> str:
+    def data(match: re.Match[str]) -> str:
+        target = (folder / match.group(2)).resolve()
+        if not target.is_file():
+            return match.group(0)
+        kind = MEDIA.get(target.suffix.lower(), "application/octet-stream")
+        payload = base64.b64encode(target.read_bytes()).decode()
+        return f'url("data:{kind};base64,{payload}")'
+
+    return CSS_URL.sub(data, css)

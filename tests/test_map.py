@@ -238,3 +238,48 @@ def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
         assert abs(back["x"] - before["x"]) <= 1 and abs(back["y"] - before["y"]) <= 1
         page.close()
     app.state.engine.dispose()
+
+
+def test_static_export_is_one_self_contained_file(loaded_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    vendor_modules()
+    out = tmp_path / "lingxiao.html"
+    result = CliRunner().invoke(app, ["map", "--out", str(out), "--database-url", loaded_url])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert not LINKS.findall(html), "the export still links files"
+    assert "gridgovFollowBasemaps" in html and "gridgovCases(" not in html
+    assert 'url("data:font/woff2;base64,' in html  # icon fonts travel inside
+    assert '"code": "330206002016022"' in html
+
+
+@pytest.mark.browser
+def test_static_export_renders_offline(browser: Any, loaded_url: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    vendor_modules()
+    out = tmp_path / "lingxiao.html"
+    CliRunner().invoke(app, ["map", "--out", str(out), "--database-url", loaded_url])
+    page = browser.new_page()
+    outside: list[str] = []
+    page.route(
+        "**/*",
+        lambda r: (
+            (outside.append(r.request.url), r.abort())
+            if not r.request.url.startswith("file:")
+            else r.continue_()
+        ),
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri(), wait_until="load")
+    page.wait_for_selector(".gg-grid-label")
+    assert page.locator(".gg-grid-label").count() == 22
+    assert errors == []
+    assert all("tile.openstreetmap.org" in u for u in outside)
+    page.close()
