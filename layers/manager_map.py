@@ -187,6 +187,7 @@ def manager_map(
         fmap
     )
     plugins.LocateControl(strings={"title": labels["locate"]}).add_to(fmap)
+    _search(fmap, grids, layers.get("merchants"), labels)
     _FollowBasemaps([("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
         _CaseLayer(
@@ -255,6 +256,37 @@ def _points(
             icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
         ).add_to(group)
     return group
+
+
+def _search(
+    fmap: folium.Map,
+    grids: gpd.GeoDataFrame,
+    merchants: gpd.GeoDataFrame | None,
+    labels: dict[str, str],
+) -> None:
+    """A search box over grid codes and names and merchant names."""
+    found = [f"{code} {name}" for code, name in zip(grids["code"], grids["name"], strict=True)]
+    where = list(grids.geometry.representative_point())
+    if merchants is not None and len(merchants):
+        shown = _escaped(merchants)
+        found += [str(n) for n in shown["name"]]
+        where += list(shown.geometry)
+    index = gpd.GeoDataFrame({"label": found}, geometry=where, crs="EPSG:4326")
+    layer = folium.GeoJson(
+        index,
+        name=labels["search"],
+        control=False,
+        marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0),
+    )
+    layer.add_to(fmap)
+    plugins.Search(
+        layer=layer,
+        search_label="label",
+        placeholder=labels["search"],
+        collapsed=False,
+        position="topleft",
+        search_zoom=18,
+    ).add_to(fmap)
 
 
 def _legend(labels: dict[str, str]) -> Element:

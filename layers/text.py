@@ -78,6 +78,7 @@ LABELS: dict[str, dict[str, str]] = {
         "overdue": "已超期",
         "none": "待派遣",
         "open_case": "查看案件",
+        "search": "搜索网格编码、名称或商户",
     },
     "en": {
         "lang": "en",
@@ -119,5 +120,6 @@ LABELS: dict[str, dict[str, str]] = {
         "overdue": "overdue",
         "none": "waiting for dispatch",
         "open_case": "Open the case",
+        "search": "Search a grid code, name or merchant",
     },
 }

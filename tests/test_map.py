@@ -283,3 +283,27 @@ def test_static_export_renders_offline(browser: Any, loaded_url: str, tmp_path: 
     assert errors == []
     assert all("tile.openstreetmap.org" in u for u in outside)
     page.close()
+
+
+@pytest.mark.browser
+def test_search_finds_a_grid_by_name(browser: Any, settings: Any) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        box = page.get_by_placeholder("搜索网格编码、名称或商户")
+        box.press_sequentially("330206002016022", delay=20)
+        page.locator(".search-tip").first.wait_for(timeout=5_000)
+        box.press("Enter")
+        map_name = page.evaluate(
+            "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
+        )
+        page.wait_for_function(f"window['{map_name}'].getZoom() === 18", timeout=5_000)
+        centre = page.evaluate(f"window['{map_name}'].getCenter()")
+        page.close()
+    app.state.engine.dispose()
+    # grid 022 lies in the south, between 121.8320 and 121.8345
+    assert 121.8318 < centre["lng"] < 121.8347 and centre["lat"] < 29.8910
