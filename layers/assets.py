@@ -30,7 +30,10 @@ PACKAGES = {
     "leaflet-realtime": "2.2.0",
     "leaflet-search": "2.9.7",
     "leaflet.heat": "0.2.0",
+    "chart.js": "4.4.7",
 }
+# files pages link directly (not through a CDN address folium writes)
+DIRECT = ("chart.js/dist/chart.umd.js",)
 
 # CDN address (as folium writes it) → file in an npm package, or None to drop a
 # stylesheet the pages do not use
@@ -79,7 +82,7 @@ class AssetError(RuntimeError):
 
 def needed_files() -> list[str]:
     """Every file the pages load, relative to the npm ``node_modules`` folder."""
-    return sorted({f for f in CDN.values() if f})
+    return sorted({f for f in CDN.values() if f} | set(DIRECT))
 
 
 def install(folder: Path, npm: str = "npm") -> Path:

@@ -92,6 +92,8 @@ def manager_map(
     script_url: str = "/static/gridgov-cases.js",
     heat_url: str = "/vendor/leaflet.heat/dist/leaflet-heat.js",
     gcj_url: str = "/static/gridgov-gcj.js",
+    stats_url: str = "/static/gridgov-stats.js",
+    chart_url: str = "/vendor/chart.js/dist/chart.umd.js",
     tianditu_key: str = "",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
@@ -190,6 +192,9 @@ def manager_map(
     _search(fmap, grids, layers.get("merchants"), labels)
     _FollowBasemaps([("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
+        _StatsPanel(api, labels, [("chart_js", chart_url), ("gridgov_stats", stats_url)]).add_to(
+            fmap
+        )
         _CaseLayer(
             api, lang, labels, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
         ).add_to(fmap)
@@ -318,6 +323,51 @@ class _FollowBasemaps(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "FollowBasemaps"
         self.default_js = scripts
+
+
+class _StatsPanel(JSCSSMixin, MacroElement):
+    """A fold-away panel of charts drawn from /api/v1/stats."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          #gg-stats {position:absolute; right:10px; bottom:30px; z-index:1000;
+                     background:white; padding:6px 10px; border-radius:4px;
+                     box-shadow:0 1px 5px rgba(0,0,0,.4); font:12px sans-serif;
+                     max-width:350px}
+          #gg-stats .gg-chart {position:relative; height:120px; width:330px}
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <details id="gg-stats" open>
+          <summary>{{ this.title }}</summary>
+          <div class="gg-chart"><canvas></canvas></div>
+          <div class="gg-chart"><canvas></canvas></div>
+          <div class="gg-chart"><canvas></canvas></div>
+        </details>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        gridgovStats(document.getElementById("gg-stats"), {{ this.options }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, api: str, labels: dict[str, str], scripts: list[tuple[str, str]]) -> None:
+        super().__init__()
+        import json
+
+        self._name = "StatsPanel"
+        self.default_js = scripts
+        self.title = escape(labels["stats"])
+        self.options = json.dumps(
+            {
+                "api": api,
+                "labels": {
+                    "reported": labels["n_reported"],
+                    **{k: labels[k] for k in ("closed", "overdue", "closure_rate", "on_time_rate")},
+                },
+            },
+            ensure_ascii=False,
+        )
 
 
 class _CaseLayer(JSCSSMixin, MacroElement):

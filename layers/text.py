@@ -79,6 +79,11 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "待派遣",
         "open_case": "查看案件",
         "search": "搜索网格编码、名称或商户",
+        "stats": "统计（近90天）",
+        "n_reported": "上报",
+        "closed": "已结案",
+        "closure_rate": "结案率",
+        "on_time_rate": "按期结案率",
     },
     "en": {
         "lang": "en",
@@ -121,5 +126,10 @@ LABELS: dict[str, dict[str, str]] = {
         "none": "waiting for dispatch",
         "open_case": "Open the case",
         "search": "Search a grid code, name or merchant",
+        "stats": "Statistics (last 90 days)",
+        "n_reported": "reported",
+        "closed": "closed",
+        "closure_rate": "closure rate",
+        "on_time_rate": "on-time closure rate",
     },
 }

@@ -307,3 +307,26 @@ def test_search_finds_a_grid_by_name(browser: Any, settings: Any) -> None:
     app.state.engine.dispose()
     # grid 022 lies in the south, between 121.8320 and 121.8345
     assert 121.8318 < centre["lng"] < 121.8347 and centre["lat"] < 29.8910
+
+
+@pytest.mark.browser
+def test_statistics_panel_draws_three_charts(browser: Any, settings: Any) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    for _ in range(2):
+        assert client.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        page.wait_for_function(
+            "window.gridgovCharts && window.gridgovCharts.length === 3", timeout=20_000
+        )
+        sizes = page.evaluate("window.gridgovCharts.map(c => c.data.labels.length)")
+        assert page.locator("#gg-stats canvas").count() == 3
+        assert page.get_by_text("统计（近90天）").count() == 1
+        page.close()
+    app.state.engine.dispose()
+    assert sorted(sizes) == [1, 1, 1]  # one grid, one month, one category so far
