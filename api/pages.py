@@ -15,7 +15,7 @@ from cases.lifecycle import OPEN
 from layers.assets import localise
 from layers.manager_map import manager_map
 from store.layers import read_layer
-from store.models import Issue
+from store.models import Category, Issue
 from store.squads import squad_loads
 
 router = APIRouter(tags=["pages"])
@@ -74,3 +74,36 @@ def map_page(
     return HTMLResponse(
         localise(map_html(session, now, chosen, tianditu_key=settings.tianditu_key))
     )
+
+
+@router.get("/issues/{issue_id}", response_class=HTMLResponse)
+def case_page_route(
+    issue_id: int,
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    lang: str | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> HTMLResponse:
+    """A case's page: public fields for all; staff sign in with their token for the rest."""
+    from api.routes_issues import categories, community
+    from api.views import event_view, issue_view
+    from cases.lifecycle import TRANSITIONS, Status
+    from layers.case_page import case_page
+    from store.issues import IssueNotFound, get_issue, history
+
+    chosen = pick_lang(lang, accept_language, request.app.state.settings.default_lang)
+    try:
+        issue = get_issue(session, issue_id)
+    except IssueNotFound:
+        return HTMLResponse(f"<!doctype html><p>No case {issue_id}.</p>", status_code=404)
+    areas = community(request, session)
+    view = issue_view(issue, areas, categories(session), now, staff=False)
+    events = [event_view(e, staff=False) for e in history(session, issue_id)]
+    moves: dict[str, list[str]] = {}
+    for move in TRANSITIONS:
+        moves.setdefault(move.source.value, []).append(move.target.value)
+    moves[Status.REPORTED.value] = [*moves[Status.REPORTED.value], Status.DISPATCHED.value]
+    unit = session.get(Category, issue.category)
+    html = case_page(view, events, moves, chosen, unit=unit.unit if unit else None)
+    return HTMLResponse(localise(html))

@@ -330,3 +330,60 @@ def test_statistics_panel_draws_three_charts(browser: Any, settings: Any) -> Non
         page.close()
     app.state.engine.dispose()
     assert sorted(sizes) == [1, 1, 1]  # one grid, one month, one category so far
+
+
+@pytest.mark.browser
+def test_case_page_public_then_staff_actions(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    created = client.post(
+        "/api/v1/issues",
+        json={
+            **GOOD_REPORT,
+            "description": XSS[1],
+            "reporter": {"name": "王阿姨", "phone": "13800138000"},
+        },
+    ).json()
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(picture, format="JPEG")
+    assert (
+        client.post(
+            f"/api/v1/issues/{created['id']}/photos",
+            files={"file": ("p.jpg", picture.getvalue(), "image/jpeg")},
+            headers={"X-Photo-Token": created["photo_token"]},
+        ).status_code
+        == 201
+    )
+    with serving(app) as base:
+        page, outside = offline_page(browser, base)
+        page.goto(f"{base}/issues/{created['id']}?lang=zh", wait_until="load")
+        assert page.locator(".gg-description").inner_text() == XSS[1]
+        assert "王阿姨" not in page.content() and "13800138000" not in page.content()
+        page.locator(".gg-token").fill(tokens["manager"])
+        page.locator(".gg-login").click()
+        page.get_by_text("上报人: 王阿姨 13800138000").wait_for(timeout=10_000)
+        page.wait_for_function(
+            "[...document.querySelectorAll('.gg-thumb')].some(i => i.naturalWidth > 0)",
+            timeout=10_000,
+        )
+        assert page.locator(".gg-history tr").count() == 1
+        page.get_by_text("转为 已立案").click()
+        page.wait_for_load_state("load")
+        page.get_by_text("已立案").first.wait_for(timeout=10_000)
+        page.close()
+    app.state.engine.dispose()
+    assert client.get(f"/api/v1/issues/{created['id']}").json()["status"] == "filed"
+    assert all("tile.openstreetmap.org" in u for u in outside)
+
+
+def test_case_page_of_unknown_case_is_404(api: TestClient) -> None:
+    assert api.get("/issues/424242").status_code == 404
