@@ -35,6 +35,7 @@ from store.issues import (
     IssueFilter,
     IssueNotFound,
     NewIssue,
+    cell_counts,
     create_issue,
     find_duplicates,
     get_issue,
@@ -306,6 +307,26 @@ def list_cases(
         },
         media_type="application/geo+json",
     )
+
+
+@router.get("/issues/cells")
+def case_cells(
+    request: Request,
+    session: SessionDep,
+    filters: FilterDep,
+    cell_deg: Annotated[float, Query(gt=0.00001, le=10.0)] = 0.001,
+) -> dict[str, Any]:
+    """Cases counted per lattice square, for maps zoomed out over many cases."""
+    community(request, session)
+    cells = cell_counts(session, filters, cell_deg)
+    return {
+        "cell_deg": cell_deg,
+        "total": sum(c.count for c in cells),
+        "now": iso(filters.now),
+        "cells": [
+            {"lon": c.lon, "lat": c.lat, "count": c.count, "overdue": c.overdue} for c in cells
+        ],
+    }
 
 
 @router.get("/issues/{issue_id}")

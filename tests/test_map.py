@@ -387,3 +387,45 @@ def test_case_page_public_then_staff_actions(
 
 def test_case_page_of_unknown_case_is_404(api: TestClient) -> None:
     assert api.get("/issues/424242").status_code == 404
+
+
+@pytest.mark.browser
+def test_zoomed_out_map_shows_counts_per_square_not_cases(browser: Any, settings: Any) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    spots = [(121.8452, 29.8940), (121.8240, 29.8980), (121.8300, 29.8960)]
+    for lon, lat in spots:
+        for _ in range(2):
+            client.post("/api/v1/issues", json={**GOOD_REPORT, "lon": lon, "lat": lat})
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        page.wait_for_function("window.gridgovState && window.gridgovState.fetches > 0")
+        map_name = page.evaluate(
+            "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
+        )
+        page.evaluate(f"window['{map_name}'].setZoom(13)")
+        page.wait_for_function(
+            "window.gridgovState.mode === 'cells' && "
+            "document.querySelectorAll('.gg-cell').length > 0"
+        )
+        counts = page.evaluate(
+            "[...document.querySelectorAll('.gg-cell span')].map(s => Number(s.textContent))"
+        )
+        page.close()
+    app.state.engine.dispose()
+    assert sum(counts) == 6 and len(counts) < 6
+
+
+def test_cells_endpoint_counts_in_sql(api: TestClient) -> None:
+    for lon, lat in [(121.8452, 29.8940), (121.8453, 29.8941), (121.8240, 29.8980)]:
+        api.post("/api/v1/issues", json={**GOOD_REPORT, "lon": lon, "lat": lat})
+    body = api.get("/api/v1/issues/cells", params={"cell_deg": 0.01}).json()
+    assert body["total"] == 3
+    assert sorted(c["count"] for c in body["cells"]) == [1, 2]
+    fine = api.get("/api/v1/issues/cells", params={"cell_deg": 0.00002}).json()
+    assert fine["total"] == 3 and len(fine["cells"]) == 3
+    assert api.get("/api/v1/issues/cells", params={"cell_deg": 0}).status_code == 422

@@ -93,12 +93,58 @@
       heat.setLatLngs(points);
     }
 
-    function load(changedOnly) {
+    var cells = L.layerGroup();
+    state.cells = cells;
+    state.mode = null;
+
+    function bbox() {
       var b = map.getBounds();
-      var params = new URLSearchParams({
-        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(","),
-        limit: "1000"
-      });
+      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
+    }
+
+    /* Zoomed out: counts per lattice square from the server, not every case. */
+    function loadCells() {
+      var cellDeg = 360 / Math.pow(2, map.getZoom()) / 8;
+      var params = new URLSearchParams({ bbox: bbox(), cell_deg: String(cellDeg) });
+      return fetch(options.api + "/issues/cells?" + params.toString(),
+                   { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          state.fetches += 1;
+          cells.clearLayers();
+          body.cells.forEach(function (c) {
+            var size = 18 + Math.min(30, 6 * Math.log10(c.count + 1) * 2);
+            var icon = L.divIcon({
+              className: "gg-cell" + (c.overdue ? " gg-cell-late" : ""),
+              html: "<span>" + Number(c.count) + "</span>", iconSize: [size, size]
+            });
+            cells.addLayer(L.marker(project([c.lat, c.lon]), { icon: icon }));
+          });
+          state.total = body.total;
+          map.fire("gridgov:cases", { count: body.total });
+        })
+        .catch(function () { /* offline for a moment: the next poll tries again */ });
+    }
+
+    function detailed() { return map.getZoom() >= (options.detailZoom || 16); }
+
+    function switchMode() {
+      var wanted = detailed() ? "cases" : "cells";
+      if (wanted === state.mode) { return; }
+      state.mode = wanted;
+      if (wanted === "cases") {
+        if (map.hasLayer(cells)) { map.removeLayer(cells); }
+        if (!map.hasLayer(cluster)) { map.addLayer(cluster); }
+      } else {
+        if (map.hasLayer(cluster)) { map.removeLayer(cluster); }
+        if (!map.hasLayer(cells)) { map.addLayer(cells); }
+      }
+    }
+
+    function load(changedOnly) {
+      switchMode();
+      if (!detailed()) { return loadCells(); }
+      var params = new URLSearchParams({ bbox: bbox(), limit: "1000" });
       if (changedOnly && since) { params.set("since", since); }
       return fetch(options.api + "/issues?" + params.toString(), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
@@ -112,6 +158,11 @@
         .catch(function () { /* offline for a moment: the next poll tries again */ });
     }
 
+    var style = document.createElement("style");
+    style.textContent = ".gg-cell{background:rgba(31,119,180,.75);border-radius:50%;" +
+      "color:#fff;font:bold 11px sans-serif;display:flex;align-items:center;" +
+      "justify-content:center}.gg-cell-late{background:rgba(203,24,29,.8)}";
+    document.head.appendChild(style);
     map.on("moveend", function () { load(false); });
     map.on("gridgov:crs", refreshHeat);
     load(false);
