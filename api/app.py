@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, pages, routes_dispatch, routes_issues, routes_layers, routes_stats
 from api.areas import AreaCache
-from api.deps import SessionDep
-from api.i18n import pick_lang, t
+from api.deps import LangDep, SessionDep
+from api.i18n import t
 from api.limits import BodyLimit, RateLimit
 from api.settings import Settings
 from cases.deadlines import utcnow
@@ -71,13 +71,7 @@ def _pages(app: FastAPI) -> None:
         }
 
     @app.get("/about", response_class=HTMLResponse)
-    def index(
-        request: Request,
-        session: SessionDep,
-        lang: str | None = None,
-        accept_language: Annotated[str | None, Header()] = None,
-    ) -> str:
-        lang = pick_lang(lang, accept_language, request.app.state.settings.default_lang)
+    def index(session: SessionDep, lang: LangDep) -> str:
         counts = layer_counts(session)
         community = read_layer(session, "community")
         name = escape(str(community["name"].iloc[0])) if len(community) else t("empty", lang)

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.i18n import pick_lang
 from api.settings import Settings
 
 
@@ -29,6 +30,16 @@ def get_now(request: Request) -> datetime:
     return clock()
 
 
+def page_lang(
+    request: Request,
+    lang: str | None = None,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> str:
+    """A page's language: ``?lang=``, else the browser's preference, else the default."""
+    return pick_lang(lang, accept_language, request.app.state.settings.default_lang)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.deps import NowDep, SessionDep
-from api.i18n import pick_lang
-from cases.lifecycle import OPEN
+from api.deps import LangDep, NowDep, SessionDep
+from api.routes_issues import categories, community
+from api.views import event_view, issue_view
+from cases.lifecycle import OPEN, TRANSITIONS, Status
 from layers.assets import localise
+from layers.case_page import case_page
 from layers.manager_map import manager_map
+from store.issues import IssueNotFound, get_issue, history
 from store.layers import read_layer
 from store.models import Category, Issue
 from store.squads import squad_loads
@@ -56,43 +57,22 @@ def map_html(
 
 
 @router.get("/", response_class=HTMLResponse)
-def map_page(
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    lang: str | None = None,
-    accept_language: Annotated[str | None, Header()] = None,
-) -> HTMLResponse:
+def map_page(request: Request, session: SessionDep, now: NowDep, lang: LangDep) -> HTMLResponse:
     """The grid managers' live map, Chinese by default (``?lang=en`` for English)."""
-    chosen = pick_lang(lang, accept_language, request.app.state.settings.default_lang)
     if not read_layer(session, "grids").shape[0]:
         return HTMLResponse(
             "<!doctype html><p>No community data loaded yet. Run 'gridgov load DIR'.</p>",
             status_code=503,
         )
     settings = request.app.state.settings
-    return HTMLResponse(
-        localise(map_html(session, now, chosen, tianditu_key=settings.tianditu_key))
-    )
+    return HTMLResponse(localise(map_html(session, now, lang, tianditu_key=settings.tianditu_key)))
 
 
 @router.get("/issues/{issue_id}", response_class=HTMLResponse)
 def case_page_route(
-    issue_id: int,
-    request: Request,
-    session: SessionDep,
-    now: NowDep,
-    lang: str | None = None,
-    accept_language: Annotated[str | None, Header()] = None,
+    issue_id: int, request: Request, session: SessionDep, now: NowDep, lang: LangDep
 ) -> HTMLResponse:
     """A case's page: public fields for all; staff sign in with their token for the rest."""
-    from api.routes_issues import categories, community
-    from api.views import event_view, issue_view
-    from cases.lifecycle import TRANSITIONS, Status
-    from layers.case_page import case_page
-    from store.issues import IssueNotFound, get_issue, history
-
-    chosen = pick_lang(lang, accept_language, request.app.state.settings.default_lang)
     try:
         issue = get_issue(session, issue_id)
     except IssueNotFound:
@@ -105,5 +85,5 @@ def case_page_route(
         moves.setdefault(move.source.value, []).append(move.target.value)
     moves[Status.REPORTED.value] = [*moves[Status.REPORTED.value], Status.DISPATCHED.value]
     unit = session.get(Category, issue.category)
-    html = case_page(view, events, moves, chosen, unit=unit.unit if unit else None)
+    html = case_page(view, events, moves, lang, unit=unit.unit if unit else None)
     return HTMLResponse(localise(html))
