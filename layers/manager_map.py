@@ -19,7 +19,7 @@ from folium import plugins
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from layers.text import LABELS, STATUS_COLOURS, STATUS_NAMES
+from layers.text import CATEGORY_GLYPHS, LABELS, STATUS_COLOURS, STATUS_NAMES
 
 CENTRE_ZOOM = 16
 AMAP = (
@@ -411,10 +411,13 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                             "overdue",
                             "none",
                             "open_case",
+                            "hours",
+                            "days",
                         )
                     },
                     "lang": lang,
                     "statuses": STATUS_NAMES[lang],
+                    "glyphs": CATEGORY_GLYPHS,
                     "colours": STATUS_COLOURS,
                 },
             },

@@ -13,6 +13,25 @@ STATUS_COLOURS = {
     "rejected": "#bcbd22",
     "duplicate": "#bcbd22",
 }
+# one character per category, drawn inside the case marker
+CATEGORY_GLYPHS = {
+    "city_appearance": "容",
+    "street_order": "序",
+    "public_facility": "设",
+    "road_traffic": "路",
+    "greenery": "绿",
+    "housing_land": "房",
+    "emergency": "急",
+    "advertising": "广",
+    "construction": "工",
+    "waste_sorting": "垃",
+    "safety_hazard": "险",
+    "stairwell_clutter": "楼",
+    "neighbour_dispute": "邻",
+    "elder_care": "老",
+    "parking": "停",
+    "merchant": "商",
+}
 STATUS_NAMES = {
     "zh": {
         "reported": "已上报",
@@ -78,6 +97,8 @@ LABELS: dict[str, dict[str, str]] = {
         "overdue": "已超期",
         "none": "待派遣",
         "open_case": "查看案件",
+        "hours": "小时",
+        "days": "天",
         "search": "搜索网格编码、名称或商户",
         "stats": "统计（近90天）",
         "n_reported": "上报",
@@ -125,6 +146,8 @@ LABELS: dict[str, dict[str, str]] = {
         "overdue": "overdue",
         "none": "waiting for dispatch",
         "open_case": "Open the case",
+        "hours": "hours",
+        "days": "days",
         "search": "Search a grid code, name or merchant",
         "stats": "Statistics (last 90 days)",
         "n_reported": "reported",

@@ -176,6 +176,10 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         popup = page.locator(".gg-case .gg-description")
         popup.wait_for(timeout=5_000)
         assert popup.inner_text() == XSS[1]
+        # the marker carries its category's glyph, the popup the case's age
+        icon = page.evaluate(f"window.gridgovState.byId[{bad['id']}].options.icon.options.html")
+        assert ">楼<" in icon
+        assert "小时" in page.locator(".gg-case").inner_text()
         assert page.evaluate("window.pwned === undefined")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "manager-map.png"))

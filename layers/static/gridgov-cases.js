@@ -16,6 +16,35 @@
     return el;
   }
 
+  function age(iso, labels) {
+    var hours = (Date.now() - Date.parse(iso)) / 3600000;
+    if (!(hours >= 0)) { return ""; }
+    return hours < 48 ? Math.floor(hours) + " " + labels.hours
+                      : Math.floor(hours / 24) + " " + labels.days;
+  }
+
+  /* Staff who signed in on a case page see the case's first photo too. */
+  function thumbnail(props, box) {
+    var token = window.localStorage && localStorage.getItem("gridgovToken");
+    if (!token) { return; }
+    var auth = { headers: { "Authorization": "Bearer " + token } };
+    fetch("/api/v1/issues/" + encodeURIComponent(props.id), auth)
+      .then(function (r) { return r.ok ? r.json() : { photos: [] }; })
+      .then(function (c) {
+        if (!c.photos || !c.photos.length) { return null; }
+        return fetch(c.photos[0].thumbnail_url, auth).then(function (r) { return r.blob(); });
+      })
+      .then(function (blob) {
+        if (!blob) { return; }
+        var img = document.createElement("img");
+        img.className = "gg-thumb";
+        img.src = URL.createObjectURL(blob);
+        img.style.maxWidth = "160px";
+        box.insertBefore(img, box.lastChild);
+      })
+      .catch(function () { /* no photo then */ });
+  }
+
   function popup(props, labels) {
     var box = document.createElement("div");
     box.className = "gg-case";
@@ -25,7 +54,7 @@
       [labels.status, labels.statuses[props.status] || props.status],
       [labels.grid, props.grid ? props.grid.name : ""],
       [labels.squad, props.squad ? props.squad.name : labels.none],
-      [labels.reported, props.reported_at],
+      [labels.reported, props.reported_at + " (" + age(props.reported_at, labels) + ")"],
       [labels.deadline, props.deadline + (props.overdue ? " (" + labels.overdue + ")" : "")]
     ];
     var table = document.createElement("table");
@@ -41,6 +70,7 @@
     link.href = "/issues/" + encodeURIComponent(props.id);
     link.textContent = labels.open_case;
     box.appendChild(link);
+    thumbnail(props, box);
     return box;
   }
 
@@ -53,10 +83,14 @@
     var props = feature.properties;
     var colour = labels.colours[props.status] || "#333333";
     var wgs = L.latLng(c[1], c[0]);
-    var m = L.circleMarker(project(wgs), {
-      radius: props.overdue ? 9 : 7, color: props.overdue ? "#000000" : "#ffffff",
-      weight: props.overdue ? 3 : 1, fillColor: colour, fillOpacity: 0.9
+    // colour tells the status, the glyph the category, a dark ring that it is overdue
+    var glyph = (labels.glyphs[props.category.code] || "?");
+    var icon = L.divIcon({
+      className: "gg-case-icon" + (props.overdue ? " gg-late" : ""),
+      html: "<span style=\"background:" + colour + "\">" + glyph + "</span>",
+      iconSize: [22, 22]
     });
+    var m = L.marker(project(wgs), { icon: icon, title: "#" + props.id });
     m.bindPopup(function () { return popup(props, labels); });
     m.feature = feature;
     m._ggWgs = wgs;
@@ -159,11 +193,18 @@
     }
 
     var style = document.createElement("style");
-    style.textContent = ".gg-cell{background:rgba(31,119,180,.75);border-radius:50%;" +
+    style.textContent = ".gg-case-icon span{display:flex;width:22px;height:22px;" +
+      "border-radius:50%;border:2px solid #fff;color:#fff;font:bold 11px sans-serif;" +
+      "align-items:center;justify-content:center;box-sizing:border-box}" +
+      ".gg-late span{border:3px solid #000}.gg-hide-labels .gg-grid-label{display:none}" +
+      ".gg-cell{background:rgba(31,119,180,.75);border-radius:50%;" +
       "color:#fff;font:bold 11px sans-serif;display:flex;align-items:center;" +
       "justify-content:center}.gg-cell-late{background:rgba(203,24,29,.8)}";
     document.head.appendChild(style);
     map.on("moveend", function () { load(false); });
+    map.on("zoomend", function () {
+      map.getContainer().classList.toggle("gg-hide-labels", map.getZoom() < 15);
+    });
     map.on("gridgov:crs", refreshHeat);
     load(false);
     setInterval(function () { load(true); }, options.refreshMs || 10000);
