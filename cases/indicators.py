@@ -11,6 +11,7 @@ it was reported in it.
   closed by the handling deadline / due; both None when nothing is due.
 - ``rework_rate`` = cases sent back at least once / cases ever resolved.
 - ``mean_handling_hours``: reported to closed, over closed cases.
+- ``open``: cases not closed, rejected or marked duplicate.
 - ``overdue``: open cases past their current deadline at ``now``.
 """
 
@@ -27,6 +28,7 @@ from cases.lifecycle import OPEN, Status
 GROUPS = ("grid", "squad", "category", "month")
 COLUMNS = (
     "reported",
+    "open",
     "filed",
     "due",
     "closed",
@@ -71,6 +73,7 @@ def indicators(
             "resolved": frame["resolved_at"].notna(),
             "reworked": frame["rework_count"] > 0,
             "hours": hours.where(closed),
+            "open": frame["status"].isin(list(OPEN)),
             "overdue": frame["status"].isin(list(OPEN)) & (frame["due_at"] < now),
         }
     )
@@ -83,6 +86,7 @@ def indicators(
         resolved=("resolved", "sum"),
         reworked=("reworked", "sum"),
         mean_handling_hours=("hours", "mean"),
+        open=("open", "sum"),
         overdue=("overdue", "sum"),
     )
     out = sums.assign(

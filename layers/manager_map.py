@@ -363,6 +363,7 @@ class _StatsPanel(JSCSSMixin, MacroElement):
                 "api": api,
                 "labels": {
                     "reported": labels["n_reported"],
+                    "open": labels["open_cases"],
                     **{k: labels[k] for k in ("closed", "overdue", "closure_rate", "on_time_rate")},
                 },
             },

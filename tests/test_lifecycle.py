@@ -191,7 +191,7 @@ def test_indicators_against_hand_computed_values() -> None:
     assert a.on_time_rate == pytest.approx(1 / 3)
     assert a.rework_rate == pytest.approx(1 / 2)
     assert a.mean_handling_hours == pytest.approx((24 + 96) / 2)
-    assert a.overdue == 1
+    assert a.overdue == 1 and a.open == 1
     assert (b.reported, b.filed, b.due, b.closed) == (2, 2, 1, 0)
     assert b.closure_rate == 0 and b.on_time_rate == 0
     assert b.rework_rate == 0 and pd.isna(b.mean_handling_hours)

@@ -1,7 +1,7 @@
 /*
  * gridgov: the statistics panel of the grid managers' map.
  *
- * Three charts from /api/v1/stats: cases per grid (reported, closed, overdue),
+ * Three charts from /api/v1/stats: open and overdue cases per grid,
  * the monthly closure and on-time closure rates, and cases by category.
  */
 (function () {
@@ -30,10 +30,8 @@
     get(options.api, "grid").then(function (body) {
       var rows = body.rows.sort(function (a, b) { return a.key < b.key ? -1 : 1; });
       charts.push(bar(canvases[0], rows.map(function (r) { return r.key.slice(-3); }), [
-        { label: t.reported, data: rows.map(function (r) { return r.reported; }),
-          backgroundColor: "#9ecae1" },
-        { label: t.closed, data: rows.map(function (r) { return r.closed; }),
-          backgroundColor: "#74c476" },
+        { label: t.open, data: rows.map(function (r) { return r.open; }),
+          backgroundColor: "#fd8d3c" },
         { label: t.overdue, data: rows.map(function (r) { return r.overdue; }),
           backgroundColor: "#de2d26" }
       ]));
