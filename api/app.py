@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
     errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(
         BodyLimit,
         limit_for=lambda path: (

@@ -33,6 +33,7 @@ import multiprocessing
 import os
 import platform
 import re
+import resource
 import sqlite3
 import statistics
 import sys
@@ -345,12 +346,13 @@ def naive_page(database_url: str, folder: Path, n: int, cap_s: float) -> tuple[s
         return None, f"writing the page failed (exit code {child.exitcode})"
     facts = json.loads(info.read_text())
     size = (folder / name).stat().st_size
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
     print(
         f"{n:,} cases: naive page written in {fmt_seconds(time.perf_counter() - started)} "
         f"(child process: read {fmt_seconds(facts['read_s'])}, folium objects "
         f"{fmt_seconds(facts['build_s'])}, render + localise {fmt_seconds(facts['render_s'])}, "
-        f"write {fmt_seconds(facts['write_s'])}); {facts['markers']:,} markers, "
-        f"{size / 1e6:,.1f} MB",
+        f"write {fmt_seconds(facts['write_s'])}; peak RSS of the largest writer so far "
+        f"{peak_kb / 1e6:,.1f} GB); {facts['markers']:,} markers, {size / 1e6:,.1f} MB",
         flush=True,
     )
     return name, f"written by folium in {fmt_seconds(facts['total_s'])}"
@@ -700,6 +702,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             print()
             print(f"- {versions(browser.version)}")
             print(
+                f"- load average at the start {os.getloadavg()[0]:.2f} (1 min): other work on "
+                "the machine shares its CPUs"
+            )
+            print(
                 f"- mode {'quick' if args.quick else 'full'}; cases "
                 f"{', '.join(f'{n:,}' for n in sizes.counts)}; {sizes.runs} page load(s) per "
                 f"target, each in a fresh browser context (viewport 1280x800, requests not to "
@@ -724,7 +730,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     for t in targets:
         if t.name == NAIVE and (t.note or t.capped):
             print(f"- {t.cases:,} cases, naive page: {t.capped or t.note}")
-    print(f"total runtime: {fmt_seconds(time.perf_counter() - started)}")
+    load1, load5, _ = os.getloadavg()
+    print(
+        f"total runtime: {fmt_seconds(time.perf_counter() - started)}; load average at the "
+        f"end {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs"
+    )
     sys.stdout.flush()
 
 

@@ -411,7 +411,7 @@ def test_zoomed_out_map_shows_counts_per_square_not_cases(browser: Any, settings
         map_name = page.evaluate(
             "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
         )
-        page.evaluate(f"window['{map_name}'].setZoom(13)")
+        page.evaluate(f"void window['{map_name}'].setZoom(13)")
         page.wait_for_function(
             "window.gridgovState.mode === 'cells' && "
             "document.querySelectorAll('.gg-cell').length > 0"
@@ -433,3 +433,59 @@ def test_cells_endpoint_counts_in_sql(api: TestClient) -> None:
     fine = api.get("/api/v1/issues/cells", params={"cell_deg": 0.00002}).json()
     assert fine["total"] == 3 and len(fine["cells"]) == 3
     assert api.get("/api/v1/issues/cells", params={"cell_deg": 0}).status_code == 422
+
+
+@pytest.mark.browser
+def test_a_crowded_view_shows_counts_not_a_truncated_list(
+    browser: Any, settings: Any, loaded_url: str
+) -> None:
+    import shapely
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from api.app import create_app
+    from store.db import make_engine
+    from store.models import Issue
+
+    vendor_modules()
+    engine = make_engine(loaded_url)
+    rows = [
+        {
+            "category": "parking",
+            "description": "车辆乱停",
+            "lon": 121.8300 + i * 1e-6,
+            "lat": 29.8960,
+            "geom": shapely.Point(121.8300 + i * 1e-6, 29.8960),
+            "input_crs": "wgs84",
+            "input_lon": 121.83,
+            "input_lat": 29.896,
+            "grid_code": "330206002016008",
+            "channel": "web",
+            "status": "reported",
+            "reported_at": MORNING,
+            "updated_at": MORNING,
+            "file_deadline": MORNING,
+            "due_at": MORNING,
+            "rework_count": 0,
+            "version": 1,
+        }
+        for i in range(1200)
+    ]
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Issue), rows)
+    engine.dispose()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        page.wait_for_function(
+            "window.gridgovState && window.gridgovState.mode === 'cells' "
+            "&& document.querySelectorAll('.gg-cell').length > 0",
+            timeout=20_000,
+        )
+        counts = page.evaluate(
+            "[...document.querySelectorAll('.gg-cell span')].map(s => Number(s.textContent))"
+        )
+        page.close()
+    app.state.engine.dispose()
+    assert sum(counts) == 1200

@@ -160,7 +160,10 @@
         .catch(function () { /* offline for a moment: the next poll tries again */ });
     }
 
-    function detailed() { return map.getZoom() >= (options.detailZoom || 16); }
+    // a view holding more cases than one answer carries shows counts instead
+    var crowded = false;
+
+    function detailed() { return !crowded && map.getZoom() >= (options.detailZoom || 16); }
 
     function switchMode() {
       var wanted = detailed() ? "cases" : "cells";
@@ -183,6 +186,11 @@
       return fetch(options.api + "/issues?" + params.toString(), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (body) {
+          if (!changedOnly && body.total > body.features.length) {
+            crowded = true;
+            switchMode();
+            return loadCells();
+          }
           state.fetches += 1;
           since = body.now;
           body.features.forEach(put);
@@ -201,7 +209,7 @@
       "color:#fff;font:bold 11px sans-serif;display:flex;align-items:center;" +
       "justify-content:center}.gg-cell-late{background:rgba(203,24,29,.8)}";
     document.head.appendChild(style);
-    map.on("moveend", function () { load(false); });
+    map.on("moveend", function () { crowded = false; load(false); });
     map.on("zoomend", function () {
       map.getContainer().classList.toggle("gg-hide-labels", map.getZoom() < 15);
     });
