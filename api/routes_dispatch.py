@@ -304,3 +304,35 @@ def squad_position(
         "location": {"lon": lon, "lat": lat} if body.on_duty else None,
         "fresh_until": iso(fresh) if body.on_duty else None,
     }
+
+
+@router.get("/squads/positions")
+def squad_positions(
+    request: Request, session: SessionDep, settings: SettingsDep, _: DispatcherDep, now: NowDep
+) -> dict[str, Any]:
+    """Where each squad is now: its latest fresh member position, else its base (staff only)."""
+    areas = community(request, session)
+    loads, positions = context(session, now, settings)
+    latest: dict[str, Any] = {}
+    for p in positions:
+        if p.squad_id not in latest or p.at > latest[p.squad_id].at:
+            latest[p.squad_id] = p
+    squads = []
+    for squad in areas.squads:
+        live = latest.get(squad.id)
+        squads.append(
+            {
+                "squad_id": squad.id,
+                "squad_name": squad.name,
+                "position": {
+                    "lon": live.lon if live else squad.lon,
+                    "lat": live.lat if live else squad.lat,
+                },
+                "position_source": "member" if live else "base",
+                "reported_at": iso(live.at) if live else None,
+                "members_on_duty": sum(1 for p in positions if p.squad_id == squad.id),
+                "load": loads.get(squad.id, 0),
+                "capacity": squad.capacity,
+            }
+        )
+    return {"now": iso(now), "squads": squads}

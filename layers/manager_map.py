@@ -412,6 +412,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                             "overdue",
                             "none",
                             "open_case",
+                            "load",
                             "hours",
                             "days",
                         )

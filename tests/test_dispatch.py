@@ -464,3 +464,26 @@ def test_two_dispatchers_at_once_one_wins(settings: Settings, tokens: dict[str, 
     app.state.engine.dispose()
     assert sorted(answers) == [200, 409]
     assert [e["to"] for e in events] == ["reported", "filed", "dispatched"]
+
+
+def test_squads_current_positions_for_staff(desk: TestClient, tokens: dict[str, str]) -> None:
+    import csv
+
+    from tests.conftest import DATA
+
+    with (DATA / "members.csv").open(encoding="utf-8") as fh:
+        member = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ3")
+    url = "/api/v1/squads/positions"
+    assert desk.get(url).status_code == 401
+    assert desk.get(url, headers=auth(tokens["grid_worker"])).status_code == 403
+    here = {"member_id": member, "lon": 121.8300, "lat": 29.8950}
+    desk.post("/api/v1/squads/SQ3/position", json=here, headers=auth(tokens["grid_worker"]))
+    body = desk.get(url, headers=auth(tokens["dispatcher"])).json()
+    squads = {s["squad_id"]: s for s in body["squads"]}
+    assert len(squads) == 8
+    assert squads["SQ3"]["position"] == {"lon": 121.83, "lat": 29.895}
+    assert squads["SQ3"]["position_source"] == "member" and squads["SQ3"]["members_on_duty"] == 1
+    assert squads["SQ1"]["position_source"] == "base"
+    desk.app.state.clock = lambda: MORNING + timedelta(minutes=20)  # type: ignore[attr-defined]
+    later = desk.get(url, headers=auth(tokens["dispatcher"])).json()
+    assert {s["position_source"] for s in later["squads"]} == {"base"}

@@ -489,3 +489,24 @@ def test_a_crowded_view_shows_counts_not_a_truncated_list(
         page.close()
     app.state.engine.dispose()
     assert sum(counts) == 1200
+
+
+@pytest.mark.browser
+def test_signed_in_staff_see_squads_where_they_are(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        assert page.evaluate("window.gridgovState.squads.getLayers().length") == 0
+        page.evaluate(f"localStorage.setItem('gridgovToken', '{tokens['dispatcher']}')")
+        page.reload(wait_until="load")
+        page.wait_for_function(
+            "window.gridgovState.squads.getLayers().length === 8", timeout=20_000
+        )
+        page.close()
+    app.state.engine.dispose()

@@ -214,6 +214,35 @@
       map.getContainer().classList.toggle("gg-hide-labels", map.getZoom() < 15);
     });
     map.on("gridgov:crs", refreshHeat);
+
+    /* Staff signed in see where the squads are now; the public sees their bases. */
+    var squads = L.layerGroup();
+    state.squads = squads;
+    function loadSquads() {
+      var token = window.localStorage && localStorage.getItem("gridgovToken");
+      if (!token) { return; }
+      fetch(options.api + "/squads/positions",
+            { headers: { "Authorization": "Bearer " + token } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          squads.clearLayers();
+          body.squads.forEach(function (s) {
+            var m = L.circleMarker(project([s.position.lat, s.position.lon]), {
+              radius: 9, color: "#08519c", weight: 3, fillColor: "#6baed6", fillOpacity: 0.9
+            });
+            m._ggWgs = L.latLng(s.position.lat, s.position.lon);
+            m.bindTooltip(text("span", s.squad_name + " · " + labels.load + " " + s.load +
+                               "/" + s.capacity));
+            m.squad = s;
+            squads.addLayer(m);
+          });
+          if (!map.hasLayer(squads)) { squads.addTo(map); }
+        })
+        .catch(function () { /* next poll */ });
+    }
+    loadSquads();
+    setInterval(loadSquads, options.refreshMs || 10000);
     load(false);
     setInterval(function () { load(true); }, options.refreshMs || 10000);
     window.gridgovState = state;
