@@ -154,9 +154,17 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         assert page.locator(".gg-grid-label").count() == 22
         assert page.locator(".leaflet-control-layers").count() >= 1
         assert page.evaluate("Object.keys(window.gridgovState.byId).length") == 1
-        # toggle the overdue choropleth on and the merchants off
+        markers = ".marker-cluster, .awesome-marker"
+        with_merchants = page.locator(markers).count()
+        assert with_merchants > 0
+        # toggle the overdue choropleth on (22 more grid shapes) and the merchants off
+        shapes = page.locator("path.leaflet-interactive").count()
         page.get_by_text("网格：超期案件").click()
-        page.get_by_text("商户").first.click()
+        page.wait_for_function(
+            f"document.querySelectorAll('path.leaflet-interactive').length === {shapes + 22}"
+        )
+        page.locator(".leaflet-control-layers-overlays label", has_text="商户").click()
+        page.wait_for_function(f"document.querySelectorAll('{markers}').length < {with_merchants}")
         # a new case appears without a reload
         fresh = client.post(
             "/api/v1/issues",
