@@ -331,14 +331,7 @@ def cases_frame(session: Session, start: datetime, end: datetime) -> pd.DataFram
     query = select(*columns).where(Issue.reported_at >= start, Issue.reported_at < end)
     rows = session.execute(query.order_by(Issue.id)).all()
     frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
-    for column in (
-        "reported_at",
-        "filed_at",
-        "resolved_at",
-        "closed_at",
-        "handle_deadline",
-        "due_at",
-    ):
+    for column in (c for c in CASE_COLUMNS if c.endswith(("_at", "_deadline"))):
         frame[column] = pd.to_datetime(frame[column])
     return frame
 
