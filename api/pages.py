@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
@@ -14,6 +16,8 @@ from cases.lifecycle import OPEN, TRANSITIONS, Status
 from layers.assets import localise
 from layers.case_page import case_page
 from layers.manager_map import manager_map
+from layers.report_page import report_page
+from layers.text import REPORT_LABELS, STATUS_NAMES
 from store.issues import IssueNotFound, get_issue, history
 from store.layers import read_layer
 from store.models import Category, Issue
@@ -87,3 +91,51 @@ def case_page_route(
     unit = session.get(Category, issue.category)
     html = case_page(view, events, moves, lang, unit=unit.unit if unit else None)
     return HTMLResponse(localise(html))
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_form(
+    request: Request,
+    session: SessionDep,
+    lang: LangDep,
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+) -> HTMLResponse:
+    """The phone page for reporting; ``?lon=&lat=&crs=gcj02`` opens it with the pin placed."""
+    areas = community(request, session)
+    centre = areas.outline.centroid
+    start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
+    return HTMLResponse(localise(report_page((centre.x, centre.y), lang, start)))
+
+
+@router.get("/report/{issue_id}", response_class=HTMLResponse)
+def report_status(
+    issue_id: int, request: Request, session: SessionDep, now: NowDep, lang: LangDep
+) -> HTMLResponse:
+    """A reported case's progress, public fields only."""
+    try:
+        issue = get_issue(session, issue_id)
+    except IssueNotFound:
+        return HTMLResponse(f"<!doctype html><p>No case {issue_id}.</p>", status_code=404)
+    view = issue_view(issue, community(request, session), categories(session), now, staff=False)
+    events = [event_view(e, staff=False) for e in history(session, issue_id)]
+    names = STATUS_NAMES[lang]
+    t = REPORT_LABELS[lang]
+    steps = "".join(
+        f"<li>{escape(e['at'] or '')} {escape(names.get(e['to'], e['to']))}</li>" for e in events
+    )
+    squad = view["squad"]["name"] if view["squad"] else t["waiting"]
+    body = (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(t['case_no'])} {issue_id}</title></head>"
+        '<body style="font:16px sans-serif;padding:12px">'
+        f"<h1>{escape(t['case_no'])} {issue_id}</h1>"
+        f"<p>{escape(names.get(view['status'], view['status']))}</p>"
+        f"<p>{escape(t['grid'])}: {escape(view['grid']['name'] or '')}</p>"
+        f"<p>{escape(t['squad'])}: {escape(squad)}</p>"
+        f'<p class="gg-description">{escape(view["description"])}</p><ol>{steps}</ol>'
+        "</body></html>"
+    )
+    return HTMLResponse(body)

@@ -16,7 +16,7 @@ from api.dispatcher import context, escalation_unit, plan_batch, rank
 from api.errors import ApiError
 from api.routes_issues import categories, community, not_found
 from api.views import iso, issue_view
-from cases.lifecycle import DISPATCHERS, IllegalTransition, Status
+from cases.lifecycle import DISPATCHERS, FIELD_STAFF, IllegalTransition, Status
 from gis.crs import CoordinateError, check_lonlat, to_wgs84
 from store.db import atomic
 from store.issues import Actor, ConcurrentChange, IssueNotFound, get_issue, transition
@@ -25,6 +25,7 @@ from store.squads import NotASquadMember, report_position
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 DispatcherDep = Annotated[Actor, Depends(require(*DISPATCHERS))]
+FieldStaffDep = Annotated[Actor, Depends(require(*FIELD_STAFF))]
 StaffDep = Annotated[Actor, Depends(require())]
 WAITING = (Status.REPORTED.value, Status.FILED.value)
 
@@ -99,11 +100,15 @@ def dispatch(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    actor: DispatcherDep,
+    actor: FieldStaffDep,
     now: NowDep,
     body: DispatchIn | None = None,
 ) -> dict[str, Any]:
-    """Send a waiting case to the nearest able squad (or the one named); 409 if taken."""
+    """Send a waiting case to the nearest able squad (or the one named); 409 if taken.
+
+    Grid workers may do it too, on the spot; ranking squads without dispatching,
+    which shows members' live positions, stays with dispatchers.
+    """
     body = body or DispatchIn()
     areas = community(request, session)
     try:

@@ -7,7 +7,7 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
@@ -307,6 +307,37 @@ def list_cases(
         },
         media_type="application/geo+json",
     )
+
+
+@router.get("/locate")
+def locate(
+    request: Request,
+    session: SessionDep,
+    lon: float,
+    lat: float,
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84",
+) -> dict[str, Any]:
+    """Which grid and business district a point falls in, or how far outside it lies.
+
+    For the report page, which shows the grid as the pin moves.
+    """
+    try:
+        check_lonlat(lon, lat)
+    except CoordinateError as exc:
+        raise ApiError(422, "coordinate_out_of_range", str(exc)) from exc
+    wlon, wlat = (float(v) for v in to_wgs84(lon, lat, crs))
+    areas = community(request, session)
+    grid, district = areas.locate(wlon, wlat)
+    return {
+        "location": {"lon": wlon, "lat": wlat},
+        "inside": grid is not None,
+        "grid": {"code": grid, "name": areas.grid_names.get(grid)} if grid else None,
+        "district": (
+            {"code": district, "name": areas.district_names.get(district)} if district else None
+        ),
+        "outside_m": None if grid else round(areas.outside_by_m(wlon, wlat), 1),
+        "community": areas.community_name,
+    }
 
 
 @router.get("/issues/cells")

@@ -56,7 +56,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.REPORTED, Status.FILED, FIELD_STAFF),
     Transition(Status.REPORTED, Status.REJECTED, FIELD_STAFF, ("note",)),
     Transition(Status.REPORTED, Status.DUPLICATE, FIELD_STAFF, ("duplicate_of",)),
-    Transition(Status.FILED, Status.DISPATCHED, DISPATCHERS, ("squad",)),
+    # grid workers may dispatch on the spot, from the phone page
+    Transition(Status.FILED, Status.DISPATCHED, FIELD_STAFF, ("squad",)),
     Transition(Status.FILED, Status.ESCALATED, DISPATCHERS, ("department",)),
     Transition(Status.DISPATCHED, Status.IN_PROGRESS, FIELD_STAFF),
     Transition(Status.DISPATCHED, Status.ESCALATED, DISPATCHERS, ("department",)),

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -194,3 +195,57 @@ def live_server(settings):  # type: ignore[no-untyped-def]
     with serving(app) as url:
         yield url
     app.state.engine.dispose()
+
+
+def vendor_modules() -> Path:
+    """The installed map assets, or a skip (a failure in CI) when they are missing."""
+    from api.settings import Settings
+    from layers.assets import AssetError, check
+
+    modules = Settings().vendor_dir / "node_modules"
+    try:
+        check(modules)
+    except AssetError as exc:
+        unavailable("map assets", str(exc))
+    return modules
+
+
+@pytest.fixture()
+def browser() -> Any:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright", "pip install playwright")
+    chromium = shutil.which("chromium") or os.environ.get("GRIDGOV_CHROMIUM")
+    if not chromium:
+        unavailable("Chromium", "apt-get install chromium")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+def offline_page(browser: Any, base: str) -> tuple[Any, list[str]]:
+    """A page that may reach only the local server; returns it and what it tried outside."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    outside: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return page, outside

@@ -217,7 +217,8 @@ def test_transition_needs_staff_role_and_fields(api: TestClient, tokens: dict[st
     assert move(api, tokens, case_id, "filed", role="planner").status_code == 403
     assert move(api, tokens, case_id, "filed", role="grid_worker").status_code == 200
     assert (
-        move(api, tokens, case_id, "dispatched", role="grid_worker", squad="SQ2").status_code == 403
+        move(api, tokens, case_id, "escalated", role="grid_worker", department="U01").status_code
+        == 403
     )
     missing = move(api, tokens, case_id, "dispatched", role="dispatcher")
     assert missing.status_code == 422 and "needs squad" in missing.json()["error"]["message"]

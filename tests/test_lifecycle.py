@@ -51,7 +51,10 @@ def test_the_expected_path_and_branches_exist() -> None:
 
 def test_roles_and_required_fields() -> None:
     with pytest.raises(NotAllowed, match="grid_worker may not"):
-        check_transition(Status.FILED, Status.DISPATCHED, Role.GRID_WORKER, EVERYTHING)
+        check_transition(Status.FILED, Status.ESCALATED, Role.GRID_WORKER, EVERYTHING)
+    assert check_transition(Status.FILED, Status.DISPATCHED, Role.GRID_WORKER, EVERYTHING)
+    with pytest.raises(NotAllowed):
+        check_transition(Status.FILED, Status.DISPATCHED, Role.PLANNER, EVERYTHING)
     with pytest.raises(NotAllowed):
         check_transition(Status.REPORTED, Status.FILED, Role.PLANNER, {})
     with pytest.raises(MissingField, match="needs squad"):

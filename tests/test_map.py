@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from datetime import datetime
@@ -13,24 +12,20 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from layers.assets import AssetError, check, localise, needed_files
-from tests.conftest import GOOD_REPORT, ROOT, STRICT, serving, unavailable
+from layers.assets import AssetError, localise, needed_files
+from tests.conftest import (
+    GOOD_REPORT,
+    ROOT,
+    STRICT,
+    offline_page,
+    serving,
+    vendor_modules,
+)
 
 LINKS = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""", re.I)
 MORNING = datetime(2026, 11, 26, 2, 0)
 XSS = ["<script>alert(1)</script>", '<img src=x onerror="window.pwned=1">']
 ARTIFACTS = ROOT / "artifacts"
-
-
-def vendor_modules() -> Path:
-    from api.settings import Settings
-
-    modules = Settings().vendor_dir / "node_modules"
-    try:
-        check(modules)
-    except AssetError as exc:
-        unavailable("map assets", str(exc))
-    return modules
 
 
 def test_every_page_link_is_served_locally(api: TestClient) -> None:
@@ -88,47 +83,6 @@ def test_grid_tooltips_count_open_and_overdue_cases(api: TestClient) -> None:
 
 
 # --- in a real browser -----------------------------------------------------------------
-
-
-@pytest.fixture()
-def browser() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("Playwright", "pip install playwright")
-    chromium = shutil.which("chromium") or os.environ.get("GRIDGOV_CHROMIUM")
-    if not chromium:
-        unavailable("Chromium", "apt-get install chromium")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
-
-
-def offline_page(browser: Any, base: str) -> tuple[Any, list[str]]:
-    """A page that may reach only the local server; returns it and what it tried outside."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    outside: list[str] = []
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    return page, outside
 
 
 @pytest.mark.browser

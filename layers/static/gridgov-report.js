@@ -1,0 +1,263 @@
+/*
+ * gridgov: report a problem from a phone.
+ *
+ * A pin on the map (located, dragged or tapped), a category, a few words, an
+ * optional photo.  Every report is put in this phone's queue (localStorage)
+ * before it is sent, with an Idempotency-Key made here, and stays there until
+ * the server confirms it: a retry after a lost answer returns the same case.
+ */
+(function () {
+  "use strict";
+
+  var QUEUE = "gridgovPending";
+
+  function text(tag, value, className) {
+    var el = document.createElement(tag);
+    el.textContent = value === null || value === undefined ? "" : String(value);
+    if (className) { el.className = className; }
+    return el;
+  }
+
+  function queue() {
+    try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (e) { return []; }
+  }
+
+  function save(items) { localStorage.setItem(QUEUE, JSON.stringify(items)); }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    return "k" + Date.now() + "-" + Math.random().toString(36).slice(2);
+  }
+
+  /* A photo no larger than 1600 px on its long side, as a JPEG data URL. */
+  function downscale(file) {
+    return new Promise(function (resolve, reject) {
+      var img = new Image();
+      img.onload = function () {
+        var scale = Math.min(1, 1600 / Math.max(img.width, img.height));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(img.width * scale);
+        canvas.height = Math.round(img.height * scale);
+        canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
+        resolve(canvas.toDataURL("image/jpeg", 0.8));
+      };
+      img.onerror = reject;
+      img.src = URL.createObjectURL(file);
+    });
+  }
+
+  function dataUrlBlob(url) {
+    var parts = url.split(",");
+    var bytes = atob(parts[1]);
+    var buf = new Uint8Array(bytes.length);
+    for (var i = 0; i < bytes.length; i++) { buf[i] = bytes.charCodeAt(i); }
+    return new Blob([buf], { type: "image/jpeg" });
+  }
+
+  window.gridgovReport = function (map, options) {
+    var t = options.labels;
+    var form = document.getElementById("gg-report");
+    var where = form.querySelector(".gg-where");
+    var send = form.querySelector(".gg-send");
+    var pending = form.querySelector(".gg-pending");
+    var result = document.getElementById("gg-result");
+    // a grid worker signed in (staff token on this phone) reports on patrol and may
+    // file and dispatch on the spot
+    var token = window.localStorage && localStorage.getItem("gridgovToken");
+    var staffBox = form.querySelector(".gg-staff-mode");
+    if (token) { staffBox.hidden = false; }
+    var state = { pin: null, inside: false, category: null, photo: null, sent: 0 };
+    window.gridgovReportState = state;
+
+    function check() {
+      var p = state.pin.getLatLng();
+      var params = new URLSearchParams({ lon: p.lng, lat: p.lat });
+      fetch(options.api + "/locate?" + params.toString())
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          state.inside = body.inside;
+          where.textContent = body.inside
+            ? t.in_grid + " " + body.grid.name
+            : t.outside.replace("{m}", Math.round(body.outside_m)).replace("{c}", body.community);
+          where.className = "gg-where " + (body.inside ? "gg-ok" : "gg-bad");
+          ready();
+        })
+        .catch(function () { where.textContent = t.offline_check; });
+    }
+
+    function place(latlng) {
+      if (!state.pin) {
+        state.pin = L.marker(latlng, { draggable: true }).addTo(map);
+        state.pin.on("dragend", check);
+      } else {
+        state.pin.setLatLng(latlng);
+      }
+      check();
+    }
+
+    function ready() {
+      var desc = form.querySelector(".gg-desc").value.trim();
+      send.disabled = !(state.pin && state.inside && state.category && desc);
+    }
+
+    map.on("click", function (e) { place(e.latlng); });
+    form.querySelector(".gg-locate").addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var here = L.latLng(pos.coords.latitude, pos.coords.longitude);
+        map.setView(here, 18);
+        place(here);
+      }, function () { where.textContent = t.no_location; }, { enableHighAccuracy: true });
+    });
+    form.querySelector(".gg-desc").addEventListener("input", ready);
+    form.querySelector(".gg-photo").addEventListener("change", function (e) {
+      var file = e.target.files && e.target.files[0];
+      if (!file) { state.photo = null; return; }
+      downscale(file).then(function (url) { state.photo = url; });
+    });
+
+    fetch(options.api + "/categories").then(function (r) { return r.json(); }).then(function (body) {
+      var box = form.querySelector(".gg-categories");
+      body.categories.forEach(function (c) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "gg-cat";
+        b.dataset.code = c.code;
+        b.appendChild(text("span", options.glyphs[c.code] || "?", "gg-glyph"));
+        b.appendChild(text("span", options.lang === "en" ? c.name_en : c.name_zh));
+        b.addEventListener("click", function () {
+          state.category = c.code;
+          box.querySelectorAll(".gg-cat").forEach(function (x) {
+            x.classList.toggle("gg-chosen", x === b);
+          });
+          ready();
+        });
+        box.appendChild(b);
+      });
+    });
+
+    if (options.start) {  // a deep link: the coordinates may be GCJ-02 or BD-09
+      var params = new URLSearchParams({ lon: options.start.lon, lat: options.start.lat,
+                                         crs: options.start.crs });
+      fetch(options.api + "/locate?" + params.toString())
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          var here = L.latLng(body.location.lat, body.location.lon);
+          map.setView(here, 18);
+          place(here);
+        });
+    }
+
+    function showPending() {
+      var n = queue().length;
+      pending.textContent = n ? t.pending.replace("{n}", n) : "";
+    }
+
+    function upload(caseId, token, photo) {
+      var data = new FormData();
+      data.append("file", dataUrlBlob(photo), "photo.jpg");
+      return fetch(options.api + "/issues/" + caseId + "/photos",
+                   { method: "POST", headers: { "X-Photo-Token": token }, body: data });
+    }
+
+    /* File and dispatch the new case to the nearest able squad, then say who and when. */
+    function dispatchNow(caseId) {
+      var box = text("p", t.dispatching, "gg-dispatch");
+      fetch(options.api + "/issues/" + caseId + "/dispatch", {
+        method: "POST", headers: { "Authorization": "Bearer " + token,
+                                   "Content-Type": "application/json" }, body: "{}"
+      }).then(function (r) {
+        return r.json().then(function (body) {
+          if (r.ok) {
+            var a = body.assignment;
+            box.textContent = t.squad + ": " + a.squad_name + " · " +
+              t.eta.replace("{min}", Math.round(a.eta_min)).replace("{m}", Math.round(a.distance_m));
+          } else {
+            box.textContent = body.error ? body.error.message : String(r.status);
+          }
+        });
+      }).catch(function () { box.textContent = t.dispatch_failed; });
+      return { box: box };
+    }
+
+    function done(item, answer) {
+      save(queue().filter(function (q) { return q.key !== item.key; }));
+      showPending();
+      state.sent += 1;
+      result.textContent = "";
+      result.appendChild(text("h2", t.thanks));
+      result.appendChild(text("p", t.case_no + " " + answer.id));
+      result.appendChild(text("p", t.grid + ": " + (answer.grid ? answer.grid.name : "")));
+      result.appendChild(text("p", answer.squad ? t.squad + ": " + answer.squad.name
+                                                : t.waiting));
+      var dispatching = item.dispatch ? dispatchNow(answer.id) : null;
+      if (dispatching) { result.appendChild(dispatching.box); }
+      var link = document.createElement("a");
+      link.href = "/report/" + encodeURIComponent(answer.id) + "?lang=" + options.lang;
+      link.textContent = t.follow;
+      result.appendChild(link);
+      result.hidden = false;
+      if (item.photo) { return upload(answer.id, answer.photo_token, item.photo); }
+      return null;
+    }
+
+    /* Send what is queued; keep anything that does not get an answer. */
+    var inFlight = {};
+
+    function flush() {
+      queue().forEach(function (item) {
+        if (inFlight[item.key]) { return; }
+        inFlight[item.key] = true;
+        var abort = new AbortController();
+        var timer = setTimeout(function () { abort.abort(); }, 15000);
+        var headers = { "Content-Type": "application/json", "Idempotency-Key": item.key };
+        if (item.staff && token) { headers.Authorization = "Bearer " + token; }
+        fetch(options.api + "/issues", {
+          method: "POST", signal: abort.signal, headers: headers,
+          body: JSON.stringify(item.body)
+        }).then(function (r) {
+          clearTimeout(timer);
+          delete inFlight[item.key];
+          return r.json().then(function (answer) {
+            if (r.status === 201) { return done(item, answer); }
+            if (r.status >= 400 && r.status < 500 && r.status !== 429) {
+              // the server read it and said no: tell the person, do not retry
+              save(queue().filter(function (q) { return q.key !== item.key; }));
+              showPending();
+              where.textContent = answer.error ? answer.error.message : String(r.status);
+            }
+            return null;
+          });
+        }).catch(function () {
+          clearTimeout(timer);
+          delete inFlight[item.key];
+          showPending();
+        });
+      });
+    }
+
+    send.addEventListener("click", function () {
+      var p = state.pin.getLatLng();
+      var body = { lon: p.lng, lat: p.lat, crs: "wgs84", category: state.category,
+                   description: form.querySelector(".gg-desc").value.trim(),
+                   channel: "mobile" };
+      var name = form.querySelector(".gg-name").value.trim();
+      var phone = form.querySelector(".gg-phone").value.trim();
+      if (name || phone) { body.reporter = { name: name || null, phone: phone || null }; }
+      var staff = !!token;
+      if (staff) { body.channel = "patrol"; }
+      var dispatch = staff && form.querySelector(".gg-dispatch-now").checked;
+      var items = queue();
+      items.push({ key: newKey(), body: body, photo: state.photo, staff: staff,
+                   dispatch: dispatch });
+      save(items);
+      showPending();
+      send.disabled = true;
+      flush();
+    });
+
+    window.addEventListener("online", flush);
+    setInterval(flush, options.retryMs || 10000);
+    showPending();
+    flush();
+  };
+}());

@@ -1,0 +1,203 @@
+"""Reporting from a phone: the /report page in mobile Chromium, offline retries, deep links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from gis.crs import from_wgs84, to_metric
+from tests.conftest import SHIMAO, serving, vendor_modules
+
+PHONE = {
+    "viewport": {"width": 375, "height": 667},
+    "has_touch": True,
+    "is_mobile": True,
+    "locale": "zh-CN",
+    "permissions": ["geolocation"],
+    "geolocation": {"longitude": SHIMAO[0], "latitude": SHIMAO[1]},
+}
+
+
+def cases_in(client: TestClient) -> list[dict[str, Any]]:
+    return client.get("/api/v1/issues").json()["features"]
+
+
+def phone_page(browser: Any, base: str) -> Any:
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+    return page
+
+
+def test_locate_answers_grid_or_distance(api: TestClient) -> None:
+    inside = api.get("/api/v1/locate", params={"lon": SHIMAO[0], "lat": SHIMAO[1]}).json()
+    assert inside["inside"] and inside["grid"]["code"] == "330206002016016"
+    far = api.get("/api/v1/locate", params={"lon": 121.90, "lat": 29.90}).json()
+    assert not far["inside"] and far["outside_m"] > 4000
+    lon, lat = from_wgs84(*SHIMAO, "gcj02")
+    shifted = api.get(
+        "/api/v1/locate", params={"lon": float(lon), "lat": float(lat), "crs": "gcj02"}
+    ).json()
+    assert shifted["grid"]["code"] == "330206002016016"
+    assert api.get("/api/v1/locate", params={"lon": 500, "lat": 1}).status_code == 422
+
+
+@pytest.mark.browser
+def test_report_from_a_phone(browser: Any, settings: Any, tmp_path: Any) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    photo = tmp_path / "stairs.jpg"
+    Image.new("RGB", (3000, 2000), "gray").save(photo, format="JPEG")
+    with serving(app) as base:
+        page = phone_page(browser, base)
+        page.goto(base + "/report", wait_until="load")
+        page.locator(".gg-locate").tap()
+        page.get_by_text("位于 凌霄社区第十六网格").wait_for()
+        # move the pin a little west by tapping the map
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2 - 30, box["y"] + box["height"] / 2)
+        page.get_by_text("位于 凌霄社区第十六网格").wait_for()
+        page.locator(".gg-cat[data-code=stairwell_clutter]").tap()
+        page.locator(".gg-desc").fill("楼道里堆满装修垃圾")
+        page.locator(".gg-photo").set_input_files(str(photo))
+        page.wait_for_function("window.gridgovReportState.photo !== null")
+        page.locator(".gg-send").tap()
+        page.get_by_text("已收到，谢谢！").wait_for()
+        number = page.locator("#gg-result p").first.inner_text()
+        page.wait_for_timeout(500)
+        page.close()
+    features = cases_in(client)
+    assert len(features) == 1 and number.endswith(str(features[0]["id"]))
+    case = features[0]["properties"]
+    assert case["grid"]["code"] == "330206002016016" and case["category"]["code"] == (
+        "stairwell_clutter"
+    )
+    lon = features[0]["geometry"]["coordinates"][0]
+    assert lon < SHIMAO[0]  # the pin was moved west of the phone's position
+    app.state.engine.dispose()
+
+
+@pytest.mark.browser
+def test_a_report_survives_a_cut_network_and_is_sent_once(
+    browser: Any,
+    settings: Any,
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    with serving(app) as base:
+        page = phone_page(browser, base)
+        cut = {"on": False}
+
+        def maybe(route: Any) -> None:
+            if cut["on"] and route.request.url.endswith("/api/v1/issues"):
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/issues", maybe)
+        page.goto(base + "/report", wait_until="load")
+        page.locator(".gg-locate").tap()
+        page.get_by_text("位于 凌霄社区第十六网格").wait_for()
+        page.locator(".gg-cat[data-code=waste_sorting]").tap()
+        page.locator(".gg-desc").fill("垃圾没有分类")
+        cut["on"] = True
+        page.locator(".gg-send").tap()
+        page.get_by_text("1 条待发送").wait_for()
+        assert cases_in(client) == []
+        assert "gridgovPending" in page.evaluate("Object.keys(localStorage)")
+        cut["on"] = False
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.get_by_text("已收到，谢谢！").wait_for()
+        page.wait_for_timeout(1500)
+        page.evaluate("window.dispatchEvent(new Event('online'))")  # a second retry: no harm
+        page.wait_for_timeout(1000)
+        assert page.evaluate("JSON.parse(localStorage.getItem('gridgovPending'))") == []
+        page.close()
+    assert len(cases_in(client)) == 1
+    app.state.engine.dispose()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_a_deep_link_places_the_pin_on_the_wgs84_truth(
+    browser: Any,
+    settings: Any,
+    crs: str,
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    lon, lat = (float(v) for v in from_wgs84(*SHIMAO, crs))
+    with serving(app) as base:
+        page = phone_page(browser, base)
+        page.goto(f"{base}/report?lon={lon}&lat={lat}&crs={crs}", wait_until="load")
+        page.wait_for_function("window.gridgovReportState.pin !== null")
+        pin = page.evaluate(
+            "(() => { const p = window.gridgovReportState.pin.getLatLng();"
+            " return [p.lng, p.lat]; })()"
+        )
+        page.close()
+    app.state.engine.dispose()
+    x0, y0 = to_metric(*SHIMAO)
+    x1, y1 = to_metric(*pin)
+    assert ((float(x1) - float(x0)) ** 2 + (float(y1) - float(y0)) ** 2) ** 0.5 < 1.0
+
+
+def test_status_page_shows_public_fields_only(api: TestClient) -> None:
+    created = api.post(
+        "/api/v1/issues",
+        json={
+            "lon": SHIMAO[0],
+            "lat": SHIMAO[1],
+            "category": "parking",
+            "description": "<b>车</b>堵住消防通道",
+            "reporter": {"name": "王阿姨", "phone": "13800138000"},
+        },
+    ).json()
+    page = api.get(f"/report/{created['id']}").text
+    assert "王阿姨" not in page and "13800138000" not in page
+    assert "&lt;b&gt;车&lt;/b&gt;" in page and "已上报" in page
+    assert api.get("/report/999999").status_code == 404
+
+
+@pytest.mark.browser
+def test_grid_worker_files_and_dispatches_on_the_spot(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from datetime import datetime
+
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: datetime(2026, 11, 26, 2, 0)  # 10:00 local: squads on duty
+    client = TestClient(app)
+    with serving(app) as base:
+        page = phone_page(browser, base)
+        page.goto(base + "/report", wait_until="load")
+        page.evaluate(f"localStorage.setItem('gridgovToken', '{tokens['grid_worker']}')")
+        page.reload(wait_until="load")
+        page.get_by_text("网格员模式（巡查上报）").wait_for()
+        page.locator(".gg-locate").tap()
+        page.get_by_text("位于 凌霄社区第十六网格").wait_for()
+        page.locator(".gg-cat[data-code=stairwell_clutter]").tap()
+        page.locator(".gg-desc").fill("巡查发现楼道堆物")
+        page.locator(".gg-send").tap()
+        page.get_by_text("步行约").wait_for(timeout=15_000)
+        said = page.locator(".gg-dispatch").inner_text()
+        page.close()
+    app.state.engine.dispose()
+    (feature,) = cases_in(client)
+    case = feature["properties"]
+    assert case["channel"] == "patrol" and case["status"] == "dispatched"
+    assert case["squad"]["name"] in said
