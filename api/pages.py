@@ -106,7 +106,11 @@ def report_form(
     areas = community(request, session)
     centre = areas.outline.centroid
     start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
-    return HTMLResponse(localise(report_page((centre.x, centre.y), lang, start)))
+    catalogue = [
+        {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
+        for c in sorted(categories(session).values(), key=lambda c: c.code)
+    ]
+    return HTMLResponse(localise(report_page((centre.x, centre.y), lang, start, catalogue)))
 
 
 @router.get("/report/{issue_id}", response_class=HTMLResponse)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -163,8 +164,6 @@ def phone_page(
 ) -> Iterator[tuple[Any, Traffic, list[str], list[str]]]:
     """A phone page in a fresh context, cache disabled, throttled with ``conditions``,
     that may reach only ``base``; also its traffic, what it tried outside and its errors."""
-    import re
-
     context = browser.new_context(**PHONE)
     page = context.new_page()
     outside: list[str] = []

@@ -25,6 +25,7 @@ def report_page(
     centre: tuple[float, float],
     lang: str = "zh",
     start: dict[str, Any] | None = None,
+    categories: list[dict[str, Any]] | None = None,
     api: str = "/api/v1",
     script_url: str = "/static/gridgov-report.js",
 ) -> str:
@@ -74,7 +75,7 @@ def report_page(
     assert isinstance(root, Figure)
     root.html.add_child(Element(form))
     root.header.add_child(Element(f"<title>{escape(t['title'])}</title>"))
-    _ReportScript(api, lang, start, script_url).add_to(fmap)
+    _ReportScript(api, lang, start, categories, script_url).add_to(fmap)
     return root.render().replace("<html>", f'<html lang="{lang}">', 1)
 
 
@@ -85,12 +86,26 @@ class _ReportScript(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, api: str, lang: str, start: dict[str, Any] | None, script_url: str) -> None:
+    def __init__(
+        self,
+        api: str,
+        lang: str,
+        start: dict[str, Any] | None,
+        categories: list[dict[str, Any]] | None,
+        script_url: str,
+    ) -> None:
         super().__init__()
         self._name = "ReportScript"
         self.default_js = [("gridgov_report", script_url)]
         t = REPORT_LABELS[lang]
         self.options = json.dumps(
-            {"api": api, "lang": lang, "start": start, "glyphs": CATEGORY_GLYPHS, "labels": t},
+            {
+                "api": api,
+                "lang": lang,
+                "start": start,
+                "categories": categories,
+                "glyphs": CATEGORY_GLYPHS,
+                "labels": t,
+            },
             ensure_ascii=False,
         )

@@ -341,7 +341,7 @@ def test_case_page_public_then_staff_actions(
             "[...document.querySelectorAll('.gg-thumb')].some(i => i.naturalWidth > 0)",
             timeout=10_000,
         )
-        assert page.locator(".gg-history tr").count() == 1
+        page.wait_for_function("document.querySelectorAll('.gg-history tr').length === 1")
         page.get_by_text("转为 已立案").click()
         page.wait_for_load_state("load")
         page.get_by_text("已立案").first.wait_for(timeout=10_000)

@@ -115,7 +115,11 @@
       downscale(file).then(function (url) { state.photo = url; });
     });
 
-    fetch(options.api + "/categories").then(function (r) { return r.json(); }).then(function (body) {
+    // the page carries the catalogue, saving a round trip on slow connections
+    var catalogue = options.categories
+      ? Promise.resolve({ categories: options.categories })
+      : fetch(options.api + "/categories").then(function (r) { return r.json(); });
+    catalogue.then(function (body) {
       var box = form.querySelector(".gg-categories");
       body.categories.forEach(function (c) {
         var b = document.createElement("button");
