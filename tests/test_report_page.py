@@ -46,7 +46,9 @@ def test_locate_answers_grid_or_distance(api: TestClient) -> None:
 
 
 @pytest.mark.browser
-def test_report_from_a_phone(browser: Any, settings: Any, tmp_path: Any) -> None:
+def test_report_from_a_phone(
+    browser: Any, settings: Any, tmp_path: Any, tokens: dict[str, str]
+) -> None:
     from api.app import create_app
 
     vendor_modules()
@@ -80,6 +82,29 @@ def test_report_from_a_phone(browser: Any, settings: Any, tmp_path: Any) -> None
     )
     lon = features[0]["geometry"]["coordinates"][0]
     assert lon < SHIMAO[0]  # the pin was moved west of the phone's position
+    staff = client.get(
+        f"/api/v1/issues/{features[0]['id']}",
+        headers={"Authorization": f"Bearer {tokens['manager']}"},
+    ).json()
+    (photo,) = staff["photos"]
+    assert max(photo["width"], photo["height"]) == 1600  # downscaled from 3000 on the phone
+    app.state.engine.dispose()
+
+
+@pytest.mark.browser
+def test_a_pin_outside_the_community_is_refused_before_sending(browser: Any, settings: Any) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page = phone_page(browser, base)
+        page.goto(f"{base}/report?lon=121.8600&lat=29.8940", wait_until="load")
+        page.get_by_text("此处在凌霄社区外约").wait_for()
+        page.locator(".gg-cat[data-code=parking]").tap()
+        page.locator(".gg-desc").fill("乱停车")
+        assert page.locator(".gg-send").is_disabled()
+        page.close()
     app.state.engine.dispose()
 
 
