@@ -72,7 +72,13 @@ def test_report_from_a_phone(
         page.locator(".gg-send").tap()
         page.get_by_text("已收到，谢谢！").wait_for()
         number = page.locator("#gg-result p").first.inner_text()
-        page.wait_for_timeout(500)
+        # the photo follows the report; wait until the server has it
+        case_id = int(number.split()[-1])
+        headers = {"Authorization": f"Bearer {tokens['manager']}"}
+        for _ in range(100):
+            if client.get(f"/api/v1/issues/{case_id}", headers=headers).json()["photos"]:
+                break
+            page.wait_for_timeout(100)
         page.close()
     features = cases_in(client)
     assert len(features) == 1 and number.endswith(str(features[0]["id"]))
