@@ -107,7 +107,7 @@ def dispatch(
     """Send a waiting case to the nearest able squad (or the one named); 409 if taken.
 
     Grid workers may do it too, on the spot; ranking squads without dispatching,
-    which shows members' live positions, stays with dispatchers.
+    which shows where people are, stays with dispatchers.
     """
     body = body or DispatchIn()
     areas = community(request, session)
