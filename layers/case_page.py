@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
 import folium
-from branca.element import Element, Figure, MacroElement
-from folium.elements import JSCSSMixin
-from jinja2 import Template
+from branca.element import Element, Figure
 
+from layers.page_script import PageScript
 from layers.text import CASE_LABELS, STATUS_COLOURS, STATUS_NAMES
 
 
@@ -75,41 +73,21 @@ def case_page(
     assert isinstance(root, Figure)
     root.html.add_child(Element(body))
     root.header.add_child(Element(f"<title>{escape(t['case'])} #{case['id']}</title>"))
-    _CaseScript(api, case["id"], moves, unit, lang, script_url).add_to(fmap)
+    options = {
+        "api": api,
+        "id": case["id"],
+        "moves": moves,
+        "unit": unit,
+        "labels": {
+            **{k: t[k] for k in ("reporter", "anonymous", "photo", "to", "duplicate_of")},
+            "statuses": STATUS_NAMES[lang],
+        },
+    }
+    PageScript(
+        "gridgovCase",
+        [("gridgov_case", script_url)],
+        options,
+        target='document.getElementById("gg-case")',
+    ).add_to(fmap)
     html = root.render()
     return html.replace("<html>", f'<html lang="{lang}">', 1)
-
-
-class _CaseScript(JSCSSMixin, MacroElement):
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        gridgovCase(document.getElementById("gg-case"), {{ this.options }});
-        {% endmacro %}
-    """)
-
-    def __init__(
-        self,
-        api: str,
-        issue_id: int,
-        moves: dict[str, list[str]],
-        unit: str | None,
-        lang: str,
-        script_url: str,
-    ) -> None:
-        super().__init__()
-        self._name = "CaseScript"
-        self.default_js = [("gridgov_case", script_url)]
-        t = CASE_LABELS[lang]
-        self.options = json.dumps(
-            {
-                "api": api,
-                "id": issue_id,
-                "moves": moves,
-                "unit": unit,
-                "labels": {
-                    **{k: t[k] for k in ("reporter", "anonymous", "photo", "to", "duplicate_of")},
-                    "statuses": STATUS_NAMES[lang],
-                },
-            },
-            ensure_ascii=False,
-        )

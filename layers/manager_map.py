@@ -19,6 +19,7 @@ from folium import plugins
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from layers.page_script import PageScript
 from layers.text import CATEGORY_GLYPHS, LABELS, STATUS_COLOURS, STATUS_NAMES
 
 CENTRE_ZOOM = 16
@@ -190,7 +191,7 @@ def manager_map(
     )
     plugins.LocateControl(strings={"title": labels["locate"]}).add_to(fmap)
     _search(fmap, grids, layers.get("merchants"), labels)
-    _FollowBasemaps([("gridgov_gcj", gcj_url)]).add_to(fmap)
+    PageScript("gridgovFollowBasemaps", [("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
         _StatsPanel(api, labels, [("chart_js", chart_url), ("gridgov_stats", stats_url)]).add_to(
             fmap
@@ -308,21 +309,6 @@ def _legend(labels: dict[str, str]) -> Element:
         "height:10px;border-radius:5px;margin-right:4px}.gg-grid-label{font:bold 11px sans-serif;"
         "color:#333;text-shadow:0 0 3px #fff}</style>"
     )
-
-
-class _FollowBasemaps(JSCSSMixin, MacroElement):
-    """Moves every overlay to GCJ-02 while an Amap basemap is shown."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        gridgovFollowBasemaps({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, scripts: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self._name = "FollowBasemaps"
-        self.default_js = scripts
 
 
 class _StatsPanel(JSCSSMixin, MacroElement):

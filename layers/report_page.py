@@ -6,15 +6,13 @@ none of the desktop map's plugins.
 
 from __future__ import annotations
 
-import json
 from html import escape
 from typing import Any
 
 import folium
-from branca.element import Element, Figure, MacroElement
-from folium.elements import JSCSSMixin
-from jinja2 import Template
+from branca.element import Element, Figure
 
+from layers.page_script import PageScript
 from layers.text import CATEGORY_GLYPHS, REPORT_LABELS
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
@@ -75,37 +73,13 @@ def report_page(
     assert isinstance(root, Figure)
     root.html.add_child(Element(form))
     root.header.add_child(Element(f"<title>{escape(t['title'])}</title>"))
-    _ReportScript(api, lang, start, categories, script_url).add_to(fmap)
+    options = {
+        "api": api,
+        "lang": lang,
+        "start": start,
+        "categories": categories,
+        "glyphs": CATEGORY_GLYPHS,
+        "labels": t,
+    }
+    PageScript("gridgovReport", [("gridgov_report", script_url)], options).add_to(fmap)
     return root.render().replace("<html>", f'<html lang="{lang}">', 1)
-
-
-class _ReportScript(JSCSSMixin, MacroElement):
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        gridgovReport({{ this._parent.get_name() }}, {{ this.options }});
-        {% endmacro %}
-    """)
-
-    def __init__(
-        self,
-        api: str,
-        lang: str,
-        start: dict[str, Any] | None,
-        categories: list[dict[str, Any]] | None,
-        script_url: str,
-    ) -> None:
-        super().__init__()
-        self._name = "ReportScript"
-        self.default_js = [("gridgov_report", script_url)]
-        t = REPORT_LABELS[lang]
-        self.options = json.dumps(
-            {
-                "api": api,
-                "lang": lang,
-                "start": start,
-                "categories": categories,
-                "glyphs": CATEGORY_GLYPHS,
-                "labels": t,
-            },
-            ensure_ascii=False,
-        )
