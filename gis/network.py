@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from gis.crs import METRIC
 
@@ -66,10 +66,15 @@ class Snapped:
 
 @dataclass(frozen=True)
 class Distances:
-    """Metres from origins to destinations, and the kind of each distance."""
+    """Metres from origins to destinations, and whether each was walked on the network."""
 
     metres: FloatArray
-    kind: npt.NDArray[np.str_]
+    walked: npt.NDArray[np.bool_]
+
+    @property
+    def kind(self) -> npt.NDArray[np.str_]:
+        """``"network"`` or ``"straight_line"`` for each distance."""
+        return np.where(self.walked, NETWORK, STRAIGHT)
 
 
 class WalkingNetwork:
@@ -108,6 +113,7 @@ class WalkingNetwork:
         self.segments = shapely.linestrings(np.stack([start, end], axis=1))
         self._tree = shapely.STRtree(self.segments)
         self.graph = _graph(self.u, self.v, length, len(self.node_xy))
+        self.component = connected_components(self.graph, directed=False)[1]
 
     @classmethod
     def from_frame(cls, streets: gpd.GeoDataFrame, max_snap_m: float = 150.0) -> WalkingNetwork:
@@ -146,13 +152,34 @@ class WalkingNetwork:
             offset=np.asarray(offset, dtype=float),
         )
 
-    def from_nodes(self, nodes: npt.ArrayLike) -> FloatArray:
-        """Shortest metres from each of ``nodes`` to every node (one row per node)."""
+    def from_nodes(self, nodes: npt.ArrayLike, limit_m: float = np.inf) -> FloatArray:
+        """Shortest metres from each of ``nodes`` to every node (one row per node).
+
+        Searches stop at ``limit_m``; nodes beyond it are ``inf``.
+        """
         # every edge is stored both ways, so a directed search is exact and spares
         # scipy from building the transpose
         return np.atleast_2d(
-            dijkstra(self.graph, directed=True, indices=np.asarray(nodes, dtype=np.int64))
+            dijkstra(
+                self.graph,
+                directed=True,
+                indices=np.asarray(nodes, dtype=np.int64),
+                limit=limit_m,
+            )
         )
+
+    def reach(self, snapped: Snapped, limit_m: float = np.inf) -> FloatArray:
+        """Metres from each snapped point to every node, leaving by either end of its edge.
+
+        The snap offset is not included.  Nodes beyond ``limit_m`` are ``inf``.
+        """
+        sources, where = np.unique(np.concatenate([snapped.u, snapped.v]), return_inverse=True)
+        tree = self.from_nodes(sources, limit_m)
+        n = len(snapped.u)
+        iu, iv = where[:n], where[n:]
+        reach = np.minimum(tree[iu] + snapped.to_u[:, None], tree[iv] + snapped.to_v[:, None])
+        reach[reach > limit_m] = np.inf
+        return reach
 
     def matrix(
         self,
@@ -161,34 +188,35 @@ class WalkingNetwork:
         dx: npt.ArrayLike,
         dy: npt.ArrayLike,
         snapped: Snapped | None = None,
+        limit_m: float = np.inf,
     ) -> Distances:
         """Walking metres from every origin to every destination (origins × destinations).
 
         ``snapped`` may give the destinations' snaps when they were made before
-        (fixed places such as squad bases), to save snapping them again.
+        (fixed places such as squad bases), to save snapping them again.  With
+        ``limit_m`` the searches stop there and every distance beyond it is
+        ``inf``, which keeps catchment questions cheap on a large network.
         """
         ox, oy, dx, dy = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (ox, oy, dx, dy))
         straight = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
         o = self.snap(ox, oy)
         d = snapped if snapped is not None else self.snap(dx, dy)
-        sources, where = np.unique(np.concatenate([o.u, o.v]), return_inverse=True)
-        tree = self.from_nodes(sources)
-        iu, iv = where[: len(ox)], where[len(ox) :]
-        # from each origin to every node, leaving by either end of its edge
-        reach = np.minimum(tree[iu] + o.to_u[:, None], tree[iv] + o.to_v[:, None])
+        reach = self.reach(o, limit_m)
         walked = np.minimum(reach[:, d.u] + d.to_u[None, :], reach[:, d.v] + d.to_v[None, :])
         same = o.edge[:, None] == d.edge[None, :]
         along = np.abs(o.to_u[:, None] - d.to_u[None, :])
         walked = np.where(same, np.minimum(walked, along), walked)
         total = walked + o.offset[:, None] + d.offset[None, :]
+        # no path at all (another component) falls back; a path beyond the limit does not
+        connected = self.component[o.u][:, None] == self.component[d.u][None, :]
         usable = (
             (o.offset <= self.max_snap_m)[:, None]
             & (d.offset <= self.max_snap_m)[None, :]
-            & np.isfinite(total)
+            & (np.isfinite(total) | connected)
         )
         metres = np.where(usable, total, straight)
-        kind = np.where(usable, NETWORK, STRAIGHT)
-        return Distances(metres=metres, kind=kind)
+        metres[metres > limit_m] = np.inf
+        return Distances(metres=metres, walked=usable)
 
 
 def _graph(
@@ -210,7 +238,7 @@ def straight_matrix(
     """Straight-line metres when no network is loaded."""
     ox, oy, dx, dy = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (ox, oy, dx, dy))
     metres = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
-    return Distances(metres=metres, kind=np.full(metres.shape, STRAIGHT))
+    return Distances(metres=metres, walked=np.zeros(metres.shape, dtype=bool))
 
 
 def walking_matrix(

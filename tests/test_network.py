@@ -147,3 +147,16 @@ def test_an_osm_extract_loads_as_the_streets_layer(tmp_path) -> None:  # type: i
     assert "测试路" in set(streets["name"].dropna())
     assert set(streets["kind"]) == {"footway", "residential"}
     engine.dispose()
+
+
+def test_a_search_limit_leaves_far_places_unreached_but_islands_still_fall_back(
+    river: WalkingNetwork,
+) -> None:
+    d = river.matrix(
+        [CASE[0]], [CASE[1]], [SAME_BANK[0], ACROSS[0]], [SAME_BANK[1], ACROSS[1]], limit_m=500
+    )
+    assert d.metres[0, 0] == pytest.approx(415) and d.kind[0, 0] == NETWORK
+    assert np.isinf(d.metres[0, 1])  # 1,920 m on foot: beyond the limit, not 80 m straight
+    island = WalkingNetwork([SOUTH, shapely.LineString([(0, 500), (100, 500)])])
+    cut = island.matrix([50.0], [0.0], [50.0], [500.0], limit_m=600)
+    assert cut.kind[0, 0] == STRAIGHT and cut.metres[0, 0] == pytest.approx(500)
