@@ -11,7 +11,15 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, pages, routes_dispatch, routes_issues, routes_layers, routes_stats
+from api import (
+    errors,
+    pages,
+    routes_dispatch,
+    routes_issues,
+    routes_layers,
+    routes_parking,
+    routes_stats,
+)
 from api.areas import AreaCache
 from api.deps import LangDep, SessionDep
 from api.i18n import t
@@ -54,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_issues.router)
     app.include_router(routes_stats.router)
     app.include_router(routes_dispatch.router)
+    app.include_router(routes_parking.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     vendor = settings.vendor_dir / "node_modules"

@@ -1,0 +1,105 @@
+"""A planner's parking question answered: coverage now against a proposal.
+
+*Current* is the open facilities as they stand.  The *proposal* is a
+scenario: current or with the planned facilities, less those removed, plus
+those added.  Both are measured on the same demand with the same distances
+rules, at the chosen radius and along the radii of the coverage curve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from gis.coverage import (
+    CURVE_RADII,
+    SERVICE_DISTANCES,
+    WALK,
+    Coverage,
+    CoverageInputError,
+    coverage,
+    coverage_curve,
+    demand_points,
+    reach,
+    scenario,
+    service_areas,
+)
+from gis.network import WalkingNetwork
+
+CURRENT = "current"
+PLANNED = "planned"
+SCENARIOS = (CURRENT, PLANNED)
+MAX_RADIUS_M = 2000.0
+
+
+@dataclass(frozen=True)
+class ParkingQuestion:
+    """What the planner asks: radius, distance kind, scenario and its changes."""
+
+    radius_m: float = 300.0
+    mode: str = WALK
+    scenario: str = CURRENT
+    remove: tuple[str, ...] = ()
+    add: gpd.GeoDataFrame | None = field(default=None, compare=False)
+    cars_per_household: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.scenario not in SCENARIOS:
+            raise CoverageInputError(
+                f"scenario {self.scenario!r} is not one of {', '.join(SCENARIOS)}"
+            )
+        if not 0 < self.radius_m <= MAX_RADIUS_M:
+            raise CoverageInputError(
+                f"radius {self.radius_m:g} m is outside 1 to {MAX_RADIUS_M:g} m"
+            )
+
+
+@dataclass(frozen=True)
+class ParkingAnswer:
+    """Coverage before (current) and after (the proposal), the curve, the service areas."""
+
+    question: ParkingQuestion
+    before: Coverage
+    after: Coverage
+    curve: pd.DataFrame
+    service_areas: gpd.GeoDataFrame
+
+
+def analyse(
+    network: WalkingNetwork | None,
+    buildings: gpd.GeoDataFrame,
+    parking: gpd.GeoDataFrame,
+    question: ParkingQuestion,
+    radii: Sequence[float] = CURVE_RADII,
+    distances: Sequence[float] = SERVICE_DISTANCES,
+) -> ParkingAnswer:
+    """Coverage of the current facilities and of the proposal, for one question.
+
+    The curve has ``radius_m`` and, for each figure, a ``current_`` and a
+    ``proposed_`` column.
+    """
+    q = question
+    demand = demand_points(buildings, q.cars_per_household)
+    current = scenario(parking)
+    proposed = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
+    limit = max(q.radius_m, *radii)
+    found = {
+        name: reach(network, facilities, demand, q.mode, limit)
+        for name, facilities in (("current", current), ("proposed", proposed))
+    }
+    curves = [
+        coverage_curve(demand, facilities, found[name], radii)
+        .set_index("radius_m")
+        .add_prefix(f"{name}_")
+        for name, facilities in (("current", current), ("proposed", proposed))
+    ]
+    return ParkingAnswer(
+        question=q,
+        before=coverage(demand, current, found["current"], q.radius_m),
+        after=coverage(demand, proposed, found["proposed"], q.radius_m),
+        curve=pd.concat(curves, axis=1).reset_index(),
+        service_areas=service_areas(network, proposed, distances, q.mode),
+    )
