@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
-from urllib.parse import quote
 
 import folium
 import geopandas as gpd
@@ -19,19 +18,11 @@ from folium import plugins
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
+from layers.basemaps import add_basemaps
 from layers.page_script import PageScript
 from layers.text import CATEGORY_GLYPHS, LABELS, STATUS_COLOURS, STATUS_NAMES
 
 CENTRE_ZOOM = 16
-AMAP = (
-    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
-    "&x={x}&y={y}&z={z}"
-)
-TIANDITU = (
-    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-    "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
-)
 OPEN_COLOURS = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
 OVERDUE_COLOURS = ("#fff5f0", "#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
 
@@ -119,28 +110,7 @@ def manager_map(
         control_scale=True,
         prefer_canvas=False,
     )
-    folium.TileLayer("OpenStreetMap", name=labels["basemap_osm"], show=True).add_to(fmap)
-    folium.TileLayer(
-        tiles=AMAP,
-        attr=labels["amap_attr"],
-        name=labels["basemap_amap"],
-        subdomains="1234",
-        show=False,
-        gcj02=True,
-    ).add_to(fmap)
-    if tianditu_key:  # CGCS2000, within centimetres of WGS84: no shift needed
-        for layer, name in (("vec", labels["basemap_tianditu"]), ("cva", None)):
-            folium.TileLayer(
-                tiles=TIANDITU.format(layer=layer, key=quote(tianditu_key)),
-                attr="© 天地图",
-                name=name or labels["basemap_tianditu"] + " 注记",
-                subdomains="01234567",
-                show=False,
-                overlay=name is None,
-            ).add_to(fmap)
-    folium.TileLayer(tiles="", attr="gridgov", name=labels["basemap_blank"], show=False).add_to(
-        fmap
-    )
+    add_basemaps(fmap, labels, tianditu_key, amap=True)
     _grid_layer(grids, "open_cases", OPEN_COLOURS, labels["layer_open"], True, labels).add_to(fmap)
     _grid_layer(
         grids, "overdue_cases", OVERDUE_COLOURS, labels["layer_overdue"], False, labels

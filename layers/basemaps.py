@@ -1,0 +1,51 @@
+"""Basemaps every gridgov map offers: OpenStreetMap, Amap, Tianditu, and a blank one.
+
+Amap tiles are in GCJ-02; the map's overlays follow them (``gridgov-gcj.js``).
+Tianditu appears only with a key.  The blank basemap is for sites with no
+tile server at all.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import folium
+
+AMAP = (
+    "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+    "&x={x}&y={y}&z={z}"
+)
+TIANDITU = (
+    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
+    "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+    "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
+)
+
+
+def add_basemaps(
+    fmap: folium.Map, labels: dict[str, str], tianditu_key: str = "", amap: bool = True
+) -> None:
+    """Add the basemaps to ``fmap``; ``labels`` name them (see ``layers.text.LABELS``)."""
+    folium.TileLayer("OpenStreetMap", name=labels["basemap_osm"], show=True).add_to(fmap)
+    if amap:
+        folium.TileLayer(
+            tiles=AMAP,
+            attr=labels["amap_attr"],
+            name=labels["basemap_amap"],
+            subdomains="1234",
+            show=False,
+            gcj02=True,
+        ).add_to(fmap)
+    if tianditu_key:  # CGCS2000, within centimetres of WGS84: no shift needed
+        for layer, name in (("vec", labels["basemap_tianditu"]), ("cva", None)):
+            folium.TileLayer(
+                tiles=TIANDITU.format(layer=layer, key=quote(tianditu_key)),
+                attr="© 天地图",
+                name=name or labels["basemap_tianditu"] + " 注记",
+                subdomains="01234567",
+                show=False,
+                overlay=name is None,
+            ).add_to(fmap)
+    folium.TileLayer(tiles="", attr="gridgov", name=labels["basemap_blank"], show=False).add_to(
+        fmap
+    )
