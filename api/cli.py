@@ -170,6 +170,133 @@ def export_map(
     typer.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
 
 
+@app.command("coverage")
+def export_coverage(
+    out: Annotated[Path, typer.Option("--out", help="The folder to write the report into")],
+    radius: Annotated[float, typer.Option("--radius", help="Walking radius in metres")] = 300.0,
+    scenario: Annotated[
+        str, typer.Option(help="current, or planned (open and planned)")
+    ] = "planned",
+    mode: Annotated[str, typer.Option(help="walk or straight_line")] = "walk",
+    remove: Annotated[str, typer.Option(help="Facility ids to leave out, comma-separated")] = "",
+    cars_per_household: Annotated[float, typer.Option(help="Cars per household")] = 1.0,
+    suggest: Annotated[int, typer.Option(help="New sites to suggest (MCLP); 0 for none")] = 0,
+    lang: str = "zh",
+    database_url: Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")] = None,
+) -> None:
+    """Write a parking coverage report: map (HTML), figures (CSV, JSON), chart (PNG)."""
+    import json
+
+    import pandas as pd
+    from sqlalchemy.orm import Session
+
+    from api.pages import PLANNING_LAYERS
+    from api.parking_view import answer_view
+    from gis.coverage import CoverageInputError
+    from gis.network import WalkingNetwork
+    from gis.parking import ParkingQuestion, analyse, choose_sites
+    from gis.siting import network_sites
+    from layers.assets import AssetError, check, inline
+    from layers.coverage_chart import coverage_chart
+    from layers.parking_map import parking_map
+    from store.layers import read_layer as read_stored
+
+    settings = Settings()
+    modules = settings.vendor_dir / "node_modules"
+    try:
+        check(modules)
+    except AssetError as exc:
+        typer.echo(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    steps = ["read layers", "coverage", "siting", "map", "figures", "chart"]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("coverage report", total=len(steps))
+
+        def step(name: str) -> None:
+            progress.update(task, description=name)
+
+        step("reading layers")
+        engine = make_engine(database_url or settings.database_url)
+        with Session(engine) as session:
+            layers = {n: read_stored(session, n) for n in {*PLANNING_LAYERS, "buildings"}}
+        engine.dispose()
+        for name in ("buildings", "parking"):
+            if not len(layers[name]):
+                typer.echo(f"error: no {name} layer is loaded; run 'gridgov load DIR' with one")
+                raise typer.Exit(1)
+        network = WalkingNetwork.from_frame(layers["streets"]) if len(layers["streets"]) else None
+        progress.advance(task)
+        step("computing coverage")
+        try:
+            question = ParkingQuestion(
+                radius_m=radius,
+                mode=mode,
+                scenario=scenario,
+                remove=tuple(r.strip() for r in remove.split(",") if r.strip()),
+                cars_per_household=cars_per_household,
+            )
+            answer = analyse(network, layers["buildings"], layers["parking"], question)
+            progress.advance(task)
+            step("choosing sites")
+            siting = None
+            if suggest and network is not None:
+                outline = layers["community"].union_all() if len(layers["community"]) else None
+                siting = choose_sites(
+                    network,
+                    layers["buildings"],
+                    layers["parking"],
+                    question,
+                    network_sites(network, 100.0, outline),
+                    suggest,
+                )
+        except CoverageInputError as exc:
+            typer.echo(f"error: {exc}")
+            raise typer.Exit(1) from exc
+        progress.advance(task)
+        view = answer_view(answer, layers["buildings"], siting)
+        out.mkdir(parents=True, exist_ok=True)
+        step("writing the map")
+        fmap = parking_map(layers, lang, answer=view)
+        html = fmap.get_root().render().replace("<html>", f'<html lang="{lang}">', 1)
+        (out / "coverage.html").write_text(inline(html, modules), encoding="utf-8")
+        progress.advance(task)
+        step("writing figures")
+        figures = pd.DataFrame({"current": answer.before.figures, "proposed": answer.after.figures})
+        figures.index.name = "figure"
+        figures.to_csv(out / "figures.csv")
+        answer.curve.to_csv(out / "curve.csv", index=False)
+        answer.after.facilities.drop(columns="geometry").to_csv(out / "facilities.csv", index=False)
+        summary = {k: v for k, v in view.items() if k != "layers"}
+        (out / "figures.json").write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        progress.advance(task)
+        step("drawing the chart")
+        coverage_chart(answer.curve, out / "coverage.png", lang, radius)
+        progress.advance(task)
+    f = answer.after.figures
+    typer.echo(
+        f"households covered within {radius:g} m: {f['households_covered_share']:.1%} "
+        f"(now {answer.before.figures['households_covered_share']:.1%}); "
+        f"smart {f['smart_covered_share']:.1%}; spaces per car {f['spaces_per_demand']:.2f}"
+    )
+    for name in (
+        "coverage.html",
+        "figures.csv",
+        "curve.csv",
+        "facilities.csv",
+        "figures.json",
+        "coverage.png",
+    ):
+        typer.echo(f"wrote {out / name}")
+
+
 db = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 users = typer.Typer(help="Staff accounts and their tokens.", no_args_is_help=True)
 app.add_typer(db, name="db")

@@ -16,6 +16,7 @@ from cases.lifecycle import OPEN, TRANSITIONS, Status
 from layers.assets import localise
 from layers.case_page import case_page
 from layers.manager_map import manager_map
+from layers.parking_map import parking_map
 from layers.report_page import report_page
 from layers.text import REPORT_LABELS, STATUS_NAMES
 from store.issues import IssueNotFound, get_issue, history
@@ -143,3 +144,21 @@ def report_status(
         "</body></html>"
     )
     return HTMLResponse(body)
+
+
+PLANNING_LAYERS = ("parking", "community", "streets", "compounds")
+
+
+@router.get("/planning/parking", response_class=HTMLResponse)
+def parking_page(request: Request, session: SessionDep, lang: LangDep) -> HTMLResponse:
+    """The planner's parking coverage map; figures come from the API with a planner token."""
+    context = {name: read_layer(session, name) for name in PLANNING_LAYERS}
+    if not len(context["parking"]):
+        return HTMLResponse(
+            "<!doctype html><p>No parking layer loaded yet. Run 'gridgov load DIR'.</p>",
+            status_code=503,
+        )
+    settings = request.app.state.settings
+    fmap = parking_map(context, lang, tianditu_key=settings.tianditu_key)
+    html = fmap.get_root().render().replace("<html>", f'<html lang="{lang}">', 1)
+    return HTMLResponse(localise(html))

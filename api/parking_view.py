@@ -62,6 +62,7 @@ def answer_view(
         "scenario": q.scenario,
         "removed": list(q.remove),
         "cars_per_household": q.cars_per_household,
+        "search_m": answer.search_m,
         "figures": _numbers(answer.after.figures),
         "before": _numbers(answer.before.figures),
         "curve": {

@@ -17,11 +17,19 @@ from api.errors import ApiError
 from api.parking_view import answer_view, siting_view
 from api.routes_issues import community
 from cases.lifecycle import Role
-from gis.coverage import MODES, WALK, CoverageInputError, demand_points, scenario
+from gis.coverage import MODES, WALK, CoverageInputError
 from gis.crs import WGS84, CoordinateError, check_lonlat, to_wgs84
 from gis.distance import distance_to_m
-from gis.parking import CURRENT, MAX_RADIUS_M, SCENARIOS, ParkingAnswer, ParkingQuestion, analyse
-from gis.siting import Siting, SitingError, maximal_cover, minimal_cover, network_sites
+from gis.parking import (
+    CURRENT,
+    MAX_RADIUS_M,
+    SCENARIOS,
+    ParkingAnswer,
+    ParkingQuestion,
+    analyse,
+    choose_sites,
+)
+from gis.siting import Siting, SitingError, network_sites
 from store.issues import Actor
 from store.layers import read_layer
 
@@ -229,11 +237,7 @@ def _solve(
     p: int,
 ) -> Siting:
     try:
-        demand = demand_points(buildings, q.cars_per_household)
-        existing = scenario(parking, q.scenario == "planned", q.remove, q.add)
-        if problem == "mclp":
-            return maximal_cover(areas.network, demand, existing, candidates, q.radius_m, p, q.mode)
-        return minimal_cover(areas.network, demand, existing, candidates, q.radius_m, q.mode)
+        return choose_sites(areas.network, buildings, parking, q, candidates, p, problem)
     except CoverageInputError as exc:
         raise ApiError(422, "bad_parking_question", str(exc)) from exc
     except SitingError as exc:

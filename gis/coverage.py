@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -338,9 +339,8 @@ def service_areas(
     for dist in sorted(distances, reverse=True):
         areas = shapely.buffer(shapely.points(fx, fy), dist)
         if net is not None:
-            streets = _reached_streets(net, snapped, node_m, dist - snapped.offset)
-            near = snapped.offset <= net.max_snap_m
-            areas = np.where(near, shapely.buffer(streets, frontage_m), areas)
+            walked = _walked_areas(net, snapped, node_m, dist - snapped.offset, frontage_m)
+            areas = np.where(snapped.offset <= net.max_snap_m, walked, areas)
         rows.extend(zip(ids, [dist] * len(ids), areas, strict=True))
     frame = pd.DataFrame(rows, columns=["facility", "distance_m", "geometry"])
     geoms = shapely.transform(
@@ -350,13 +350,14 @@ def service_areas(
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=np.asarray(geoms), crs=WGS84)
 
 
-def _reached_streets(
+def _walked_areas(
     network: WalkingNetwork,
     snapped: Snapped,
     node_m: FloatArray,
     budget: FloatArray,
+    frontage_m: float,
 ) -> npt.NDArray[np.object_]:
-    """Per facility, the pieces of street within its walking budget, as one multi-line."""
+    """Per facility, the street pieces within its walking budget, widened and merged."""
     start, end = network.node_xy[network.u], network.node_xy[network.v]
     length = network.length
     # from each end, the walkable share of every edge (facilities × edges)
@@ -393,11 +394,14 @@ def _reached_streets(
     coords, index = np.concatenate(pieces), np.concatenate(owner)
     order = np.argsort(index, kind="stable")
     coords, index = coords[order], index[order]
-    present, dense = np.unique(index, return_inverse=True)
-    out = np.full(len(budget), shapely.MultiLineString(), dtype=object)
-    if len(present):
-        out[present] = shapely.multilinestrings(shapely.linestrings(coords), indices=dense)
-    return out
+    # widening each piece and merging is several times faster than widening one
+    # multi-line of them all
+    widened = shapely.buffer(shapely.linestrings(coords), frontage_m)
+    bounds = np.searchsorted(index, np.arange(len(budget) + 1))
+    return np.array(
+        [shapely.union_all(widened[a:b]) for a, b in pairwise(bounds)],
+        dtype=object,
+    )
 
 
 def _figures(

@@ -28,6 +28,7 @@ from gis.coverage import (
     service_areas,
 )
 from gis.network import WalkingNetwork
+from gis.siting import Siting, maximal_cover, minimal_cover
 
 CURRENT = "current"
 PLANNED = "planned"
@@ -66,6 +67,7 @@ class ParkingAnswer:
     after: Coverage
     curve: pd.DataFrame
     service_areas: gpd.GeoDataFrame
+    search_m: float  # distances were searched to here; beyond, "none within"
 
 
 def analyse(
@@ -102,4 +104,25 @@ def analyse(
         after=coverage(demand, proposed, found["proposed"], q.radius_m),
         curve=pd.concat(curves, axis=1).reset_index(),
         service_areas=service_areas(network, proposed, distances, q.mode),
+        search_m=limit,
     )
+
+
+def choose_sites(
+    network: WalkingNetwork | None,
+    buildings: gpd.GeoDataFrame,
+    parking: gpd.GeoDataFrame,
+    question: ParkingQuestion,
+    candidates: gpd.GeoDataFrame,
+    p: int = 1,
+    problem: str = "mclp",
+) -> Siting:
+    """New sites for the question's scenario: ``p`` by MCLP, or the fewest by LSCP."""
+    q = question
+    demand = demand_points(buildings, q.cars_per_household)
+    existing = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
+    if problem == "mclp":
+        return maximal_cover(network, demand, existing, candidates, q.radius_m, p, q.mode)
+    if problem == "lscp":
+        return minimal_cover(network, demand, existing, candidates, q.radius_m, q.mode)
+    raise CoverageInputError(f"problem {problem!r} is not one of mclp, lscp")

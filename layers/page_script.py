@@ -36,4 +36,9 @@ class PageScript(JSCSSMixin, MacroElement):
         self.function = function
         self.default_js = scripts
         self.target = target
-        self.options = json.dumps(options, ensure_ascii=False) if options is not None else ""
+        # "<" escaped so that no value can close the script element it sits in
+        self.options = (
+            json.dumps(options, ensure_ascii=False).replace("<", "\\u003c")
+            if options is not None
+            else ""
+        )
