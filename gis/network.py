@@ -29,6 +29,7 @@ from gis.crs import METRIC
 NETWORK = "network"
 STRAIGHT = "straight_line"
 FloatArray = npt.NDArray[np.float64]
+MATRIX_CELLS = 1 << 20  # origin-destination pairs worked on at once
 
 
 class EmptyNetworkError(ValueError):
@@ -198,10 +199,32 @@ class WalkingNetwork:
         ``inf``, which keeps catchment questions cheap on a large network.
         """
         ox, oy, dx, dy = (np.atleast_1d(np.asarray(a, dtype=float)) for a in (ox, oy, dx, dy))
-        straight = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
         o = self.snap(ox, oy)
         d = snapped if snapped is not None else self.snap(dx, dy)
         reach = self.reach(o, limit_m)
+        metres = np.empty((len(ox), len(dx)))
+        walked = np.empty((len(ox), len(dx)), dtype=bool)
+        # a few origins at a time keeps the temporaries small for many destinations
+        rows = max(1, MATRIX_CELLS // max(len(dx), 1))
+        for start in range(0, len(ox), rows):
+            part = slice(start, start + rows)
+            metres[part], walked[part] = self._rows(
+                o.take(np.arange(len(ox))[part]), d, reach[part], ox[part], oy[part], dx, dy
+            )
+        metres[metres > limit_m] = np.inf
+        return Distances(metres=metres, walked=walked)
+
+    def _rows(
+        self,
+        o: Snapped,
+        d: Snapped,
+        reach: FloatArray,
+        ox: FloatArray,
+        oy: FloatArray,
+        dx: FloatArray,
+        dy: FloatArray,
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Metres and whether walked, for some origins against every destination."""
         walked = np.minimum(reach[:, d.u] + d.to_u[None, :], reach[:, d.v] + d.to_v[None, :])
         same = o.edge[:, None] == d.edge[None, :]
         along = np.abs(o.to_u[:, None] - d.to_u[None, :])
@@ -214,9 +237,8 @@ class WalkingNetwork:
             & (d.offset <= self.max_snap_m)[None, :]
             & (np.isfinite(total) | connected)
         )
-        metres = np.where(usable, total, straight)
-        metres[metres > limit_m] = np.inf
-        return Distances(metres=metres, walked=usable)
+        straight = np.hypot(ox[:, None] - dx[None, :], oy[:, None] - dy[None, :])
+        return np.where(usable, total, straight), usable
 
 
 def _graph(
