@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+
+from gis.coverage import STATUSES
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class LayerSpec:
     geometry: tuple[str, ...]
     required: tuple[str, ...]
     key: str
+    counts: tuple[str, ...] = ()  # columns that must hold numbers of 0 or more
+    choices: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column and its allowed values
 
 
 POLYGONS = ("Polygon", "MultiPolygon")
@@ -30,12 +35,26 @@ SPECS: dict[str, LayerSpec] = {
     "grids": LayerSpec(POLYGONS, ("code", "name"), "code"),
     "districts": LayerSpec(POLYGONS, ("code", "name"), "code"),
     "merchants": LayerSpec(("Point",), ("id", "name", "category"), "id"),
-    "squads": LayerSpec(("Point",), ("id", "name", "categories", "capacity"), "id"),
+    "squads": LayerSpec(
+        ("Point",), ("id", "name", "categories", "capacity"), "id", counts=("capacity",)
+    ),
     "units": LayerSpec(("Point",), ("id", "name"), "id"),
     "service_points": LayerSpec(("Point",), ("id", "name", "kind"), "id"),
-    "parking": LayerSpec(("Point",), ("id", "name", "capacity", "status"), "id"),
-    "compounds": LayerSpec(POLYGONS, ("id", "name", "households"), "id"),
-    "buildings": LayerSpec(POLYGONS, ("id", "households"), "id"),
+    "parking": LayerSpec(
+        ("Point",),
+        ("id", "name", "capacity", "status"),
+        "id",
+        counts=("capacity", "occupancy"),
+        choices=(("status", STATUSES),),
+    ),
+    "compounds": LayerSpec(POLYGONS, ("id", "name", "households"), "id", counts=("households",)),
+    # footprints, or entrances as points
+    "buildings": LayerSpec(
+        (*POLYGONS, "Point"),
+        ("id", "households"),
+        "id",
+        counts=("households", "cars_per_household"),
+    ),
     "streets": LayerSpec(("LineString", "MultiLineString"), ("id",), "id"),
 }
 
@@ -112,8 +131,46 @@ def validate_layer(name: str, frame: gpd.GeoDataFrame) -> list[Problem]:
             )
             for i in np.flatnonzero(dup.to_numpy())
         )
+    problems.extend(_value_problems(name, frame, spec, labels))
     problems.extend(_geometry_problems(name, frame, spec, labels))
     return problems
+
+
+def _value_problems(
+    name: str, frame: gpd.GeoDataFrame, spec: LayerSpec, labels: list[str]
+) -> list[Problem]:
+    """Counts that are not numbers of 0 or more; values outside their column's choices."""
+    out: list[Problem] = []
+    for column in (c for c in spec.counts if c in frame.columns):
+        given = frame[column].notna() & (frame[column].astype(str).str.strip() != "")
+        number = pd.to_numeric(frame[column], errors="coerce")
+        bad = given & ~(np.isfinite(number) & (number >= 0))
+        shown = frame[column].tolist()
+        out.extend(
+            Problem(
+                name,
+                "bad_value",
+                f"{column} {shown[i]!r} is not a number of 0 or more",
+                labels[i],
+            )
+            for i in np.flatnonzero(bad.to_numpy())
+        )
+    for column, allowed in spec.choices:
+        if column not in frame.columns:
+            continue
+        given = frame[column].notna() & (frame[column].astype(str).str.strip() != "")
+        bad = given & ~frame[column].astype(str).isin(allowed)
+        shown = frame[column].tolist()
+        out.extend(
+            Problem(
+                name,
+                "bad_value",
+                f"{column} {shown[i]!r} is not one of {', '.join(allowed)}",
+                labels[i],
+            )
+            for i in np.flatnonzero(bad.to_numpy())
+        )
+    return out
 
 
 def _geometry_problems(

@@ -137,3 +137,33 @@ def test_members_with_unknown_grid_are_refused(database_url: str, sample_dir: Pa
     assert result.refused["members"][0].kind == "unknown_grid"
     assert "grids" in result.loaded
     engine.dispose()
+
+
+def test_parking_and_buildings_with_bad_values_are_refused_by_name(
+    database_url: str, sample_dir: Path
+) -> None:
+    engine = make_engine(database_url)
+    assert load_folder(engine, DATA).ok
+    edits = {
+        "parking.geojson": {0: {"status": "closed"}, 1: {"capacity": -5}, 2: {"occupancy": "x"}},
+        "buildings.geojson": {3: {"households": "many"}},
+    }
+    for name, rows in edits.items():
+        path = sample_dir / name
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for i, change in rows.items():
+            data["features"][i]["properties"].update(change)
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = load_folder(engine, sample_dir)
+    assert set(result.refused) == {"parking", "buildings"}
+    said = {str(p) for p in result.refused["parking"] + result.refused["buildings"]}
+    assert said == {
+        "parking P01: status 'closed' is not one of open, planned",
+        "parking P02: capacity -5 is not a number of 0 or more",
+        "parking P03: occupancy 'x' is not a number of 0 or more",
+        "buildings C01-B04: households 'many' is not a number of 0 or more",
+    }
+    with Session(engine) as session:
+        kept = read_layer(session, "parking")
+    assert kept.set_index("id").loc["P01", "status"] == "open"  # the old layer stays
+    engine.dispose()
