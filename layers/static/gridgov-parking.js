@@ -70,6 +70,9 @@
       [["covered", layers.covered], ["uncovered", layers.uncovered]].forEach(function (pair) {
         L.geoJSON(pair[1], {
           style: { color: COLOURS[pair[0]], weight: 1, fillOpacity: 0.6 },
+          pointToLayer: function (f, latlng) {  // a layer of entrances rather than footprints
+            return L.circleMarker(latlng, { radius: 4 });
+          },
           onEachFeature: function (f, layer) {
             var p = f.properties;
             var nearest = p.nearest_m === null
