@@ -41,7 +41,8 @@ PANEL_CSS = (
     "#gg-parking td,#gg-parking th{padding:2px 4px;text-align:right;font-size:12px}"
     "#gg-parking td:first-child,#gg-parking th:first-child{text-align:left}"
     "#gg-parking .gg-chart{position:relative;height:180px}"
-    "#gg-parking .gg-message{color:#b00}"
+    "#gg-parking .gg-message{color:#b00}#gg-parking .gg-hint{color:#555;margin:2px 0}"
+    "#gg-parking .gg-add-capacity{width:60px}#gg-parking .gg-restore{margin:2px}"
     "#gg-parking .gg-up{color:#1a7f37}#gg-parking .gg-down{color:#b00}"
 )
 
@@ -134,6 +135,11 @@ def _panel(heading: str, t: dict[str, str], live: bool) -> str:
         f'<label>{escape(t["mode"])} <select class="gg-mode">{modes}</select></label>'
         f'<label>{escape(t["cars"])} <input class="gg-cars" type="number" min="0" max="10" '
         'step="0.1" value="1.0"></label>'
+        f'<label><input class="gg-add" type="checkbox"> {escape(t["add"])} '
+        '<input class="gg-add-capacity" type="number" min="0" max="5000" value="100"> '
+        f'{escape(t["capacity"])} <input class="gg-add-smart" type="checkbox" checked> '
+        f"{escape(t['smart'])}</label>"
+        f'<p class="gg-hint">{escape(t["remove_hint"])}</p><div class="gg-changes"></div>'
         f'<label><button class="gg-suggest">{escape(t["suggest"])}</button> '
         f'<input class="gg-p" type="number" min="1" max="20" value="2"> {escape(t["sites"])}'
         "</label>"

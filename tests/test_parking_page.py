@@ -17,6 +17,7 @@ LINKS = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""",
 XSS = '<img src=x onerror="window.pwned=1">'
 ARTIFACTS = ROOT / "artifacts"
 SHARE = '#gg-parking tr[data-figure="households_covered_share"] .gg-proposed'
+MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
 
 
 def _rename_p01(sample_dir: Path, loaded_url: str, name: str) -> None:
@@ -152,6 +153,36 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
             timeout=20_000,
         )
         assert page.locator('tr[data-figure="smart_covered_share"] .gg-now').inner_text() == now
+        # what-if: add a proposed lot in the western gap, then take P01 out and back
+        before_add = page.locator(SHARE).inner_text()
+        page.locator("#gg-parking .gg-add").check()
+        page.evaluate(
+            f"""() => {{ {MAP}.fire('click', {{latlng: L.latLng(29.8949, 121.8245)}}); }}"""
+        )
+        page.wait_for_function(
+            f"document.querySelector('{SHARE}').textContent !== '{before_add}' && " + ready,
+            timeout=20_000,
+        )
+        assert float(page.locator(SHARE).inner_text().rstrip("%")) > float(before_add.rstrip("%"))
+        assert "已添加 1 处拟建" in page.locator("#gg-parking .gg-changes").inner_text()
+        with_new = page.locator(SHARE).inner_text()
+        page.evaluate(
+            f"""() => {{ {MAP}.eachLayer(l => {{
+                 if (l.feature && l.feature.properties.id === 'P01') {{ l.fire('click'); }}
+               }}); }}"""
+        )
+        page.wait_for_selector("#gg-parking .gg-restore")
+        page.wait_for_function(
+            f"document.querySelector('{SHARE}').textContent !== '{with_new}' && " + ready,
+            timeout=20_000,
+        )
+        assert float(page.locator(SHARE).inner_text().rstrip("%")) < float(with_new.rstrip("%"))
+        page.locator("#gg-parking .gg-restore").click()
+        page.wait_for_function(
+            f"document.querySelector('{SHARE}').textContent === '{with_new}' && " + ready,
+            timeout=20_000,
+        )
+        page.locator("#gg-parking .gg-add").uncheck()
         # suggested sites appear with their gain
         page.locator("#gg-parking .gg-suggest").click()
         page.wait_for_function(
@@ -162,10 +193,9 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
         page.screenshot(path=str(ARTIFACTS / "parking-map.png"))
         # every tooltip open: a facility named with markup shows the markup as text
         page.evaluate(
-            """() => {
-                 const m = window[Object.keys(window).find(k => k.startsWith('map_'))];
-                 m.eachLayer(l => { if (l.getTooltip && l.getTooltip()) { l.openTooltip(); } });
-               }"""
+            f"""() => {{ {MAP}.eachLayer(l => {{
+                 if (l.getTooltip && l.getTooltip()) {{ l.openTooltip(); }}
+               }}); }}"""
         )
         tooltips = page.locator(".leaflet-tooltip").all_inner_texts()
         assert any(XSS in t for t in tooltips)

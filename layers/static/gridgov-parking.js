@@ -57,6 +57,7 @@
     var chart = null;
 
     var searched = 800;
+    var onFacility = null;  // a live page lets planners take facilities out
 
     function drawLayers(layers) {
       Object.keys(groups).forEach(function (k) { groups[k].clearLayers(); });
@@ -95,6 +96,10 @@
         },
         onEachFeature: function (f, layer) {
           var p = f.properties;
+          layer.on("click", function (e) {
+            L.DomEvent.stopPropagation(e);
+            if (onFacility) { onFacility(p.id); }
+          });
           layer.bindTooltip(tip([
             p.name + (p.smart ? " · " + t.smart : ""),
             p.capacity + " " + t.capacity + " · " + (t["status_" + p.status] || p.status),
@@ -190,6 +195,43 @@
     var tokenBox = panel.querySelector(".gg-token");
     var pending = null;
     var asked = 0;
+    var removed = [];
+    var added = [];
+    var changes = panel.querySelector(".gg-changes");
+
+    function showChanges() {
+      changes.textContent = "";
+      removed.forEach(function (id) {
+        var b = text("button", t.restore.replace("{id}", id), "gg-restore");
+        b.addEventListener("click", function () {
+          removed = removed.filter(function (r) { return r !== id; });
+          showChanges();
+          soon();
+        });
+        changes.appendChild(b);
+      });
+      if (added.length) { changes.appendChild(text("span", t.added.replace("{n}", added.length))); }
+    }
+
+    onFacility = function (id) {
+      if (/^NEW\d+$/.test(id)) {
+        var n = Number(id.slice(3)) - 1;
+        added = added.filter(function (a, i) { return i !== n; });
+      } else if (removed.indexOf(id) < 0) {
+        removed.push(id);
+      }
+      showChanges();
+      soon();
+    };
+
+    map.on("click", function (e) {
+      if (!panel.querySelector(".gg-add").checked) { return; }
+      added.push({ lon: e.latlng.lng, lat: e.latlng.lat,
+        capacity: Number(panel.querySelector(".gg-add-capacity").value) || 0,
+        smart: panel.querySelector(".gg-add-smart").checked ? 1 : 0 });
+      showChanges();
+      soon();
+    });
 
     function token() { return window.localStorage && localStorage.getItem("gridgovToken"); }
 
@@ -199,6 +241,10 @@
       var query = new URLSearchParams({ radius_m: radius.value, scenario: scenario.value,
         mode: mode.value, cars_per_household: cars.value || "1" });
       if (suggest) { query.set("suggest", p.value || "1"); }
+      if (removed.length) { query.set("remove", removed.join(",")); }
+      added.forEach(function (a) {
+        query.append("add", [a.lon.toFixed(6), a.lat.toFixed(6), a.capacity, a.smart].join(","));
+      });
       var mine = ++asked;
       message.textContent = t.loading;
       panel.dataset.ready = "0";
