@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import os
+import platform
 import time
 from collections.abc import Callable, Sequence
+from importlib.metadata import version
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -77,3 +80,12 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
         + "|"
     )
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def environment(packages: Sequence[str], *extras: str) -> str:
+    """The banner line of a run: Python, ``packages``' versions, ``extras``, CPUs, machine."""
+    listed = [f"{p} {version(p)}" for p in packages] + list(extras)
+    return (
+        f"Python {platform.python_version()}, {', '.join(listed)}; "
+        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    )

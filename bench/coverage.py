@@ -59,7 +59,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import resource
 import sys
 import time
@@ -72,11 +71,9 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pyproj
-import scipy
 import shapely
 
-from bench._timing import best_of, fmt_ratio, fmt_seconds, markdown_table, timed
+from bench._timing import best_of, environment, fmt_ratio, fmt_seconds, markdown_table, timed
 from bench.dispatch import city_lines
 from gis.coverage import (
     CURVE_RADII,
@@ -502,12 +499,9 @@ def steps_table(results: Sequence[CaseResult]) -> str:
 
 
 def versions() -> str:
-    geos = ".".join(str(v) for v in shapely.geos_version)
-    return (
-        f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"pandas {pd.__version__}, shapely {shapely.__version__} (GEOS {geos}), "
-        f"geopandas {gpd.__version__}, pyproj {pyproj.__version__}; "
-        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    return environment(
+        ("numpy", "scipy", "pandas", "shapely", "geopandas", "pyproj"),
+        f"GEOS {'.'.join(str(v) for v in shapely.geos_version)}",
     )
 
 

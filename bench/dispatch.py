@@ -25,8 +25,6 @@ answers is asserted.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -40,8 +38,6 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
-import pyproj
-import scipy
 import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
@@ -49,7 +45,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spannin
 from api.areas import Areas, SquadInfo
 from api.dispatcher import Ranking, rank
 from api.settings import Settings
-from bench._timing import best_of, fmt_ratio, fmt_seconds, markdown_table, timed
+from bench._timing import best_of, environment, fmt_ratio, fmt_seconds, markdown_table, timed
 from gis.crs import METRIC, from_metric, to_metric
 from gis.index import AreaIndex
 from gis.network import NETWORK, STRAIGHT, WalkingNetwork
@@ -640,12 +636,9 @@ def summary(results: Sequence[DispatchResult]) -> str:
 
 
 def versions() -> str:
-    geos = ".".join(str(v) for v in shapely.geos_version)
-    return (
-        f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"networkx {nx.__version__}, shapely {shapely.__version__} (GEOS {geos}), "
-        f"geopandas {gpd.__version__}, pyproj {pyproj.__version__}; "
-        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    return environment(
+        ("numpy", "scipy", "networkx", "shapely", "geopandas", "pyproj"),
+        f"GEOS {'.'.join(str(v) for v in shapely.geos_version)}",
     )
 
 

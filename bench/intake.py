@@ -28,7 +28,6 @@ import csv
 import http.client
 import json
 import os
-import platform
 import random
 import socket
 import sqlite3
@@ -42,7 +41,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +49,7 @@ from shapely.geometry import shape
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench._timing import fmt_ratio, fmt_seconds, markdown_table, timed
+from bench._timing import environment, fmt_ratio, fmt_seconds, markdown_table, timed
 from store.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -637,11 +635,9 @@ def cpu_table(results: Sequence[Result]) -> str:
 
 
 def versions() -> str:
-    packages = ("fastapi", "starlette", "pydantic", "uvicorn", "SQLAlchemy", "psycopg")
-    listed = ", ".join(f"{p} {version(p)}" for p in packages)
-    return (
-        f"Python {platform.python_version()}, {listed}, SQLite {sqlite3.sqlite_version}; "
-        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    return environment(
+        ("fastapi", "starlette", "pydantic", "uvicorn", "SQLAlchemy", "psycopg"),
+        f"SQLite {sqlite3.sqlite_version}",
     )
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -32,7 +30,15 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from bench._timing import best_of, fmt_ratio, fmt_seconds, fmt_us, markdown_table, timed
+from bench._timing import (
+    best_of,
+    environment,
+    fmt_ratio,
+    fmt_seconds,
+    fmt_us,
+    markdown_table,
+    timed,
+)
 from gis.index import OUTSIDE, AreaIndex
 
 GRIDS_PATH = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "grids.geojson"
@@ -364,11 +370,9 @@ def summary(bulk: Sequence[BulkResult], single: Sequence[SingleResult]) -> str:
 
 
 def versions() -> str:
-    geos = ".".join(str(v) for v in shapely.geos_version)
-    return (
-        f"Python {platform.python_version()}, shapely {shapely.__version__} (GEOS {geos}), "
-        f"geopandas {gpd.__version__}, numpy {np.__version__}; "
-        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    return environment(
+        ("shapely", "geopandas", "numpy"),
+        f"GEOS {'.'.join(str(v) for v in shapely.geos_version)}",
     )
 
 

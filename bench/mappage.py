@@ -31,7 +31,6 @@ import importlib
 import json
 import multiprocessing
 import os
-import platform
 import re
 import resource
 import sqlite3
@@ -45,7 +44,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +52,7 @@ import numpy as np
 import shapely
 from sqlalchemy import insert, select
 
-from bench._timing import fmt_ratio, fmt_seconds, markdown_table
+from bench._timing import environment, fmt_ratio, fmt_seconds, markdown_table
 from bench.intake import DESCRIPTIONS, count_issues, load_sample
 from cases.deadlines import utcnow
 from cases.lifecycle import Status
@@ -646,11 +644,10 @@ def results_table(targets: Sequence[Target]) -> str:
 
 
 def versions(browser_version: str) -> str:
-    packages = ("folium", "playwright", "fastapi", "starlette", "uvicorn", "SQLAlchemy")
-    listed = ", ".join(f"{p} {version(p)}" for p in packages)
-    return (
-        f"Python {platform.python_version()}, {listed}, SQLite {sqlite3.sqlite_version}, "
-        f"Chromium {browser_version}; {os.cpu_count()} CPUs, {platform.machine()}"
+    return environment(
+        ("folium", "playwright", "fastapi", "starlette", "uvicorn", "SQLAlchemy"),
+        f"SQLite {sqlite3.sqlite_version}",
+        f"Chromium {browser_version}",
     )
 
 
