@@ -142,6 +142,19 @@ def assets_install(
     typer.echo(f"map assets installed in {modules}")
 
 
+def _installed_assets(settings: Settings) -> Path:
+    """The installed map assets a self-contained page is made from, or exit 2 saying how."""
+    from layers.assets import AssetError, check
+
+    modules = settings.vendor_dir / "node_modules"
+    try:
+        check(modules)
+    except AssetError as exc:
+        typer.echo(f"error: {exc}")
+        raise typer.Exit(2) from exc
+    return modules
+
+
 @app.command("map")
 def export_map(
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write")],
@@ -153,15 +166,10 @@ def export_map(
 
     from api.pages import map_html
     from cases.deadlines import utcnow
-    from layers.assets import AssetError, check, inline
+    from layers.assets import inline
 
     settings = Settings()
-    modules = settings.vendor_dir / "node_modules"
-    try:
-        check(modules)
-    except AssetError as exc:
-        typer.echo(f"error: {exc}")
-        raise typer.Exit(2) from exc
+    modules = _installed_assets(settings)
     engine = make_engine(database_url or settings.database_url)
     with Session(engine) as session:
         html = map_html(session, utcnow(), lang, live=False)
@@ -196,18 +204,13 @@ def export_coverage(
     from gis.network import WalkingNetwork
     from gis.parking import ParkingQuestion, analyse, choose_sites
     from gis.siting import network_sites
-    from layers.assets import AssetError, check, inline
+    from layers.assets import inline
     from layers.coverage_chart import coverage_chart
     from layers.parking_map import parking_map
     from store.layers import read_layer as read_stored
 
     settings = Settings()
-    modules = settings.vendor_dir / "node_modules"
-    try:
-        check(modules)
-    except AssetError as exc:
-        typer.echo(f"error: {exc}")
-        raise typer.Exit(2) from exc
+    modules = _installed_assets(settings)
     steps = ["read layers", "coverage", "siting", "map", "figures", "chart"]
     with Progress(
         TextColumn("{task.description}"),
