@@ -206,6 +206,7 @@ def export_coverage(
     from gis.siting import network_sites
     from layers.assets import inline
     from layers.coverage_chart import coverage_chart
+    from layers.page import page_html
     from layers.parking_map import parking_map
     from store.layers import read_layer as read_stored
 
@@ -266,7 +267,7 @@ def export_coverage(
         out.mkdir(parents=True, exist_ok=True)
         step("writing the map")
         fmap = parking_map(layers, lang, answer=view)
-        html = fmap.get_root().render().replace("<html>", f'<html lang="{lang}">', 1)
+        html = page_html(fmap, lang)
         (out / "coverage.html").write_text(inline(html, modules), encoding="utf-8")
         progress.advance(task)
         step("writing figures")

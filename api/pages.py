@@ -16,6 +16,7 @@ from cases.lifecycle import OPEN, TRANSITIONS, Status
 from layers.assets import localise
 from layers.case_page import case_page
 from layers.manager_map import manager_map
+from layers.page import page_html
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from layers.text import REPORT_LABELS, STATUS_NAMES
@@ -57,8 +58,7 @@ def map_html(
     if len(layers["squads"]):
         layers["squads"]["load"] = [loads.get(s, 0) for s in layers["squads"]["id"]]
     fmap = manager_map(layers, lang=lang, live=live, tianditu_key=tianditu_key)
-    html = fmap.get_root().render()
-    return html.replace("<html>", f'<html lang="{lang}">', 1)
+    return page_html(fmap, lang)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -160,5 +160,4 @@ def parking_page(request: Request, session: SessionDep, lang: LangDep) -> HTMLRe
         )
     settings = request.app.state.settings
     fmap = parking_map(context, lang, tianditu_key=settings.tianditu_key)
-    html = fmap.get_root().render().replace("<html>", f'<html lang="{lang}">', 1)
-    return HTMLResponse(localise(html))
+    return HTMLResponse(localise(page_html(fmap, lang)))

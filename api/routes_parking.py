@@ -107,6 +107,7 @@ def parking_coverage(
     stand; ``curve`` gives both from 100 to 800 m; ``layers`` are GeoJSON.
     """
     added = [_parse_added(text, i) for i, text in enumerate(add or [], start=1)]
+    areas = community(request, session)
     question = _question(
         radius_m,
         mode,
@@ -115,10 +116,8 @@ def parking_coverage(
         added,
         crs,
         cars_per_household,
-        request,
-        session,
+        areas,
     )
-    areas = community(request, session)
     buildings, parking = _layers(session)
     answer = _answer(areas, buildings, parking, question)
     suggestion = None
@@ -137,6 +136,7 @@ def parking_sites(
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
     added = [f.model_dump() for f in body.add]
+    areas = community(request, session)
     question = _question(
         body.radius_m,
         body.mode,
@@ -145,10 +145,8 @@ def parking_sites(
         added,
         body.crs,
         body.cars_per_household,
-        request,
-        session,
+        areas,
     )
-    areas = community(request, session)
     buildings, parking = _layers(session)
     if body.candidates is None:
         candidates = network_sites_in(areas, body.spacing_m)
@@ -195,8 +193,7 @@ def _question(
     added: list[dict[str, Any]],
     crs: str,
     cars_per_household: float,
-    request: Request,
-    session: SessionDep,
+    areas: Areas,
 ) -> ParkingQuestion:
     if mode not in MODES:
         raise ApiError(422, "bad_mode", f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -206,7 +203,6 @@ def _question(
         )
     if len(added) > MAX_ADDED:
         raise ApiError(422, "too_many_added", f"at most {MAX_ADDED} facilities can be added")
-    areas = community(request, session)
     extra = _points(added, crs, areas, "added facility") if added else None
     return ParkingQuestion(
         radius_m=radius_m,

@@ -8,6 +8,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
+from layers.page import page_html
 from layers.page_script import PageScript
 from layers.text import CASE_LABELS, STATUS_COLOURS, STATUS_NAMES
 
@@ -89,5 +90,4 @@ def case_page(
         options,
         target='document.getElementById("gg-case")',
     ).add_to(fmap)
-    html = root.render()
-    return html.replace("<html>", f'<html lang="{lang}">', 1)
+    return page_html(fmap, lang)

@@ -12,6 +12,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
+from layers.page import page_html
 from layers.page_script import PageScript
 from layers.text import CATEGORY_GLYPHS, REPORT_LABELS
 
@@ -82,4 +83,4 @@ def report_page(
         "labels": t,
     }
     PageScript("gridgovReport", [("gridgov_report", script_url)], options).add_to(fmap)
-    return root.render().replace("<html>", f'<html lang="{lang}">', 1)
+    return page_html(fmap, lang)
