@@ -88,10 +88,11 @@ def analyse(
     current = scenario(parking)
     proposed = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
     limit = max(q.radius_m, *radii)
-    found = {
-        name: reach(network, facilities, demand, q.mode, limit)
-        for name, facilities in (("current", current), ("proposed", proposed))
-    }
+    found = {"current": reach(network, current, demand, q.mode, limit)}
+    unchanged = q.scenario == CURRENT and not q.remove and (q.add is None or not len(q.add))
+    found["proposed"] = (
+        found["current"] if unchanged else reach(network, proposed, demand, q.mode, limit)
+    )
     curves = [
         coverage_curve(demand, facilities, found[name], radii)
         .set_index("radius_m")
