@@ -236,7 +236,8 @@ def browser() -> Any:
 
 
 def offline_page(browser: Any, base: str) -> tuple[Any, list[str]]:
-    """A page that may reach only the local server; returns it and what it tried outside."""
+    """A page that may reach only ``base`` (the local server, or ``"file:"``); returns it
+    and what it tried outside."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     outside: list[str] = []
 

@@ -231,16 +231,7 @@ def test_static_export_renders_offline(browser: Any, loaded_url: str, tmp_path: 
     vendor_modules()
     out = tmp_path / "lingxiao.html"
     CliRunner().invoke(app, ["map", "--out", str(out), "--database-url", loaded_url])
-    page = browser.new_page()
-    outside: list[str] = []
-    page.route(
-        "**/*",
-        lambda r: (
-            (outside.append(r.request.url), r.abort())
-            if not r.request.url.startswith("file:")
-            else r.continue_()
-        ),
-    )
+    page, outside = offline_page(browser, "file:")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(out.as_uri(), wait_until="load")

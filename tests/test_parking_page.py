@@ -218,16 +218,7 @@ def test_report_map_draws_offline(browser: Any, loaded_url: str, tmp_path: Path)
     out = tmp_path / "r"
     result = CliRunner().invoke(app, ["coverage", "--out", str(out), "--database-url", loaded_url])
     assert result.exit_code == 0, result.output
-    page = browser.new_page()
-    outside: list[str] = []
-    page.route(
-        "**/*",
-        lambda r: (
-            (outside.append(r.request.url), r.abort())
-            if not r.request.url.startswith("file:")
-            else r.continue_()
-        ),
-    )
+    page, outside = offline_page(browser, "file:")
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto((out / "coverage.html").as_uri(), wait_until="load")
