@@ -16,8 +16,28 @@
     return el;
   }
 
+  /*
+   * The server's clock, never the browser's: every list answer carries the
+   * server's `now`; between answers the page adds the time elapsed since the
+   * last one (a monotonic clock, so a wrong or changed phone clock is harmless).
+   */
+  var serverClock = { at: null, received: 0 };
+
+  function setServerNow(iso) {
+    var at = Date.parse(iso);
+    if (at >= 0) {
+      serverClock.at = at;
+      serverClock.received = performance.now();
+    }
+  }
+
+  function serverNow() {
+    if (serverClock.at === null) { return NaN; }
+    return serverClock.at + (performance.now() - serverClock.received);
+  }
+
   function age(iso, labels) {
-    var hours = (Date.now() - Date.parse(iso)) / 3600000;
+    var hours = (serverNow() - Date.parse(iso)) / 3600000;
     if (!(hours >= 0)) { return ""; }
     return hours < 48 ? Math.floor(hours) + " " + labels.hours
                       : Math.floor(hours / 24) + " " + labels.days;
@@ -104,7 +124,7 @@
     var heat = L.heatLayer ? L.heatLayer([], { radius: 25 }) : null;
     var byId = {};
     var since = null;
-    var state = { cluster: cluster, heat: heat, byId: byId, fetches: 0 };
+    var state = { cluster: cluster, heat: heat, byId: byId, fetches: 0, serverNow: serverNow };
 
     function put(feature) {
       var old = byId[feature.id];
@@ -145,6 +165,7 @@
         .then(function (r) { return r.json(); })
         .then(function (body) {
           state.fetches += 1;
+          setServerNow(body.now);
           cells.clearLayers();
           body.cells.forEach(function (c) {
             var size = 18 + Math.min(30, 6 * Math.log10(c.count + 1) * 2);
@@ -193,6 +214,7 @@
           }
           state.fetches += 1;
           since = body.now;
+          setServerNow(body.now);
           body.features.forEach(put);
           refreshHeat();
           map.fire("gridgov:cases", { count: Object.keys(byId).length });
