@@ -1,1 +1,5 @@
-"""Benchmarks for gridgov (run each as ``python -m bench.NAME``)."""
+"""Benchmarks for gridgov.
+
+Run them all with ``python -m bench --quick`` (as CI does), one with
+``python -m bench.NAME``; see ``bench/README.md``.
+"""

@@ -1,13 +1,15 @@
-"""Small timing and formatting helpers shared by the benchmarks in ``bench/``."""
+"""Timing and formatting helpers shared by the benchmarks in ``bench/``.
+
+How a run is timed (``timed``, ``best_of``) and how its figures and tables are
+written; what goes around a run (command line, banner, servers, databases,
+browser, exit status) is in ``bench._scaffold``.
+"""
 
 from __future__ import annotations
 
 import gc
-import os
-import platform
 import time
-from collections.abc import Callable, Sequence
-from importlib.metadata import version
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -52,6 +54,7 @@ def fmt_us(seconds: float) -> str:
 
 
 def fmt_ratio(ratio: float) -> str:
+    """A ratio of two figures, to two decimals."""
     return f"{ratio:,.2f}"
 
 
@@ -82,10 +85,8 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
-def environment(packages: Sequence[str], *extras: str) -> str:
-    """The banner line of a run: Python, ``packages``' versions, ``extras``, CPUs, machine."""
-    listed = [f"{p} {version(p)}" for p in packages] + list(extras)
-    return (
-        f"Python {platform.python_version()}, {', '.join(listed)}; "
-        f"{os.cpu_count()} CPUs, {platform.machine()}"
-    )
+def column_table(items: Iterable[T], columns: Mapping[str, Callable[[T], str]]) -> str:
+    """A Markdown table with a row per item; ``columns`` maps each header to how an
+    item's cell in that column is written."""
+    rows = [[cell(item) for cell in columns.values()] for item in items]
+    return markdown_table(list(columns), rows)

@@ -25,7 +25,7 @@ buffers, predicate="within")``, and the covered share is the households of the
 buildings in any buffer over all households.  It answers a different question
 (as the crow flies), so both covered shares are printed.
 
-Checked (asserted), outside the timings:
+Checked outside the timings (the run fails when a check does):
 
 * ``gis.coverage`` in ``mode="straight_line"`` and the baseline disagree only
   on buildings in the sliver between the 300 m circle and the 64-sided polygon
@@ -50,17 +50,14 @@ Two cases:
   before and after the walking pipeline.
 
 Run with ``python -m bench.coverage`` (``--quick`` for a smoke run about ten
-times smaller).  Timings are printed, never asserted; only the agreement of the
-answers is asserted.
+times smaller).  Timings are printed, never judged; only a disagreement of the
+answers fails the run.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import resource
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,7 +70,8 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from bench._timing import best_of, environment, fmt_ratio, fmt_seconds, markdown_table, timed
+from bench import _scaffold as scaffold
+from bench._timing import best_of, column_table, fmt_ratio, fmt_seconds, timed
 from bench.dispatch import city_lines
 from gis.coverage import (
     CURVE_RADII,
@@ -334,8 +332,13 @@ def buffer_baseline(
 # --------------------------------------------------------------------------- checks
 
 
+def distance_text(metres: float) -> str:
+    """A distance for a message: NaN is what ``coverage`` gives beyond the search limit."""
+    return f"{metres:.6f} m" if np.isfinite(metres) else f"more than {LIMIT_M:g} m"
+
+
 def check(name: str, layers: Layers, run: Pipeline, base: Baseline) -> tuple[float, int]:
-    """Assert that the answers agree; return the straight-line share and the sliver count."""
+    """Fail unless the answers agree; return the straight-line share and the sliver count."""
     demand, facilities = run.demand, run.facilities
     straight = coverage(
         demand, facilities, reach(None, facilities, demand, STRAIGHT_LINE, LIMIT_M), RADIUS_M
@@ -349,27 +352,31 @@ def check(name: str, layers: Layers, run: Pipeline, base: Baseline) -> tuple[flo
     )
     if unexplained.any():
         i = int(np.argmax(unexplained))
-        raise AssertionError(
-            f"{name}: building {demand['id'].iloc[i]!r} is {nearest[i]:.6f} m from its nearest "
-            f"facility; gis.coverage says covered={ours[i]}, buffer+sjoin {base.covered[i]}"
+        raise scaffold.CheckFailed(
+            f"{name}: gis.coverage (straight line) and buffer+sjoin disagree on building "
+            f"{demand['id'].iloc[i]!r} ({distance_text(nearest[i])} from its nearest facility): "
+            f"covered={ours[i]} against {base.covered[i]}"
         )
     fine = buffer_baseline(layers.buildings, layers.parking, RADIUS_M, FINE_QUAD_SEGS)
     if abs(share - fine.share) > SHARE_TOL:
-        raise AssertionError(
-            f"{name}: straight-line share {share!r} against buffer+sjoin {fine.share!r} "
-            f"with quad_segs={FINE_QUAD_SEGS}"
+        raise scaffold.CheckFailed(
+            f"{name}: gis.coverage's straight-line share {share:.9f} disagrees with "
+            f"buffer+sjoin's {fine.share:.9f} (quad_segs={FINE_QUAD_SEGS})"
         )
     walked = run.result.buildings["covered"].to_numpy(dtype=bool)
     if (walked & ~ours).any():
         i = int(np.argmax(walked & ~ours))
-        raise AssertionError(
-            f"{name}: building {demand['id'].iloc[i]!r} is covered on foot but not in a "
-            "straight line"
+        raise scaffold.CheckFailed(
+            f"{name}: gis.coverage covers building {demand['id'].iloc[i]!r} on foot but not "
+            "in a straight line"
         )
     walk_share = run.result.figures["households_covered_share"]
     curve_at = run.curve.set_index("radius_m")["households_covered_share"]
     if abs(float(curve_at[RADIUS_M]) - walk_share) > SHARE_TOL:
-        raise AssertionError(f"{name}: coverage_curve and coverage differ at {RADIUS_M:g} m")
+        raise scaffold.CheckFailed(
+            f"{name}: coverage_curve gives {float(curve_at[RADIUS_M]):.9f} at {RADIUS_M:g} m, "
+            f"coverage {walk_share:.9f}"
+        )
     return share, int(differ.sum())
 
 
@@ -452,103 +459,76 @@ def bench_case(layers: Layers, pipeline_repeat: int, repeat: int, memory: bool) 
 
 
 def summary_table(results: Sequence[CaseResult]) -> str:
-    headers = [
-        "case",
-        "buildings",
-        "facilities",
-        "edges",
-        "network build",
-        "walking pipeline",
-        "walking + build",
-        "buffer baseline",
-        "walking / buffer",
-        f"walking share ({RADIUS_M:g} m)",
-        "straight share",
-    ]
-    rows = [
-        [
-            r.name,
-            f"{r.buildings:,}",
-            f"{r.facilities:,}",
-            f"{r.edges:,}",
-            fmt_seconds(r.build_s),
-            fmt_seconds(r.pipeline_s),
-            fmt_seconds(r.pipeline_s + r.build_s),
-            fmt_seconds(r.baseline_s),
-            fmt_ratio(r.ratio),
-            f"{r.walking_share:.3f}",
-            f"{r.straight_share:.3f}",
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "case": lambda r: r.name,
+            "buildings": lambda r: f"{r.buildings:,}",
+            "facilities": lambda r: f"{r.facilities:,}",
+            "edges": lambda r: f"{r.edges:,}",
+            "network build": lambda r: fmt_seconds(r.build_s),
+            "walking pipeline": lambda r: fmt_seconds(r.pipeline_s),
+            "walking + build": lambda r: fmt_seconds(r.pipeline_s + r.build_s),
+            "buffer baseline": lambda r: fmt_seconds(r.baseline_s),
+            "walking / buffer": lambda r: fmt_ratio(r.ratio),
+            f"walking share ({RADIUS_M:g} m)": lambda r: f"{r.walking_share:.3f}",
+            "straight share": lambda r: f"{r.straight_share:.3f}",
+        },
+    )
+
+
+def step_time(step: str) -> Callable[[CaseResult], str]:
+    """How a case's cell in the column of ``step`` is written."""
+    return lambda r: fmt_seconds(r.steps[step])
 
 
 def steps_table(results: Sequence[CaseResult]) -> str:
-    headers = ["case", *STEPS, "pipeline", f"coverage({SECOND_RADIUS_M:g}) alone"]
-    rows = [
-        [
-            r.name,
-            *(fmt_seconds(r.steps[s]) for s in STEPS),
-            fmt_seconds(r.pipeline_s),
-            fmt_seconds(r.second_radius_s),
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "case": lambda r: r.name,
+            **{step: step_time(step) for step in STEPS},
+            "pipeline": lambda r: fmt_seconds(r.pipeline_s),
+            f"coverage({SECOND_RADIUS_M:g}) alone": lambda r: fmt_seconds(r.second_radius_s),
+        },
+    )
 
 
 def versions() -> str:
-    return environment(
+    return scaffold.environment(
         ("numpy", "scipy", "pandas", "shapely", "geopandas", "pyproj"),
-        f"GEOS {'.'.join(str(v) for v in shapely.geos_version)}",
+        scaffold.geos(),
     )
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.coverage",
-        description="gis.coverage's walking parking coverage against straight buffers + sjoin.",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: sizes about 10x smaller, fewer runs"
-    )
-    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
+    args = scaffold.arguments(
+        "coverage",
+        "gis.coverage's walking parking coverage against straight buffers + sjoin.",
+        "sizes about 10x smaller, fewer runs",
+    ).parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
+    sizes = scaffold.sizes(args.quick, FULL, QUICK)
 
-    print("# Parking coverage benchmark")
-    print()
-    print(f"- {versions()}")
-    print(
-        f"- mode {'quick' if args.quick else 'full'}; seed {SEED}; load average at the start "
-        f"{os.getloadavg()[0]:.2f} (1 min)"
-    )
-    print(
-        f"- walking pipeline: demand_points, scenario (open facilities), reach(walk, limit "
+    scaffold.banner(
+        "Parking coverage benchmark",
+        versions(),
+        f"mode {scaffold.mode(args.quick)}; seed {SEED}",
+        f"walking pipeline: demand_points, scenario (open facilities), reach(walk, limit "
         f"{LIMIT_M:g} m), coverage({RADIUS_M:g} m), coverage_curve({CURVE_RADII[0]:g}.."
         f"{CURVE_RADII[-1]:g} m), service_areas (150/300/500 m, all facilities); "
         f"best of {sizes.sample_repeat} (sample) / {sizes.city_repeat} (city), each step "
         "timed with the garbage collector paused; network build timed apart, "
-        f"best of {sizes.sample_repeat} / {sizes.repeat}"
-    )
-    print(
-        f"- baseline: representative points and open facilities to EPSG:4550, "
+        f"best of {sizes.sample_repeat} / {sizes.repeat}",
+        f"baseline: representative points and open facilities to EPSG:4550, "
         f"buffer({RADIUS_M:g}), sjoin(predicate='within'), share of households; best of "
-        f"{sizes.sample_repeat} / {sizes.repeat}"
-    )
-    print(
-        f"- city district: {sizes.buildings:,} building points within "
+        f"{sizes.sample_repeat} / {sizes.repeat}",
+        f"city district: {sizes.buildings:,} building points within "
         f"{BUILDING_OFFSET_M:g} m of a street ({HOUSEHOLDS[0]}-{HOUSEHOLDS[1]} households), "
         f"{sizes.facilities:,} facilities near the streets (N(0, {FACILITY_SPREAD_M:g} m) per "
         f"axis, {CAPACITY[0]}-{CAPACITY[1]} spaces, {SMART_SHARE:.0%} smart), on "
-        f"bench.dispatch.city_lines({sizes.city_nodes_side}, {sizes.city_side_m:,.0f} m)"
+        f"bench.dispatch.city_lines({sizes.city_nodes_side}, {sizes.city_side_m:,.0f} m)",
     )
-    print()
 
     results = [bench_case(sample_layers(), sizes.sample_repeat, sizes.sample_repeat, False)]
     layers, _, gen_s = city_layers(sizes)
@@ -556,29 +536,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     results.append(bench_case(layers, sizes.city_repeat, sizes.repeat, True))
     del layers
 
-    print()
-    print(f"## Walking coverage pipeline against straight buffers + sjoin ({RADIUS_M:g} m)")
-    print()
-    print(summary_table(results))
-    print()
-    print("## Steps of the walking pipeline (best run)")
-    print()
-    print(steps_table(results))
-    print()
+    scaffold.section(
+        f"Walking coverage pipeline against straight buffers + sjoin ({RADIUS_M:g} m)",
+        summary_table(results),
+    )
+    scaffold.section("Steps of the walking pipeline (best run)", steps_table(results))
     sample = results[0]
     total = sample.pipeline_s + sample.build_s
     met = total < SAMPLE_TARGET_S and sample.first_s + sample.build_s < SAMPLE_TARGET_S
-    print(
-        f"total runtime: {fmt_seconds(time.perf_counter() - started)}; load average at the end "
-        f"{os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs"
-    )
+    scaffold.footer(started)
     print(
         f"TARGET {'MET' if met else 'NOT MET'}: the sample area's walking pipeline with the "
         f"network build in < {SAMPLE_TARGET_S:g} s ({fmt_seconds(total)} best, "
         f"{fmt_seconds(sample.first_s + sample.build_s)} with the first, cold run)"
     )
-    sys.stdout.flush()
+    scaffold.ratios(
+        "walking / buffer: " + ", ".join(f"{r.name} {fmt_ratio(r.ratio)}" for r in results)
+    )
 
 
 if __name__ == "__main__":
-    main()
+    scaffold.run(main)

@@ -14,18 +14,16 @@ For 8, 100 and 10,000 squads (bases on or near the streets, fixed seed) and many
 cases at random points, it times ``rank(...)`` per case and, on the same cases,
 a brute-force baseline: one ``scipy.sparse.csgraph.dijkstra`` per squad from its
 own edge's ends, then the nearest squad.  Both must name the same nearest squad
-at the same distance (asserted).  It also times one-to-all shortest paths with
-scipy against networkx, and the network build, to back the choice of library.
+at the same distance, or the run fails.  It also times one-to-all shortest paths
+with scipy against networkx, and the network build, to back the choice of library.
 
 Run with ``python -m bench.dispatch`` (``--quick`` for a smoke run about ten
-times smaller).  Timings are printed, never asserted; only the agreement of the
-answers is asserted.
+times smaller).  Timings are printed, never judged; only a disagreement of the
+answers fails the run.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,11 +43,11 @@ from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spannin
 from api.areas import Areas, SquadInfo
 from api.dispatcher import Ranking, rank
 from api.settings import Settings
-from bench._timing import best_of, environment, fmt_ratio, fmt_seconds, markdown_table, timed
+from bench import _scaffold as scaffold
+from bench._timing import best_of, column_table, fmt_ratio, fmt_seconds, timed
 from gis.crs import METRIC, from_metric, to_metric
 from gis.index import AreaIndex
-from gis.network import NETWORK, STRAIGHT, WalkingNetwork
-from gis.network import _graph as csr_graph  # the CSR build step of WalkingNetwork
+from gis.network import NETWORK, STRAIGHT, WalkingNetwork, edge_graph
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -226,7 +224,9 @@ def build_scene(name: str, lines: npt.NDArray[np.object_], repeat: int = 1) -> S
     build_s, net = best_of(partial(WalkingNetwork, lines), repeat)
     components, _ = connected_components(net.graph, directed=False)
     if components != 1:
-        raise AssertionError(f"{name}: the network has {components} connected components")
+        raise scaffold.CheckFailed(
+            f"{name}: the network has {components} connected components, not 1"
+        )
     return Scene(name, lines, net, build_s)
 
 
@@ -348,26 +348,35 @@ def verify(
     base: FloatArray,
     base_network: npt.NDArray[np.bool_],
 ) -> None:
-    """Assert that rank and the brute-force baseline give the same answer for one case."""
+    """Fail unless rank and the brute-force baseline give the same answer for one case."""
     # The unrounded distances rank works from: one matrix row over every squad.
     row = net.matrix([cx], [cy], squads.x, squads.y)
     if not close(row.metres[0], base).all():
         worst = int(np.argmax(np.abs(row.metres[0] - base)))
-        raise AssertionError(
-            f"{label}: matrix and brute force differ for {squads.ids[worst]}: "
-            f"{row.metres[0][worst]!r} m against {base[worst]!r} m"
+        raise scaffold.CheckFailed(
+            f"{label}: WalkingNetwork.matrix and brute-force Dijkstra differ for "
+            f"{squads.ids[worst]}: "
+            f"{row.metres[0][worst]:.6f} m against {base[worst]:.6f} m"
         )
     if not ((row.kind[0] == NETWORK) == base_network).all():
-        raise AssertionError(f"{label}: matrix and brute force differ in distance kinds")
+        worst = int(np.argmax((row.kind[0] == NETWORK) != base_network))
+        raise scaffold.CheckFailed(
+            f"{label}: WalkingNetwork.matrix and brute-force Dijkstra differ in the distance "
+            f"kind of {squads.ids[worst]}: {row.kind[0][worst]} against "
+            f"{NETWORK if base_network[worst] else STRAIGHT}"
+        )
     # rank's first candidate is the baseline's nearest squad (or ties with it).
     if len(ranking.candidates) != len(squads.ids):
-        raise AssertionError(f"{label}: rank lists {len(ranking.candidates)} candidates")
+        raise scaffold.CheckFailed(
+            f"{label}: rank lists {len(ranking.candidates)} candidates for "
+            f"{len(squads.ids)} able squads"
+        )
     where = {sid: i for i, sid in enumerate(squads.ids)}
     nearest = int(np.argmin(base))
     first: dict[str, Any] = ranking.candidates[0]
     pick = where[first["squad_id"]]
     if pick != nearest and not close(base[pick], base[nearest]):
-        raise AssertionError(
+        raise scaffold.CheckFailed(
             f"{label}: rank picks {first['squad_id']} at {first['distance_m']} m, "
             f"brute force {squads.ids[nearest]} at {base[nearest]:.6f} m"
         )
@@ -375,12 +384,15 @@ def verify(
     for c in ranking.candidates:
         i = where[c["squad_id"]]
         if abs(c["distance_m"] - base[i]) > ROUNDING_M + REL_TOL * base[i] + ABS_TOL_M:
-            raise AssertionError(
+            raise scaffold.CheckFailed(
                 f"{label}: rank says {c['squad_id']} is {c['distance_m']} m away, "
                 f"brute force {base[i]:.6f} m"
             )
         if c["distance_kind"] != (NETWORK if base_network[i] else STRAIGHT):
-            raise AssertionError(f"{label}: distance kinds differ for {c['squad_id']}")
+            raise scaffold.CheckFailed(
+                f"{label}: rank says {c['squad_id']} is {c['distance_kind']}, brute force "
+                f"{NETWORK if base_network[i] else STRAIGHT}"
+            )
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -465,7 +477,7 @@ def nx_graph(net: WalkingNetwork) -> nx.Graph:
 def bench_libraries(scene: Scene, sizes: Sizes, stream: int) -> LibraryResult:
     net = scene.net
     source = int(np.random.default_rng([SEED, stream]).integers(net.n_nodes))
-    csr_s, _ = best_of(partial(csr_graph, net.u, net.v, net.length, net.n_nodes), sizes.repeat)
+    csr_s, _ = best_of(partial(edge_graph, net.u, net.v, net.length, net.n_nodes), sizes.repeat)
     nx_build_s, graph = best_of(partial(nx_graph, net), sizes.repeat)
     scipy_s, ours = best_of(
         partial(dijkstra, net.graph, directed=False, indices=[source]), sizes.scipy_repeat
@@ -483,9 +495,17 @@ def bench_libraries(scene: Scene, sizes: Sizes, stream: int) -> LibraryResult:
     )
     for name, got in (("directed=False", ours[0]), ("directed=True", directed[0])):
         if not (np.isinf(got) == np.isinf(expected)).all():
-            raise AssertionError(f"{scene.name}: scipy {name} and networkx reach different nodes")
-        if not close(got[np.isfinite(got)], expected[np.isfinite(expected)]).all():
-            raise AssertionError(f"{scene.name}: scipy {name} and networkx distances differ")
+            raise scaffold.CheckFailed(
+                f"{scene.name}: scipy dijkstra {name} and networkx reach different nodes "
+                f"from node {source}"
+            )
+        reached = np.isfinite(expected)  # the same nodes as np.isfinite(got), checked above
+        if not close(got[reached], expected[reached]).all():
+            node = int(np.flatnonzero(reached)[np.argmax(~close(got[reached], expected[reached]))])
+            raise scaffold.CheckFailed(
+                f"{scene.name}: scipy dijkstra {name} and networkx differ from node {source} "
+                f"to node {node}: {got[node]:.6f} m against {expected[node]:.6f} m"
+            )
     print(f"{scene.name}: scipy and networkx shortest paths agree from node {source}", flush=True)
     return LibraryResult(
         scene.name,
@@ -512,109 +532,66 @@ def ms(seconds: float) -> str:
 
 
 def dispatch_table(results: Sequence[DispatchResult]) -> str:
-    headers = [
-        "network",
-        "edges / nodes",
-        "squads",
-        "rank cases",
-        "rank mean ms",
-        "rank median ms",
-        "rank p95 ms",
-        "baseline cases",
-        "baseline mean per dispatch",
-        "baseline / rank",
-    ]
-    rows = [
-        [
-            r.network,
-            size_text(r.edges, r.nodes),
-            f"{r.squads:,}",
-            f"{len(r.rank_s):,}",
-            ms(r.rank_mean),
-            ms(float(np.median(r.rank_s))),
-            ms(float(np.percentile(r.rank_s, 95))),
-            f"{len(r.baseline_s):,}",
-            fmt_seconds(r.baseline_mean),
-            fmt_ratio(r.ratio),
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "network": lambda r: r.network,
+            "edges / nodes": lambda r: size_text(r.edges, r.nodes),
+            "squads": lambda r: f"{r.squads:,}",
+            "rank cases": lambda r: f"{len(r.rank_s):,}",
+            "rank mean ms": lambda r: ms(r.rank_mean),
+            "rank median ms": lambda r: ms(float(np.median(r.rank_s))),
+            "rank p95 ms": lambda r: ms(float(np.percentile(r.rank_s, 95))),
+            "baseline cases": lambda r: f"{len(r.baseline_s):,}",
+            "baseline mean per dispatch": lambda r: fmt_seconds(r.baseline_mean),
+            "baseline / rank": lambda r: fmt_ratio(r.ratio),
+        },
+    )
 
 
 def breakdown_table(parts: Sequence[Breakdown]) -> str:
-    headers = [
-        "network",
-        "squads",
-        "rank mean ms",
-        "to_metric(squads) ms",
-        "matrix(1 x squads) ms",
-        "of which snap(squads) ms",
-        "of which dijkstra ms",
-        "rest (rules, candidates) ms",
-    ]
-    rows = [
-        [
-            b.network,
-            f"{b.squads:,}",
-            ms(b.rank_s),
-            ms(b.to_metric_s),
-            ms(b.matrix_s),
-            ms(b.snap_squads_s),
-            ms(b.search_s),
-            ms(b.python_s),
-        ]
-        for b in parts
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        parts,
+        {
+            "network": lambda b: b.network,
+            "squads": lambda b: f"{b.squads:,}",
+            "rank mean ms": lambda b: ms(b.rank_s),
+            "to_metric(squads) ms": lambda b: ms(b.to_metric_s),
+            "matrix(1 x squads) ms": lambda b: ms(b.matrix_s),
+            "of which snap(squads) ms": lambda b: ms(b.snap_squads_s),
+            "of which dijkstra ms": lambda b: ms(b.search_s),
+            "rest (rules, candidates) ms": lambda b: ms(b.python_s),
+        },
+    )
 
 
 def build_table(results: Sequence[LibraryResult]) -> str:
-    headers = [
-        "network",
-        "edges / nodes",
-        "WalkingNetwork(...)",
-        "CSR graph only",
-        "nx.Graph",
-        "nx.Graph / CSR graph",
-    ]
-    rows = [
-        [
-            r.network,
-            size_text(r.edges, r.nodes),
-            fmt_seconds(r.walking_build_s),
-            fmt_seconds(r.csr_build_s),
-            fmt_seconds(r.nx_build_s),
-            fmt_ratio(r.nx_build_s / r.csr_build_s),
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "network": lambda r: r.network,
+            "edges / nodes": lambda r: size_text(r.edges, r.nodes),
+            "WalkingNetwork(...)": lambda r: fmt_seconds(r.walking_build_s),
+            "CSR graph only": lambda r: fmt_seconds(r.csr_build_s),
+            "nx.Graph": lambda r: fmt_seconds(r.nx_build_s),
+            "nx.Graph / CSR graph": lambda r: fmt_ratio(r.nx_build_s / r.csr_build_s),
+        },
+    )
 
 
 def search_table(results: Sequence[LibraryResult]) -> str:
-    headers = [
-        "network",
-        "edges / nodes",
-        "scipy directed=False ms",
-        "scipy directed=True ms",
-        "networkx ms",
-        "networkx / scipy",
-        "directed=False / directed=True",
-    ]
-    rows = [
-        [
-            r.network,
-            size_text(r.edges, r.nodes),
-            ms(r.scipy_s),
-            ms(r.scipy_directed_s),
-            ms(r.nx_s),
-            fmt_ratio(r.nx_s / r.scipy_s),
-            fmt_ratio(r.scipy_s / r.scipy_directed_s),
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "network": lambda r: r.network,
+            "edges / nodes": lambda r: size_text(r.edges, r.nodes),
+            "scipy directed=False ms": lambda r: ms(r.scipy_s),
+            "scipy directed=True ms": lambda r: ms(r.scipy_directed_s),
+            "networkx ms": lambda r: ms(r.nx_s),
+            "networkx / scipy": lambda r: fmt_ratio(r.nx_s / r.scipy_s),
+            "directed=False / directed=True": lambda r: fmt_ratio(r.scipy_s / r.scipy_directed_s),
+        },
+    )
 
 
 def summary(results: Sequence[DispatchResult]) -> str:
@@ -636,57 +613,41 @@ def summary(results: Sequence[DispatchResult]) -> str:
 
 
 def versions() -> str:
-    return environment(
+    return scaffold.environment(
         ("numpy", "scipy", "networkx", "shapely", "geopandas", "pyproj"),
-        f"GEOS {'.'.join(str(v) for v in shapely.geos_version)}",
+        scaffold.geos(),
     )
 
 
 # --------------------------------------------------------------------------- main
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.dispatch",
-        description="api.dispatcher.rank against brute-force Dijkstra per squad, "
-        "and scipy against networkx.",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: sizes about 10x smaller, one run each"
-    )
-    return parser.parse_args(argv)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
+    args = scaffold.arguments(
+        "dispatch",
+        "api.dispatcher.rank against brute-force Dijkstra per squad, and scipy against networkx.",
+        "sizes about 10x smaller, one run each",
+    ).parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
+    sizes = scaffold.sizes(args.quick, FULL, QUICK)
 
-    print("# Dispatch benchmark")
-    print()
-    print(f"- {versions()}")
-    print(f"- mode {'quick' if args.quick else 'full'}; seed {SEED}")
-    print(
-        f"- squads {', '.join(f'{n:,}' for n in sizes.squad_counts)}: bases near uniform random "
+    scaffold.banner(
+        "Dispatch benchmark",
+        versions(),
+        f"mode {scaffold.mode(args.quick)}; seed {SEED}",
+        f"squads {', '.join(f'{n:,}' for n in sizes.squad_counts)}: bases near uniform random "
         f"points along the streets (offset N(0, {SQUAD_SPREAD_M:.0f} m) per axis), all "
-        f"'{CATEGORY}', on duty 00:00-24:00, capacity 10; loads {{}}, no member positions"
-    )
-    print(
-        f"- rank: {', '.join(map(str, sizes.rank_cases))} cases (uniform over the network's "
-        f"bounding box) per squad count, each timed alone after {sizes.warmup} warm-up calls"
-    )
-    print(
-        "- baseline: per squad, net.snap + scipy dijkstra(directed=False) from its edge's two "
+        f"'{CATEGORY}', on duty 00:00-24:00, capacity 10; loads {{}}, no member positions",
+        f"rank: {', '.join(map(str, sizes.rank_cases))} cases (uniform over the network's "
+        f"bounding box) per squad count, each timed alone after {sizes.warmup} warm-up calls",
+        "baseline: per squad, net.snap + scipy dijkstra(directed=False) from its edge's two "
         f"ends; on the first {', '.join(map(str, sizes.sample_baseline_cases))} (sample) / "
-        f"{', '.join(map(str, sizes.city_baseline_cases))} (city) of the same cases"
-    )
-    print(
-        f"- city: jittered {sizes.city_nodes_side} x {sizes.city_nodes_side} grid of streets, "
+        f"{', '.join(map(str, sizes.city_baseline_cases))} (city) of the same cases",
+        f"city: jittered {sizes.city_nodes_side} x {sizes.city_nodes_side} grid of streets, "
         f"{sizes.city_side_m / 1000:.0f} km across, centred on EPSG:4550 "
         f"({CITY_CENTRE_M[0]:,.0f}, {CITY_CENTRE_M[1]:,.0f}), {CITY_DROP:.0%} of the streets "
-        "outside a random spanning tree removed"
+        "outside a random spanning tree removed",
     )
-    print()
 
     sample = build_scene("sample", sample_lines(), sizes.repeat)
     print(
@@ -724,30 +685,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         bench_libraries(scene, sizes, stream=200 + k) for k, scene in enumerate((sample, city))
     ]
 
-    print()
-    print("## One dispatch: rank() against brute-force Dijkstra per squad (same cases)")
-    print()
-    print(dispatch_table(results))
-    print()
-    print(
-        f"## Where rank's time goes at {max(sizes.squad_counts):,} squads "
-        "(parts timed alone, best of a few; rest = rank mean - to_metric - matrix)"
+    scaffold.section(
+        "One dispatch: rank() against brute-force Dijkstra per squad (same cases)",
+        dispatch_table(results),
     )
-    print()
-    print(breakdown_table(parts))
-    print()
-    print("## Network build (best run)")
-    print()
-    print(build_table(libraries))
-    print()
-    print("## One-to-all shortest paths from one node (best run)")
-    print()
-    print(search_table(libraries))
-    print()
-    print(f"total runtime: {fmt_seconds(time.perf_counter() - started)}")
+    scaffold.section(
+        f"Where rank's time goes at {max(sizes.squad_counts):,} squads "
+        "(parts timed alone, best of a few; rest = rank mean - to_metric - matrix)",
+        breakdown_table(parts),
+    )
+    scaffold.section("Network build (best run)", build_table(libraries))
+    scaffold.section("One-to-all shortest paths from one node (best run)", search_table(libraries))
+    scaffold.footer(started)
     print(summary(results))
-    sys.stdout.flush()
+    largest = max(sizes.squad_counts)
+    scaffold.ratios(
+        f"brute force / rank at {largest:,} squads: "
+        + ", ".join(f"{r.network} {fmt_ratio(r.ratio)}" for r in results if r.squads == largest),
+        "networkx / scipy one-to-all: "
+        + ", ".join(f"{r.network} {fmt_ratio(r.nx_s / r.scipy_s)}" for r in libraries),
+    )
 
 
 if __name__ == "__main__":
-    main()
+    scaffold.run(main)

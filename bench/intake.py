@@ -6,8 +6,9 @@ driven by concurrent clients over keep-alive connections:
 * **bare FastAPI**: ``bench._bare``, a POST endpoint that only parses the same
   JSON body with a small pydantic model and answers 201, the ceiling;
 * **SQLite**: ``gridgov serve`` on a SQLite file loaded with the Lingxiao sample;
-* **PostGIS**: the same on a fresh PostgreSQL/PostGIS database (skipped with a
-  notice when no server is reachable), dropped afterwards.
+* **PostGIS**: the same on a fresh PostgreSQL/PostGIS database, dropped
+  afterwards (skipped with a notice when no server is reachable, a failure
+  instead under ``GRIDGOV_STRICT=1``).
 
 Every target gets the same report bodies (building centroids of the sample and
 catalogue categories, one report in ten with a reporter), each request its own
@@ -17,55 +18,45 @@ client thread, which costs the shared CPU much less per request than an asyncio
 HTTP client would.
 
 Run with ``python -m bench.intake`` (``--quick`` for a smoke run).  Timings are
-printed, never asserted; failed requests and a database holding a different
-number of cases than were answered 201 are printed prominently.
+printed, never judged.  The run fails when gridgov does not do what the bare
+endpoint does, take every report: a request not answered 201, two answers with
+the same ``Location``, or a database holding a different number of new cases
+than were answered 201.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import http.client
 import json
 import os
 import random
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from bench._timing import environment, fmt_ratio, fmt_seconds, markdown_table, timed
-from store.db import make_engine
+from bench import _scaffold as scaffold
+from bench._timing import column_table, fmt_ratio, fmt_seconds, timed
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
-BUILDINGS_PATH = DATA / "buildings.geojson"
-COMMUNITY_PATH = DATA / "boundaries" / "community.geojson"
-CATEGORIES_PATH = DATA / "categories.csv"
-PG_ADMIN_URL = os.environ.get(
-    "GRIDGOV_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-HOST = "127.0.0.1"  # all traffic stays on loopback
+BUILDINGS_PATH = scaffold.DATA / "buildings.geojson"
+COMMUNITY_PATH = scaffold.DATA / "boundaries" / "community.geojson"
 PATH = "/api/v1/issues"
 SEED = 20261126
 REPORTER_EVERY = 10  # one report in ten carries the reporter's name and phone
 REQUEST_TIMEOUT_S = 60.0  # socket timeout of one request (gridgov's pool waits up to 30 s)
-STARTUP_TIMEOUT_S = 60.0
 FAILURE_EXAMPLES = 5
 
 BARE, SQLITE, POSTGIS = "bare FastAPI", "SQLite", "PostGIS"
@@ -93,7 +84,7 @@ class Sizes:
 
 
 FULL = Sizes(requests=2_000, warmup=100, concurrency=16, max_seconds=120.0)
-QUICK = Sizes(requests=200, warmup=20, concurrency=16, max_seconds=30.0)
+QUICK = Sizes(requests=100, warmup=20, concurrency=16, max_seconds=30.0)
 
 
 @dataclass(frozen=True)
@@ -122,6 +113,7 @@ class Result:
     machine_busy: float = float("nan")  # share of all CPUs busy during the run
     other_busy: float = float("nan")  # share busy outside client and server processes
     checks: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # checks that failed: the run fails
 
     @property
     def ok(self) -> list[Outcome]:
@@ -155,15 +147,10 @@ def report_points() -> list[tuple[float, float]]:
     return [(round(p.x, 6), round(p.y, 6)) for p in inside]
 
 
-def category_codes() -> list[str]:
-    with CATEGORIES_PATH.open(encoding="utf-8", newline="") as f:
-        return [row["code"] for row in csv.DictReader(f)]
-
-
 def make_bodies(n: int, seed: int) -> list[bytes]:
     """``n`` report bodies as a phone would send them, the same on every run."""
     rng = random.Random(seed)
-    points, codes = report_points(), category_codes()
+    points, codes = report_points(), scaffold.category_codes()
     bodies = []
     for i in range(n):
         lon, lat = rng.choice(points)
@@ -204,7 +191,7 @@ class Clients:
 
     def __init__(self, port: int, concurrency: int) -> None:
         self.connections = [
-            http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
+            http.client.HTTPConnection(scaffold.HOST, port, timeout=REQUEST_TIMEOUT_S)
             for _ in range(concurrency)
         ]
 
@@ -262,76 +249,11 @@ def send(conn: http.client.HTTPConnection, request: Request) -> Outcome:
     return Outcome(201, latency, response.getheader("Location"))
 
 
-# --------------------------------------------------------------------------- servers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """A server process on ``HOST``; its output goes to a log file."""
-
-    def __init__(self, argv: Sequence[str], env: dict[str, str], log: Path, port: int) -> None:
-        self.argv, self.env, self.log, self.port = list(argv), env, log, port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.__exit__()  # never leave a half-started server behind
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-    def wait_ready(self) -> None:
-        """Wait until ``GET /healthz`` answers 200."""
-        assert self.proc is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
-            conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-            try:
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            finally:
-                conn.close()
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"no answer on /healthz in {STARTUP_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
-        )
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (Linux /proc)."""
-        assert self.proc is not None
-        return proc_cpu_seconds(self.proc.pid)
-
-    def log_tail(self, lines: int = 20) -> str:
-        text_ = self.log.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text_.splitlines()[-lines:])
+# --------------------------------------------------------------------------- server side
 
 
 def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc), NaN when unknown."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -351,78 +273,13 @@ def machine_ticks() -> tuple[int, int]:
 
 
 def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
+    """The environment of a gridgov server: its database, its own var folder, no rate limit."""
     return {
         **os.environ,
         "GRIDGOV_DATABASE_URL": database_url,
         "GRIDGOV_VAR_DIR": str(var_dir),
         "GRIDGOV_REPORT_RATE": "100000000",  # no per-client limit on public reports
     }
-
-
-# --------------------------------------------------------------------------- databases
-
-
-def load_sample(database_url: str) -> None:
-    """``gridgov load data``: the schema and the Lingxiao sample."""
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "load", str(DATA), "--database-url", database_url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
-        raise RuntimeError(f"gridgov load failed ({done.returncode}):\n{tail}")
-
-
-def count_issues(database_url: str) -> int:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM issues")).scalar_one())
-    finally:
-        engine.dispose()
-
-
-def postgis_admin() -> Engine | None:
-    """An AUTOCOMMIT engine on the PostgreSQL server, or None (with a notice)."""
-    admin = create_engine(
-        PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5}
-    )
-    try:
-        with admin.connect() as conn:
-            available = conn.execute(
-                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")
-            ).scalar_one()
-    except Exception as exc:  # any connection failure means: no server here
-        admin.dispose()
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        print(f"NOTICE: PostGIS skipped: PostgreSQL unreachable at {PG_ADMIN_URL}: {reason}")
-        return None
-    if not available:
-        admin.dispose()
-        print("NOTICE: PostGIS skipped: the postgis extension is not installed on the server")
-        return None
-    return admin
-
-
-@contextmanager
-def fresh_postgis(admin: Engine) -> Iterator[str]:
-    """A new, empty database for the run; dropped afterwards."""
-    name = f"gridgov_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = (
-        make_url(PG_ADMIN_URL)
-        .set(drivername="postgresql", database=name)
-        .render_as_string(hide_password=False)
-    )
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def sessions_counter(admin: Engine, database_url: str) -> Callable[[], int | None]:
@@ -443,17 +300,6 @@ def sessions_counter(admin: Engine, database_url: str) -> Callable[[], int | Non
     return sessions
 
 
-def postgres_versions(database_url: str) -> str:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            server = conn.execute(text("SHOW server_version")).scalar_one()
-            postgis = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
-    finally:
-        engine.dispose()
-    return f"PostgreSQL {str(server).split()[0]}, PostGIS {postgis}"
-
-
 # --------------------------------------------------------------------------- bench
 
 
@@ -472,21 +318,21 @@ class Target:
 
 def bench_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Result:
     url = target.database_url
-    before = count_issues(url) if url else 0
+    before = scaffold.count_issues(url) if url else 0
     warm_requests = with_keys(bodies[: sizes.warmup])
     measured_requests = with_keys(bodies[sizes.warmup : sizes.warmup + sizes.requests])
     sessions = target.sessions or (lambda: None)
-    with Server(target.argv, target.env, target.log, target.port) as server:
+    with scaffold.ServerProcess(target.argv, target.env, target.log, target.port) as server:
         clients = Clients(target.port, sizes.concurrency)
         try:
             warmup = clients.run(warm_requests, sizes.max_seconds)
             sessions0 = sessions()
             busy0, total0 = machine_ticks()
-            client0, server0 = time.process_time(), server.cpu_seconds()
+            client0, server0 = time.process_time(), proc_cpu_seconds(server.pid)
             # the garbage collector is paused while the requests run, as in timed runs
             elapsed, outcomes = timed(lambda: clients.run(measured_requests, sizes.max_seconds))
             client_cpu = time.process_time() - client0
-            server_cpu = server.cpu_seconds() - server0
+            server_cpu = proc_cpu_seconds(server.pid) - server0
             busy1, total1 = machine_ticks()
             sessions1 = sessions()
         finally:
@@ -516,23 +362,35 @@ def bench_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Resul
         f"{len(ids):,} distinct Location ids"
         + ("" if len(ids) == len(answered) else " — DUPLICATE IDS")
     )
+    if len(ids) != len(answered):
+        result.problems.append(
+            f"{target.name}: {len(answered):,} answers 201 carry only {len(ids):,} distinct "
+            "Location ids"
+        )
+    if result.failures:
+        status, detail = Counter((o.status, o.detail) for o in result.failures).most_common(1)[0][0]
+        result.problems.append(
+            f"{target.name}: {len(result.failures):,} of {len(warmup) + n:,} reports not "
+            f"answered 201 (most often status {status or 'none'}: {detail})"
+        )
     if url:
-        after = count_issues(url)
+        after = scaffold.count_issues(url)
         verdict = "OK" if after - before == len(answered) else "MISMATCH"
         result.checks.append(
             f"database check {verdict}: SELECT count(*) FROM issues = {after:,} "
             f"(before the run {before:,}, + {len(answered):,} answered 201)"
         )
+        if verdict != "OK":
+            result.problems.append(
+                f"{target.name}: the database gained {after - before:,} cases, but "
+                f"{len(answered):,} reports were answered 201"
+            )
     return result
 
 
-def run_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Result | None:
-    """One target; set-up errors are printed and the target left out."""
-    try:
-        result = bench_target(target, bodies, sizes)
-    except RuntimeError as exc:
-        print(f"NOTICE: {target.name} skipped: {exc}")
-        return None
+def run_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Result:
+    """Measure one target and print how it went."""
+    result = bench_target(target, bodies, sizes)
     print(
         f"{target.name}: {len(result.outcomes):,} requests in {fmt_seconds(result.elapsed_s)}, "
         f"{result.throughput:,.0f} req/s",
@@ -545,9 +403,9 @@ def run_target(target: Target, bodies: Sequence[bytes], sizes: Sizes) -> Result 
     return result
 
 
-def run_bare(work: Path, bodies: Sequence[bytes], sizes: Sizes) -> Result | None:
-    port = free_port()
-    argv = [sys.executable, "-m", "bench._bare", "--host", HOST, "--port", str(port)]
+def run_bare(work: Path, bodies: Sequence[bytes], sizes: Sizes) -> Result:
+    port = scaffold.free_port()
+    argv = [sys.executable, "-m", "bench._bare", "--host", scaffold.HOST, "--port", str(port)]
     target = Target(BARE, argv, dict(os.environ), port, work / "bare-server.log")
     return run_target(target, bodies, sizes)
 
@@ -559,23 +417,20 @@ def run_gridgov(
     bodies: Sequence[bytes],
     sizes: Sizes,
     sessions: Callable[[], int | None] | None = None,
-) -> Result | None:
+) -> Result:
     """``gridgov load data`` into ``database_url``, then ``gridgov serve`` as the target."""
-    try:
-        load_sample(database_url)
-        if name == POSTGIS:
-            print(f"- {postgres_versions(database_url)}")
-    except RuntimeError as exc:
-        print(f"NOTICE: {name} skipped: {exc}")
-        return None
-    port = free_port()
-    argv = [sys.executable, "-m", "api.cli", "serve", "--host", HOST, "--port", str(port)]
+    scaffold.load_sample(database_url)
+    if name == POSTGIS:
+        print(f"- {scaffold.postgres_versions(database_url)}")
+    port = scaffold.free_port()
+    argv = [sys.executable, "-m", "api.cli", "serve", "--host", scaffold.HOST, "--port", str(port)]
     env = server_env(database_url, work / f"var-{name.lower()}")
     log = work / f"{name.lower()}-server.log"
     return run_target(Target(name, argv, env, port, log, database_url, sessions), bodies, sizes)
 
 
 def report_failures(result: Result) -> None:
+    """The requests not answered 201, grouped by status and the start of the answer."""
     failures = result.failures
     total = len(result.outcomes) + len(result.warmup)
     print(f"  !!! {result.target}: {len(failures):,} of {total:,} requests FAILED (not 201)")
@@ -589,53 +444,39 @@ def report_failures(result: Result) -> None:
 
 def results_table(results: Sequence[Result]) -> str:
     bare = next((r for r in results if r.target == BARE), None)
-    headers = [
-        "target",
-        "requests",
-        "concurrency",
-        "throughput req/s",
-        "p50 ms",
-        "p99 ms",
-        "throughput / bare",
-    ]
-    rows = [
-        [
-            r.target,
-            f"{len(r.outcomes):,}",
-            f"{r.concurrency}",
-            f"{r.throughput:,.0f}",
-            f"{r.latency_ms(50):,.1f}" if r.ok else "-",
-            f"{r.latency_ms(99):,.1f}" if r.ok else "-",
-            fmt_ratio(r.throughput / bare.throughput) if bare and bare.ok else "n/a",
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+
+    def to_bare(r: Result) -> str:
+        return fmt_ratio(r.throughput / bare.throughput) if bare and bare.ok else "n/a"
+
+    return column_table(
+        results,
+        {
+            "target": lambda r: r.target,
+            "requests": lambda r: f"{len(r.outcomes):,}",
+            "concurrency": lambda r: f"{r.concurrency}",
+            "throughput req/s": lambda r: f"{r.throughput:,.0f}",
+            "p50 ms": lambda r: f"{r.latency_ms(50):,.1f}" if r.ok else "-",
+            "p99 ms": lambda r: f"{r.latency_ms(99):,.1f}" if r.ok else "-",
+            "throughput / bare": to_bare,
+        },
+    )
 
 
 def cpu_table(results: Sequence[Result]) -> str:
-    headers = [
-        "target",
-        "client CPU / request",
-        "server CPU / request",
-        "machine busy",
-        "other load",
-    ]
-    rows = [
-        [
-            r.target,
-            f"{r.client_cpu_s * 1e3:.2f} ms",
-            f"{r.server_cpu_s * 1e3:.2f} ms",
-            f"{r.machine_busy:.0%}",
-            f"{max(r.other_busy, 0.0):.0%}",
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "target": lambda r: r.target,
+            "client CPU / request": lambda r: f"{r.client_cpu_s * 1e3:.2f} ms",
+            "server CPU / request": lambda r: f"{r.server_cpu_s * 1e3:.2f} ms",
+            "machine busy": lambda r: f"{r.machine_busy:.0%}",
+            "other load": lambda r: f"{max(r.other_busy, 0.0):.0%}",
+        },
+    )
 
 
 def versions() -> str:
-    return environment(
+    return scaffold.environment(
         ("fastapi", "starlette", "pydantic", "uvicorn", "SQLAlchemy", "psycopg"),
         f"SQLite {sqlite3.sqlite_version}",
     )
@@ -645,93 +486,96 @@ def versions() -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.intake",
-        description="Case intake over loopback HTTP: bare FastAPI, SQLite and PostGIS.",
+    parser = scaffold.arguments(
+        "intake",
+        "Case intake over loopback HTTP: bare FastAPI, SQLite and PostGIS.",
+        f"{QUICK.requests:,} requests per target after a warm-up of {QUICK.warmup}",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 200 requests per target, short warm-up"
+        "--requests",
+        type=scaffold.positive_int,
+        metavar="N",
+        help=f"measured requests per target (default {FULL.requests:,})",
     )
     parser.add_argument(
-        "--requests", type=int, metavar="N", help="measured requests per target (default 2,000)"
+        "--concurrency",
+        type=scaffold.positive_int,
+        metavar="C",
+        help=f"concurrent clients (default {FULL.concurrency})",
     )
-    parser.add_argument(
-        "--concurrency", type=int, metavar="C", help="concurrent clients (default 16)"
-    )
-    args = parser.parse_args(argv)
-    if args.requests is not None and args.requests < 1:
-        parser.error("--requests must be positive")
-    if args.concurrency is not None and args.concurrency < 1:
-        parser.error("--concurrency must be positive")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
-    if args.requests is not None:
-        sizes = replace(sizes, requests=args.requests)
-    if args.concurrency is not None:
-        sizes = replace(sizes, concurrency=args.concurrency)
+    sizes = scaffold.sizes(
+        args.quick, FULL, QUICK, requests=args.requests, concurrency=args.concurrency
+    )
 
-    print("# Case intake benchmark (POST /api/v1/issues over loopback HTTP)")
-    print()
-    print(f"- {versions()}")
-    print(
-        f"- mode {'quick' if args.quick else 'full'}; per target: {sizes.warmup:,} warm-up "
+    scaffold.banner(
+        "Case intake benchmark (POST /api/v1/issues over loopback HTTP)",
+        versions(),
+        f"mode {scaffold.mode(args.quick)}; per target: {sizes.warmup:,} warm-up "
         f"then {sizes.requests:,} measured requests from {sizes.concurrency} client threads "
         f"(http.client, one keep-alive connection each; measured phase bounded to "
-        f"{sizes.max_seconds:.0f} s); seed {SEED}"
-    )
-    print(
-        "- servers: one uvicorn process each on 127.0.0.1 (uvicorn.run defaults, access "
-        "log on), sharing the machine's CPUs with the client"
-    )
-    print(
-        f"- reports: building centroids of the sample, categories from the catalogue, one "
-        f"in {REPORTER_EVERY} with a reporter; a fresh Idempotency-Key per request"
+        f"{sizes.max_seconds:.0f} s); seed {SEED}",
+        "servers: one uvicorn process each on 127.0.0.1 (uvicorn.run defaults, access "
+        "log on), sharing the machine's CPUs with the client",
+        f"reports: building centroids of the sample, categories from the catalogue, one "
+        f"in {REPORTER_EVERY} with a reporter; a fresh Idempotency-Key per request",
     )
 
+    admin: Engine | None = None
+    try:  # asked first, so that a missing PostGIS fails a strict run at once
+        admin = scaffold.postgis_admin()
+    except scaffold.Unavailable as missing:
+        scaffold.skip_part(POSTGIS, missing)
     bodies = make_bodies(sizes.warmup + sizes.requests, SEED)
-    results: list[Result | None] = []
-    with tempfile.TemporaryDirectory(prefix="gridgov-bench-intake-") as tmp:
-        work = Path(tmp)
-        print()
-        results.append(run_bare(work, bodies, sizes))
-        sqlite_url = f"sqlite:///{work / 'gridgov.sqlite3'}"
-        results.append(run_gridgov(SQLITE, sqlite_url, work, bodies, sizes))
-        admin = postgis_admin()
-        if admin is not None:
-            try:
-                with fresh_postgis(admin) as pg_url:
+    results: list[Result] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="gridgov-bench-intake-") as tmp:
+            work = Path(tmp)
+            results.append(run_bare(work, bodies, sizes))
+            results.append(run_gridgov(SQLITE, scaffold.sqlite_url(work), work, bodies, sizes))
+            if admin is not None:
+                with scaffold.temporary_postgis(admin) as pg_url:
                     counter = sessions_counter(admin, pg_url)
                     results.append(run_gridgov(POSTGIS, pg_url, work, bodies, sizes, counter))
-            finally:
-                admin.dispose()
-    done = [r for r in results if r is not None]
+    finally:
+        if admin is not None:
+            admin.dispose()
 
-    print()
-    print("## Case intake (201 answers per second of wall time; latency of 201 answers)")
-    print()
-    print(results_table(done))
-    print()
-    print(
-        "## CPU during the measured run (server: the uvicorn process; machine busy: all "
+    scaffold.section(
+        "Case intake (201 answers per second of wall time; latency of 201 answers)",
+        results_table(results),
+    )
+    scaffold.section(
+        "CPU during the measured run (server: the uvicorn process; machine busy: all "
         f"{os.cpu_count()} CPUs; other load: the part of it not used by the client or the "
-        "server process: PostgreSQL, kernel, anything else running)"
+        "server process: PostgreSQL, kernel, anything else running)",
+        cpu_table(results),
     )
     print()
-    print(cpu_table(done))
-    print()
-    failed = sum(len(r.failures) for r in done)
+    failed = sum(len(r.failures) for r in results)
     if failed:
         print(f"!!! {failed:,} REQUESTS FAILED in all; see the lines marked !!! above")
     else:
         print("all requests answered 201")
-    print(f"total runtime: {fmt_seconds(time.perf_counter() - started)}")
-    sys.stdout.flush()
+    scaffold.footer(started)
+    bare = next(r for r in results if r.target == BARE)
+    scaffold.ratios(
+        "throughput / bare: "
+        + ", ".join(
+            f"{r.target} {fmt_ratio(r.throughput / bare.throughput) if bare.ok else 'n/a'}"
+            for r in results
+            if r is not bare
+        )
+    )
+    problems = [problem for r in results for problem in r.problems]
+    if problems:
+        raise scaffold.CheckFailed("; ".join(problems))
 
 
 if __name__ == "__main__":
-    main()
+    scaffold.run(main)

@@ -11,17 +11,16 @@ city of irregular grids (a clipped Voronoi tessellation):
 
 Run with ``python -m bench.lookup`` (``--quick`` for a smoke run about ten
 times smaller, ``--points N`` to set the number of bulk points).  Timings are
-printed, never asserted; only the agreement of the results is asserted.
+printed, never judged; only a disagreement of the results fails the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -30,15 +29,8 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from bench._timing import (
-    best_of,
-    environment,
-    fmt_ratio,
-    fmt_seconds,
-    fmt_us,
-    markdown_table,
-    timed,
-)
+from bench import _scaffold as scaffold
+from bench._timing import best_of, column_table, fmt_ratio, fmt_seconds, fmt_us, timed
 from gis.index import OUTSIDE, AreaIndex
 
 GRIDS_PATH = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "grids.geojson"
@@ -199,7 +191,7 @@ def bench_bulk(
     sjoin_s, joined = best_of(partial(sjoin_codes, points, frame), repeat)
     del points
 
-    check = verify_bulk(ours, joined, len(xs))
+    check = verify_bulk(scenario, ours, joined, len(xs))
     del joined
     result = BulkResult(scenario, len(frame), len(xs), build_s, query_s, sjoin_s, check)
     return result, index
@@ -211,8 +203,10 @@ def sjoin_codes(points: gpd.GeoDataFrame, frame: gpd.GeoDataFrame) -> gpd.GeoDat
     return gpd.sjoin(points, frame[["code", "geometry"]], how="left", predicate="intersects")
 
 
-def verify_bulk(ours: npt.NDArray[np.object_], joined: gpd.GeoDataFrame, n: int) -> str:
-    """Assert the index and sjoin agree; describe how the points fell."""
+def verify_bulk(
+    scenario: str, ours: npt.NDArray[np.object_], joined: gpd.GeoDataFrame, n: int
+) -> str:
+    """Fail unless the index and sjoin agree; describe how the points fell."""
     left = joined.index.to_numpy(dtype=np.int64)
     right = joined["index_right"].to_numpy(dtype=np.float64)
     hit = ~np.isnan(right)
@@ -222,11 +216,19 @@ def verify_bulk(ours: npt.NDArray[np.object_], joined: gpd.GeoDataFrame, n: int)
 
     single = hits_per_point == 1
     if not (ours[single] == theirs[single]).all():
-        bad = int((ours[single] != theirs[single]).sum())
-        raise AssertionError(f"{bad} points in exactly one grid get different codes")
+        bad = np.flatnonzero(single & (ours != theirs))
+        raise scaffold.CheckFailed(
+            f"{scenario}: AreaIndex and geopandas.sjoin give {len(bad):,} point(s) in exactly "
+            f"one grid different codes (point {bad[0]}: {ours[bad[0]]!r} against "
+            f"{theirs[bad[0]]!r})"
+        )
     outside = hits_per_point == 0
-    if not all(code is None for code in ours[outside]):
-        raise AssertionError("the index places points that sjoin finds in no grid")
+    placed = [int(i) for i in np.flatnonzero(outside) if ours[i] is not None]
+    if placed:
+        raise scaffold.CheckFailed(
+            f"{scenario}: AreaIndex places {len(placed):,} point(s) in a grid where "
+            f"geopandas.sjoin finds none (point {placed[0]}: {ours[placed[0]]!r})"
+        )
 
     multi = np.flatnonzero(hits_per_point > 1)
     text = (
@@ -290,10 +292,20 @@ def bench_single(
     ours_codes = index.codes_of(ours[:n_naive])
     theirs_codes = np.array([codes[p] if p >= 0 else None for p in theirs], dtype=object)
     if not (ours_codes == theirs_codes).all():
-        raise AssertionError(f"{scenario}: locate and the naive loop disagree")
+        i = int(np.argmax(ours_codes != theirs_codes))
+        raise scaffold.CheckFailed(
+            f"{scenario}: AreaIndex.locate and the naive polygon loop disagree on "
+            f"{int((ours_codes != theirs_codes).sum()):,} point(s) (point {i}: "
+            f"{ours_codes[i]!r} against {theirs_codes[i]!r})"
+        )
     # The bulk and single paths of the index must agree too.
-    if index.locate_many(xs_arr, ys_arr).tolist() != ours:
-        raise AssertionError(f"{scenario}: locate and locate_many disagree")
+    many = index.locate_many(xs_arr, ys_arr).tolist()
+    if many != ours:
+        i = next(k for k, (a, b) in enumerate(zip(many, ours, strict=True)) if a != b)
+        raise scaffold.CheckFailed(
+            f"{scenario}: AreaIndex.locate_many and AreaIndex.locate disagree "
+            f"(point {i}: {many[i]} against {ours[i]})"
+        )
 
     return SingleResult(
         scenario, len(frame), n_index, index_s / n_index, n_naive, naive_s / n_naive
@@ -304,55 +316,34 @@ def bench_single(
 
 
 def bulk_table(results: Sequence[BulkResult]) -> str:
-    headers = [
-        "scenario",
-        "polygons",
-        "points",
-        "index build",
-        "index query",
-        "sjoin",
-        "sjoin / query",
-        "sjoin / (build + query)",
-    ]
-    rows = [
-        [
-            r.scenario,
-            f"{r.polygons:,}",
-            f"{r.points:,}",
-            fmt_seconds(r.build_s),
-            fmt_seconds(r.query_s),
-            fmt_seconds(r.sjoin_s),
-            fmt_ratio(r.ratio_query),
-            fmt_ratio(r.ratio_build_query),
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "scenario": lambda r: r.scenario,
+            "polygons": lambda r: f"{r.polygons:,}",
+            "points": lambda r: f"{r.points:,}",
+            "index build": lambda r: fmt_seconds(r.build_s),
+            "index query": lambda r: fmt_seconds(r.query_s),
+            "sjoin": lambda r: fmt_seconds(r.sjoin_s),
+            "sjoin / query": lambda r: fmt_ratio(r.ratio_query),
+            "sjoin / (build + query)": lambda r: fmt_ratio(r.ratio_build_query),
+        },
+    )
 
 
 def single_table(results: Sequence[SingleResult]) -> str:
-    headers = [
-        "scenario",
-        "polygons",
-        "index points",
-        "index per lookup",
-        "naive points",
-        "naive per lookup",
-        "naive / index",
-    ]
-    rows = [
-        [
-            r.scenario,
-            f"{r.polygons:,}",
-            f"{r.index_points:,}",
-            fmt_us(r.index_s),
-            f"{r.naive_points:,}",
-            fmt_us(r.naive_s),
-            fmt_ratio(r.ratio),
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "scenario": lambda r: r.scenario,
+            "polygons": lambda r: f"{r.polygons:,}",
+            "index points": lambda r: f"{r.index_points:,}",
+            "index per lookup": lambda r: fmt_us(r.index_s),
+            "naive points": lambda r: f"{r.naive_points:,}",
+            "naive per lookup": lambda r: fmt_us(r.naive_s),
+            "naive / index": lambda r: fmt_ratio(r.ratio),
+        },
+    )
 
 
 def summary(bulk: Sequence[BulkResult], single: Sequence[SingleResult]) -> str:
@@ -370,9 +361,9 @@ def summary(bulk: Sequence[BulkResult], single: Sequence[SingleResult]) -> str:
 
 
 def versions() -> str:
-    return environment(
+    return scaffold.environment(
         ("shapely", "geopandas", "numpy"),
-        f"GEOS {'.'.join(str(v) for v in shapely.geos_version)}",
+        scaffold.geos(),
     )
 
 
@@ -380,53 +371,41 @@ def versions() -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.lookup",
-        description="AreaIndex lookups against geopandas.sjoin and a naive polygon loop.",
+    parser = scaffold.arguments(
+        "lookup",
+        "AreaIndex lookups against geopandas.sjoin and a naive polygon loop.",
+        "sizes about 10x smaller, one run each",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: sizes about 10x smaller, one run each"
+        "--points",
+        type=scaffold.positive_int,
+        metavar="N",
+        help="bulk points per scenario (default 1,000,000)",
     )
-    parser.add_argument(
-        "--points", type=int, metavar="N", help="bulk points per scenario (default 1,000,000)"
-    )
-    args = parser.parse_args(argv)
-    if args.points is not None and args.points < 1:
-        parser.error("--points must be positive")
-    return args
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
-    if args.points is not None:
-        sizes = replace(sizes, bulk_points=args.points)
+    sizes = scaffold.sizes(args.quick, FULL, QUICK, bulk_points=args.points)
 
-    print("# AreaIndex lookup benchmark")
-    print()
-    print(f"- {versions()}")
-    print(
-        f"- mode {'quick' if args.quick else 'full'}; best of {sizes.repeat} "
-        f"(naive loop over the city: 1 run); seed {SEED}"
-    )
-    print(
-        f"- bulk: {sizes.bulk_points:,} random points per scenario over the bounding box "
+    scaffold.banner(
+        "AreaIndex lookup benchmark",
+        versions(),
+        f"mode {scaffold.mode(args.quick)}; best of {sizes.repeat} (naive loop over the city: "
+        f"1 run); seed {SEED}",
+        f"bulk: {sizes.bulk_points:,} random points per scenario over the bounding box "
         f"enlarged by {MARGIN:.0%}; index query = locate_many + codes_of; "
-        "sjoin = geopandas.sjoin(how='left', predicate='intersects'), points frame built beforehand"
-    )
-    print(
-        f"- single: {sizes.single_points:,} idx.locate calls in a Python loop; naive loop "
+        "sjoin = geopandas.sjoin(how='left', predicate='intersects'), points frame built "
+        "beforehand",
+        f"single: {sizes.single_points:,} idx.locate calls in a Python loop; naive loop "
         f"(shapely.intersects_xy over unprepared polygons) on the first "
-        f"{sizes.naive_points:,} (sample) / {sizes.city_naive_points:,} (city) of them"
-    )
-    print(
-        f"- city: {sizes.city_polygons:,} Voronoi polygons clipped to a "
+        f"{sizes.naive_points:,} (sample) / {sizes.city_naive_points:,} (city) of them",
+        f"city: {sizes.city_polygons:,} Voronoi polygons clipped to a "
         f"{CITY_SIDE_KM:.0f} km x {CITY_SIDE_KM:.0f} km square around "
-        f"lon {CITY_CENTRE[0]}, lat {CITY_CENTRE[1]}"
+        f"lon {CITY_CENTRE[0]}, lat {CITY_CENTRE[1]}",
     )
-    print()
-
     bulk: list[BulkResult] = []
     single: list[SingleResult] = []
 
@@ -470,19 +449,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     )
 
-    print()
-    print("## Bulk assignment (best run; ratio >= 1 means the index is faster)")
-    print()
-    print(bulk_table(bulk))
-    print()
-    print(f"## Single lookups (mean per lookup; target < {SINGLE_TARGET_S * 1e6:.0f} µs)")
-    print()
-    print(single_table(single))
-    print()
-    print(f"total runtime: {fmt_seconds(time.perf_counter() - started)}")
+    scaffold.section(
+        "Bulk assignment (best run; ratio >= 1 means the index is faster)", bulk_table(bulk)
+    )
+    scaffold.section(
+        f"Single lookups (mean per lookup; target < {SINGLE_TARGET_S * 1e6:.0f} µs)",
+        single_table(single),
+    )
+    scaffold.footer(started)
     print(summary(bulk, single))
-    sys.stdout.flush()
+    scaffold.ratios(
+        "sjoin / query: " + ", ".join(f"{r.scenario} {fmt_ratio(r.ratio_query)}" for r in bulk),
+        "naive / index per lookup: "
+        + ", ".join(f"{r.scenario} {fmt_ratio(r.ratio)}" for r in single),
+    )
 
 
 if __name__ == "__main__":
-    main()
+    scaffold.run(main)

@@ -16,31 +16,26 @@ tiles are not loaded).  Each page load is a fresh browser context (cold cache).
 Measured per page load: the document's size, the bytes of everything the page
 fetched from the server, the time from ``page.goto`` to the first render (grids
 and cases drawn; markers or clusters for the naive map) and, for gridgov, from
-``setZoom(14)`` to the counts per square on the map.  Printed, never asserted;
-what is asserted is that the pages show all the cases (counts per square at zoom
-13 add up to the cases in the database; the naive cluster holds every marker).
+``setZoom(14)`` to the counts per square on the map.  Printed, never judged.
+The run fails when a page does not show all the cases (counts per square at
+zoom 13 add up to the cases in the database; the naive cluster holds every
+marker) or throws script errors.
 
-Run with ``python -m bench.mappage`` (``--quick`` for a smoke run).
+Run with ``python -m bench.mappage`` (``--quick`` for a smoke run).  It needs
+Playwright, Chromium and the map assets; without them it is skipped (exit
+status 77), or fails under ``GRIDGOV_STRICT=1``.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import importlib
 import json
 import multiprocessing
-import os
-import re
 import resource
-import sqlite3
 import statistics
-import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
@@ -52,27 +47,17 @@ import numpy as np
 import shapely
 from sqlalchemy import insert, select
 
-from bench._timing import environment, fmt_ratio, fmt_seconds, markdown_table
-from bench.intake import DESCRIPTIONS, count_issues, load_sample
+from bench import _scaffold as scaffold
+from bench._timing import column_table, fmt_ratio, fmt_seconds
+from bench.intake import DESCRIPTIONS
 from cases.deadlines import utcnow
 from cases.lifecycle import Status
 from gis.index import AreaIndex
 from store.db import make_engine
 from store.models import Issue
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
-COMMUNITY_PATH = DATA / "boundaries" / "community.geojson"
-GRIDS_PATH = DATA / "boundaries" / "grids.geojson"
-CATEGORIES_PATH = DATA / "categories.csv"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+COMMUNITY_PATH = scaffold.DATA / "boundaries" / "community.geojson"
+GRIDS_PATH = scaffold.DATA / "boundaries" / "grids.geojson"
 VIEWPORT = {"width": 1280, "height": 800}
 SEED = 20261126
 CHUNK = 10_000  # rows per INSERT executemany
@@ -106,6 +91,8 @@ MAP_NAME = "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZ
 CELL_SUM = (
     "[...document.querySelectorAll('.gg-cell span')].reduce((s, e) => s + Number(e.textContent), 0)"
 )
+# room for every request of a page in the Resource Timing buffer (250 by default)
+RESOURCE_BUFFER = "performance.setResourceTimingBufferSize(100000)"
 # what the page fetched from the server, from the Resource Timing entries
 ENTRIES = """base => {
   const pick = e => ({name: e.name, type: e.initiatorType || 'navigation',
@@ -126,7 +113,9 @@ class Sizes:
 
 
 FULL = Sizes(counts=(1_000, 100_000), runs=3, load_cap_s=180.0, write_cap_s=300.0)
-QUICK = Sizes(counts=(200, 2_000), runs=1, load_cap_s=60.0, write_cap_s=60.0)
+# one count in quick mode: above the case layer's 1,000 a view, so the page's switch
+# to counts per square is exercised as well
+QUICK = Sizes(counts=(2_000,), runs=1, load_cap_s=60.0, write_cap_s=60.0)
 
 
 @dataclass
@@ -180,11 +169,6 @@ class Target:
 # --------------------------------------------------------------------------- cases
 
 
-def category_codes() -> list[str]:
-    with CATEGORIES_PATH.open(encoding="utf-8") as fh:
-        return [row["code"] for row in csv.DictReader(fh)]
-
-
 def case_points(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``n`` points uniform inside the community, each with the code of its grid."""
     outline = gpd.read_file(COMMUNITY_PATH).geometry.iloc[0]
@@ -211,7 +195,7 @@ def case_rows(n: int, seed: int, now: datetime) -> list[dict[str, Any]]:
     """``n`` cases as rows of ``issues``: spread over statuses, categories and half a year."""
     rng = np.random.default_rng(seed)
     lon, lat, grid = case_points(n, rng)
-    cats = category_codes()
+    cats = scaffold.category_codes()
     statuses = [s.value for s, _ in STATUSES]
     shares = np.array([p for _, p in STATUSES])
     status = rng.choice(len(statuses), n, p=shares / shares.sum())
@@ -262,13 +246,13 @@ def insert_cases(database_url: str, rows: Sequence[dict[str, Any]]) -> None:
 def build_database(database_url: str, n: int) -> int:
     """``gridgov load data`` and ``n`` cases; returns how many cases the database holds."""
     started = time.perf_counter()
-    load_sample(database_url)
+    scaffold.load_sample(database_url)
     loaded = time.perf_counter()
     rows = case_rows(n, SEED + n, utcnow())
     made = time.perf_counter()
     insert_cases(database_url, rows)
     done = time.perf_counter()
-    total = count_issues(database_url)
+    total = scaffold.count_issues(database_url)
     print(
         f"{n:,} cases: gridgov load data {fmt_seconds(loaded - started)}, cases made "
         f"{fmt_seconds(made - loaded)}, inserted {fmt_seconds(done - made)}; "
@@ -328,7 +312,12 @@ def write_naive(database_url: str, out: str, info: str) -> None:
 
 
 def naive_page(database_url: str, folder: Path, n: int, cap_s: float) -> tuple[str | None, str]:
-    """Write the naive page in a child process; its file name, or None and why not."""
+    """Write the naive page in a child process; its file name, or None and why not.
+
+    A writer that runs past ``cap_s`` is stopped and the baseline reported as
+    capped; a writer that breaks fails the run, which would otherwise have no
+    baseline to compare with.
+    """
     name = f"naive-{n}.html"
     info = folder / f"naive-{n}.json"
     ctx = multiprocessing.get_context("spawn")
@@ -341,7 +330,10 @@ def naive_page(database_url: str, folder: Path, n: int, cap_s: float) -> tuple[s
         child.join()
         return None, f"writing the page took > {cap_s:.0f} s (stopped)"
     if child.exitcode != 0 or not info.exists():
-        return None, f"writing the page failed (exit code {child.exitcode})"
+        raise RuntimeError(
+            f"{n:,} cases: writing the naive page failed (exit code {child.exitcode}); "
+            "its error is above"
+        )
     facts = json.loads(info.read_text())
     size = (folder / name).stat().st_size
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # largest child so far
@@ -359,30 +351,6 @@ def naive_page(database_url: str, folder: Path, n: int, cap_s: float) -> tuple[s
 # --------------------------------------------------------------------------- browser
 
 
-@contextmanager
-def offline_page(browser: Any, base: str) -> Iterator[tuple[Any, list[str], list[str]]]:
-    """A page in a fresh context that may reach only ``base``; also what it tried outside
-    and its script errors."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def refuse(r: Any) -> None:
-        outside.append(r.request.url)
-        r.abort()
-
-    # matched in Playwright's driver: the page's own requests go straight on, only the
-    # others (map tiles) come to Python to be refused
-    page.route(re.compile("^(?!" + re.escape(base + "/") + ")"), refuse)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.add_init_script("performance.setResourceTimingBufferSize(100000)")
-    try:
-        yield page, outside, errors
-    finally:
-        context.close()
-
-
 def settle(page: Any, base: str, load: Load, timeout_ms: float) -> None:
     """Wait for the network to go quiet, then count what came from the server."""
     page.wait_for_load_state("networkidle", timeout=timeout_ms)
@@ -391,14 +359,6 @@ def settle(page: Any, base: str, load: Load, timeout_ms: float) -> None:
     load.html_bytes = int(entries[0]["body"])
     load.page_bytes = int(sum(e["transfer"] for e in entries))
     load.requests = len(entries)
-
-
-def check_outside(name: str, outside: list[str], errors: list[str]) -> None:
-    other = sorted({u for u in outside if "tile.openstreetmap.org" not in u})
-    if other:
-        print(f"  NOTICE: {name} tried to reach {', '.join(other[:5])}")
-    if errors:
-        print(f"  NOTICE: {name} script errors: {'; '.join(errors[:3])}")
 
 
 def zoom_to(page: Any, map_name: str, zoom: int, timeout_ms: float) -> float:
@@ -418,7 +378,8 @@ def zoom_to(page: Any, map_name: str, zoom: int, timeout_ms: float) -> float:
 def load_gridgov(browser: Any, base: str, expected: int | None, timeout_s: float) -> Load:
     """One load of ``/``; with ``expected``, also check the counts per square at zoom 13."""
     timeout_ms = timeout_s * 1e3
-    with offline_page(browser, base) as (page, outside, errors):
+    with scaffold.local_page(browser, base, viewport=VIEWPORT) as (page, watch):
+        page.add_init_script(RESOURCE_BUFFER)
         started = time.perf_counter()
         page.goto(base + "/?lang=zh", wait_until="commit", timeout=timeout_ms)
         page.wait_for_function(GRIDGOV_DRAWN, timeout=timeout_ms)
@@ -431,9 +392,13 @@ def load_gridgov(browser: Any, base: str, expected: int | None, timeout_s: float
             zoom_to(page, map_name, 13, timeout_ms)
             total = int(page.evaluate(CELL_SUM))
             squares = int(page.evaluate("document.querySelectorAll('.gg-cell').length"))
-            assert total == expected, f"counts per square at zoom 13 add up to {total:,}"
+            if total != expected:
+                raise scaffold.CheckFailed(
+                    f"{expected:,} cases: gridgov's map at zoom 13 counts {total:,} cases in "
+                    f"its {squares:,} squares; the database holds {expected:,}"
+                )
             print(f"  gridgov: at zoom 13, {squares:,} squares counting {total:,} cases (all)")
-        check_outside(GRIDGOV, outside, errors)
+        watch.check(GRIDGOV)
     return load
 
 
@@ -441,7 +406,8 @@ def load_naive(browser: Any, base: str, url: str, expected: int | None, cap_s: f
     """One load of the naive page; ``first_render_s`` is None when not drawn within the cap."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    with offline_page(browser, base) as (page, outside, errors):
+    with scaffold.local_page(browser, base, viewport=VIEWPORT) as (page, watch):
+        page.add_init_script(RESOURCE_BUFFER)
         started = time.perf_counter()
         try:
             page.goto(url, wait_until="commit", timeout=cap_s * 1e3)
@@ -458,9 +424,12 @@ def load_naive(browser: Any, base: str, url: str, expected: int | None, cap_s: f
             print("  NOTICE: naive page: network not quiet within the cap; bytes not counted")
         cluster = "Object.keys(window).find(k => k.startsWith('marker_cluster_'))"
         load.shown = int(page.evaluate(f"window[{cluster}].getLayers().length"))
-        if expected is not None:
-            assert load.shown == expected, f"the naive cluster holds {load.shown:,} markers"
-        check_outside(NAIVE, outside, errors)
+        if expected is not None and load.shown != expected:
+            raise scaffold.CheckFailed(
+                f"{expected:,} cases: the naive page's cluster holds {load.shown:,} markers; "
+                f"the database holds {expected:,} cases"
+            )
+        watch.check(NAIVE)
     return load
 
 
@@ -496,31 +465,6 @@ def describe(target: Target, load: Load) -> str:
 # --------------------------------------------------------------------------- bench
 
 
-def warm_up(base: str) -> None:
-    """One request each to the page and the API, so the first measured load is not the
-    server's first (the community's areas are built then)."""
-    for path in ("/?lang=zh", "/api/v1/issues?limit=1"):
-        with urllib.request.urlopen(base + path, timeout=120) as answer:
-            answer.read()
-
-
-def serving() -> Callable[[Any], AbstractContextManager[str]]:
-    """``tests.conftest.serving`` (uvicorn on a free loopback port, in a thread).
-
-    Imported by name, so that ``mypy bench/mappage.py`` checks this file and not the
-    test suite's (which is checked with its own settings).
-    """
-    return importlib.import_module("tests.conftest").serving
-
-
-def vendor_dir() -> Path:
-    from layers.assets import check
-
-    folder = Path(os.environ.get("GRIDGOV_VENDOR_DIR", ROOT / "var" / "vendor"))
-    check(folder / "node_modules")
-    return folder
-
-
 def bench_count(browser: Any, n: int, sizes: Sizes, work: Path) -> list[Target]:
     from fastapi.staticfiles import StaticFiles
 
@@ -529,7 +473,7 @@ def bench_count(browser: Any, n: int, sizes: Sizes, work: Path) -> list[Target]:
 
     folder = work / f"n{n}"
     folder.mkdir()
-    url = f"sqlite:///{folder / 'gridgov.sqlite3'}"
+    url = scaffold.sqlite_url(folder)
     total = build_database(url, n)
     gridgov, naive = Target(n, GRIDGOV), Target(n, NAIVE)
     name, naive.note = naive_page(url, folder, n, sizes.write_cap_s)
@@ -538,15 +482,16 @@ def bench_count(browser: Any, n: int, sizes: Sizes, work: Path) -> list[Target]:
         print(f"{n:,} cases: naive page: {naive.note}")
     else:
         naive.html_file_bytes = (folder / name).stat().st_size
-    settings = Settings(database_url=url, var_dir=folder / "var", vendor_dir=vendor_dir())
+    settings = Settings(database_url=url, var_dir=folder / "var", vendor_dir=scaffold.vendor_dir())
     app = create_app(settings)
     app.mount("/naive", StaticFiles(directory=folder), name="naive")
     try:
-        with serving()(app) as base:
-            warm_up(base)
+        with scaffold.serve_app(app) as base:
+            # the first request to the API builds the community's areas: not measured
+            scaffold.warm_up(base, "/?lang=zh", "/api/v1/issues?limit=1")
             naive_spent = 0.0
-            for run in range(sizes.runs):
-                last = run == sizes.runs - 1
+            for attempt in range(sizes.runs):
+                last = attempt == sizes.runs - 1
                 load = load_gridgov(browser, base, total if last else None, sizes.load_cap_s)
                 gridgov.loads.append(load)
                 print(describe(gridgov, load), flush=True)
@@ -554,14 +499,14 @@ def bench_count(browser: Any, n: int, sizes: Sizes, work: Path) -> list[Target]:
                     print(f"  gridgov API answers (last load): {api_summary(load)}")
                 if name is None or naive.capped:
                     continue
-                if run > 0 and naive_spent > REPEAT_BUDGET_S:
+                if attempt > 0 and naive_spent > REPEAT_BUDGET_S:
                     continue
                 started = time.perf_counter()
                 load = load_naive(
                     browser,
                     base,
                     f"{base}/naive/{name}",
-                    total if run == 0 else None,
+                    total if attempt == 0 else None,
                     sizes.load_cap_s,
                 )
                 naive_spent += time.perf_counter() - started
@@ -601,53 +546,46 @@ def ratio(a: float | None, b: float | None) -> str:
     return fmt_ratio(a / b)
 
 
+def html_ratio(t: Target, targets: Sequence[Target]) -> str:
+    """The naive page's HTML over gridgov's at the same case count."""
+    if t.name == GRIDGOV:
+        return "-"
+    return ratio(t.html_bytes, gridgov_at(t.cases, targets).html_bytes)
+
+
+def first_render_ratio(t: Target, targets: Sequence[Target]) -> str:
+    """The naive page's first render over gridgov's (a lower bound when it was capped)."""
+    if t.name == GRIDGOV:
+        return "-"
+    ours = gridgov_at(t.cases, targets).first_render_s
+    if t.cap_s is not None:  # not drawn within the cap
+        return "> " + ratio(t.cap_s, ours)
+    return ratio(t.first_render_s, ours)
+
+
+def gridgov_at(cases: int, targets: Sequence[Target]) -> Target:
+    return next(g for g in targets if g.cases == cases and g.name == GRIDGOV)
+
+
 def results_table(targets: Sequence[Target]) -> str:
-    headers = [
-        "cases",
-        "target",
-        "HTML KB",
-        "page bytes KB",
-        "first render ms (median)",
-        "zoomed-out cells ms",
-        "loads",
-        "HTML naive / gridgov",
-        "first render naive / gridgov",
-    ]
-    rows = []
-    for t in targets:
-        ours = next(g for g in targets if g.cases == t.cases and g.name == GRIDGOV)
-        html = t.html_bytes
-        if t.name == GRIDGOV:
-            first, cells, html_ratio, first_ratio = ms(t.first_render_s), ms(t.cells_s), "-", "-"
-        elif t.cap_s is not None:  # not drawn within the cap
-            first, cells = f"> {t.cap_s * 1e3:,.0f}", "-"
-            html_ratio = ratio(html, ours.html_bytes)
-            first_ratio = "> " + ratio(t.cap_s, ours.first_render_s)
-        else:
-            first, cells = ms(t.first_render_s), "-"
-            html_ratio = ratio(html, ours.html_bytes)
-            first_ratio = ratio(t.first_render_s, ours.first_render_s)
-        rows.append(
-            [
-                f"{t.cases:,}",
-                t.name,
-                kb(html),
-                kb(t.page_bytes),
-                first,
-                cells,
-                f"{len(t.loads)}",
-                html_ratio,
-                first_ratio,
-            ]
-        )
-    return markdown_table(headers, rows)
+    def first_render(t: Target) -> str:
+        if t.name != GRIDGOV and t.cap_s is not None:  # not drawn within the cap
+            return f"> {t.cap_s * 1e3:,.0f}"
+        return ms(t.first_render_s)
 
-
-def versions(browser_version: str) -> str:
-    return environment(
-        ("folium", "playwright", "fastapi", "starlette", "uvicorn", "SQLAlchemy"),
-        f"SQLite {sqlite3.sqlite_version}",
-        f"Chromium {browser_version}",
+    return column_table(
+        targets,
+        {
+            "cases": lambda t: f"{t.cases:,}",
+            "target": lambda t: t.name,
+            "HTML KB": lambda t: kb(t.html_bytes),
+            "page bytes KB": lambda t: kb(t.page_bytes),
+            "first render ms (median)": first_render,
+            "zoomed-out cells ms": lambda t: ms(t.cells_s) if t.name == GRIDGOV else "-",
+            "loads": lambda t: f"{len(t.loads)}",
+            "HTML naive / gridgov": lambda t: html_ratio(t, targets),
+            "first render naive / gridgov": lambda t: first_render_ratio(t, targets),
+        },
     )
 
 
@@ -655,85 +593,59 @@ def versions(browser_version: str) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.mappage",
-        description="The managers' map page with many cases against a naive folium map.",
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 200 and 2,000 cases, one load each"
+    parser = scaffold.arguments(
+        "mappage",
+        "The managers' map page with many cases against a naive folium map.",
+        f"{', '.join(f'{n:,}' for n in QUICK.counts)} cases, one load each",
     )
     parser.add_argument(
         "--cases",
-        type=lambda s: tuple(int(v) for v in s.split(",")),
+        type=lambda text: tuple(scaffold.positive_int(v) for v in text.split(",")),
         metavar="N,N",
         help="case counts (default 1000,100000)",
     )
-    parser.add_argument("--runs", type=int, metavar="R", help="page loads per target (default 3)")
-    args = parser.parse_args(argv)
-    if args.cases is not None and min(args.cases) < 1:
-        parser.error("--cases must be positive")
-    if args.runs is not None and args.runs < 1:
-        parser.error("--runs must be positive")
-    return args
+    parser.add_argument(
+        "--runs", type=scaffold.positive_int, metavar="R", help="page loads per target (default 3)"
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from playwright.sync_api import sync_playwright
-
     args = parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
-    if args.cases is not None or args.runs is not None:
-        sizes = Sizes(
-            args.cases or sizes.counts,
-            args.runs or sizes.runs,
-            sizes.load_cap_s,
-            sizes.write_cap_s,
-        )
-    vendor_dir()  # fail early when the map assets are not installed
+    sizes = scaffold.sizes(args.quick, FULL, QUICK, counts=args.cases, runs=args.runs)
     targets: list[Target] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            print("# Map page benchmark: gridgov's live map against a naive folium map")
-            print()
-            print(f"- {versions(browser.version)}")
-            print(
-                f"- load average at the start {os.getloadavg()[0]:.2f} (1 min): other work on "
-                "the machine shares its CPUs"
-            )
-            print(
-                f"- mode {'quick' if args.quick else 'full'}; cases "
-                f"{', '.join(f'{n:,}' for n in sizes.counts)}; {sizes.runs} page load(s) per "
-                f"target, each in a fresh browser context (viewport 1280x800, requests not to "
-                f"the local server aborted); naive page capped at {sizes.write_cap_s:.0f} s to "
-                f"write and {sizes.load_cap_s:.0f} s to draw; seed {SEED}"
-            )
-            print()
-            with tempfile.TemporaryDirectory(prefix="gridgov-bench-mappage-") as tmp:
-                for n in sizes.counts:
-                    targets += bench_count(browser, n, sizes, Path(tmp))
-        finally:
-            browser.close()
+    with scaffold.chromium() as browser:
+        scaffold.banner(
+            "Map page benchmark: gridgov's live map against a naive folium map",
+            scaffold.page_environment(browser),
+            f"mode {scaffold.mode(args.quick)}; cases {', '.join(f'{n:,}' for n in sizes.counts)}; "
+            f"{sizes.runs} page load(s) per target, each in a fresh browser context (viewport "
+            "1280x800, requests not to the local server aborted); naive page capped at "
+            f"{sizes.write_cap_s:.0f} s to write and {sizes.load_cap_s:.0f} s to draw; seed {SEED}",
+        )
+        with tempfile.TemporaryDirectory(prefix="gridgov-bench-mappage-") as tmp:
+            for n in sizes.counts:
+                targets += bench_count(browser, n, sizes, Path(tmp))
 
-    print()
-    print(
-        "## Map page: first render (goto until drawn) and bytes from the server "
-        "(median of the loads)"
+    scaffold.section(
+        "Map page: first render (goto until drawn) and bytes from the server (median of the loads)",
+        results_table(targets),
     )
-    print()
-    print(results_table(targets))
     print()
     for t in targets:
         if t.name == NAIVE and (t.note or t.capped):
             print(f"- {t.cases:,} cases, naive page: {t.capped or t.note}")
-    load1, load5, _ = os.getloadavg()
-    print(
-        f"total runtime: {fmt_seconds(time.perf_counter() - started)}; load average at the "
-        f"end {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs"
+    scaffold.footer(started)
+    scaffold.ratios(
+        *(
+            f"naive / gridgov at {t.cases:,} cases: HTML {html_ratio(t, targets)}, "
+            f"first render {first_render_ratio(t, targets)}"
+            for t in targets
+            if t.name == NAIVE
+        )
     )
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main()
+    scaffold.run(main)

@@ -14,47 +14,39 @@ the page should be light and draw quickly.  This measures, in headless Chromium
   hosts (map tiles) are aborted and not counted;
 - DOMContentLoaded and the first render, from navigation start (in-page
   ``performance.now()``): ``/report`` has drawn when its 16 category buttons
-  (``.gg-cat``) are there, which needs the document, Leaflet, gridgov-report.js and
-  ``/api/v1/categories``;
+  (``.gg-cat``) are there, which needs the document, Leaflet and
+  gridgov-report.js (the document carries the category catalogue);
 
 under Chrome DevTools' "Fast 3G" preset (``Network.emulateNetworkConditions``:
 562.5 ms latency, 1.6 Mbit/s x 0.9 down, 750 kbit/s x 0.9 up) and unthrottled.
 Each load is a fresh browser context with the cache disabled; the median of the
 loads is reported.  The baseline is the grid managers' map page ``/`` under the
-same profiles (drawn when ``window.gridgovState.fetches > 0``).  Targets for
-``/report`` (printed, never asserted): under 500 KB transferred and first render
-under 2 s on Fast 3G.
+same profiles (drawn when ``window.gridgovState.fetches > 0``), and the table
+gives ``/`` over ``/report`` for the bytes and the first render.  Targets for
+``/report`` (printed, never judged): under 500 KB transferred and first render
+under 2 s on Fast 3G.  The run fails when a page throws script errors.
 
-Run with ``python -m bench.reportpage`` (``--quick`` for one load each).
+Run with ``python -m bench.reportpage`` (``--quick``: one load each, Fast 3G
+only).  It needs Playwright, Chromium and the map assets; without them it is
+skipped (exit status 77), or fails under ``GRIDGOV_STRICT=1``.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
+import importlib
 import statistics
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._timing import fmt_seconds, markdown_table
-from bench.intake import load_sample
-from bench.mappage import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    check_outside,
-    serving,
-    vendor_dir,
-    versions,
-    warm_up,
-)
+from bench import _scaffold as scaffold
+from bench._timing import column_table, fmt_ratio, fmt_seconds
 
 PHONE = {
     "viewport": {"width": 375, "height": 667},
@@ -69,7 +61,8 @@ FAST_3G = {
     "downloadThroughput": 1.6 * 1000 * 1000 / 8 * 0.9,  # bytes/s
     "uploadThroughput": 750 * 1000 / 8 * 0.9,  # bytes/s
 }
-PROFILES: dict[str, dict[str, Any] | None] = {"Fast 3G": FAST_3G, "unthrottled": None}
+FAST, UNTHROTTLED = "Fast 3G", "unthrottled"
+PROFILES: dict[str, dict[str, Any] | None] = {FAST: FAST_3G, UNTHROTTLED: None}
 CATEGORIES = 16  # category buttons of the sample (data/categories.csv)
 
 REPORT, MAP = "/report", "/"
@@ -85,10 +78,12 @@ CAP_S = 180.0  # one page load gives up after this
 @dataclass(frozen=True)
 class Sizes:
     runs: int  # page loads per page and profile; the median is reported
+    profiles: tuple[str, ...]
 
 
-FULL = Sizes(runs=3)
-QUICK = Sizes(runs=1)
+FULL = Sizes(runs=3, profiles=(FAST, UNTHROTTLED))
+# quick: the profile the targets are set for; the unthrottled loads add little to a smoke run
+QUICK = Sizes(runs=1, profiles=(FAST,))
 
 
 @dataclass
@@ -161,31 +156,18 @@ class Traffic:
 @contextmanager
 def phone_page(
     browser: Any, base: str, conditions: dict[str, Any] | None
-) -> Iterator[tuple[Any, Traffic, list[str], list[str]]]:
+) -> Iterator[tuple[Any, Traffic, scaffold.LocalOnly]]:
     """A phone page in a fresh context, cache disabled, throttled with ``conditions``,
-    that may reach only ``base``; also its traffic, what it tried outside and its errors."""
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def refuse(r: Any) -> None:
-        outside.append(r.request.url)
-        r.abort()
-
-    page.route(re.compile("^(?!" + re.escape(base + "/") + ")"), refuse)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    cdp = context.new_cdp_session(page)
-    traffic = Traffic(base)
-    traffic.attach(cdp)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    if conditions is not None:
-        cdp.send("Network.emulateNetworkConditions", conditions)
-    try:
-        yield page, traffic, outside, errors
-    finally:
-        context.close()
+    that may reach only ``base``; also its traffic and its watch."""
+    with scaffold.local_page(browser, base, **PHONE) as (page, watch):
+        cdp = page.context.new_cdp_session(page)
+        traffic = Traffic(base)
+        traffic.attach(cdp)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        if conditions is not None:
+            cdp.send("Network.emulateNetworkConditions", conditions)
+        yield page, traffic, watch
 
 
 def quiet(page: Any, traffic: Traffic, timeout_s: float) -> None:
@@ -206,7 +188,7 @@ def load_page(browser: Any, base: str, page_name: str, profile: str) -> Load:
     path, drawn = PAGES[page_name]
     # the first time the condition holds, in ms since navigation start
     probe = f"() => {{ if ({drawn}) {{ window.__ggDrawn ??= performance.now(); return true; }} }}"
-    with phone_page(browser, base, PROFILES[profile]) as (page, traffic, outside, errors):
+    with phone_page(browser, base, PROFILES[profile]) as (page, traffic, watch):
         page.goto(base + path, wait_until="commit", timeout=CAP_S * 1e3)
         page.wait_for_function(probe, timeout=CAP_S * 1e3)
         page.wait_for_load_state("domcontentloaded", timeout=CAP_S * 1e3)
@@ -218,7 +200,7 @@ def load_page(browser: Any, base: str, page_name: str, profile: str) -> Load:
         )
         quiet(page, traffic, CAP_S)
         transferred, uncompressed, by_type = traffic.summary()
-        check_outside(f"{page_name} ({profile})", outside, errors)
+        watch.check(f"{page_name} ({profile})")
     return Load(dcl_ms / 1e3, first_ms / 1e3, transferred, uncompressed, by_type)
 
 
@@ -237,33 +219,33 @@ def describe(result: Result, load: Load) -> str:
 # --------------------------------------------------------------------------- report
 
 
+def over_report(result: Result, results: Sequence[Result], name: str) -> str:
+    """``/``'s median of ``name`` over ``/report``'s on the same profile ("-" for ``/report``)."""
+    if result.page == REPORT:
+        return "-"
+    report = next(r for r in results if r.page == REPORT and r.profile == result.profile)
+    return fmt_ratio(result.median(name) / report.median(name))
+
+
 def results_table(results: Sequence[Result]) -> str:
-    headers = [
-        "page",
-        "profile",
-        "KB transferred",
-        "KB uncompressed",
-        "DOMContentLoaded ms",
-        "first render ms",
-        "loads",
-    ]
-    rows = [
-        [
-            f"`{r.page}`",
-            r.profile,
-            f"{r.median('transferred') / 1e3:,.1f}",
-            f"{r.median('uncompressed') / 1e3:,.1f}",
-            f"{r.median('dcl_s') * 1e3:,.0f}",
-            f"{r.median('first_render_s') * 1e3:,.0f}",
-            f"{len(r.loads)}",
-        ]
-        for r in results
-    ]
-    return markdown_table(headers, rows)
+    return column_table(
+        results,
+        {
+            "page": lambda r: f"`{r.page}`",
+            "profile": lambda r: r.profile,
+            "KB transferred": lambda r: f"{r.median('transferred') / 1e3:,.1f}",
+            "KB uncompressed": lambda r: f"{r.median('uncompressed') / 1e3:,.1f}",
+            "DOMContentLoaded ms": lambda r: f"{r.median('dcl_s') * 1e3:,.0f}",
+            "first render ms": lambda r: f"{r.median('first_render_s') * 1e3:,.0f}",
+            "loads": lambda r: f"{len(r.loads)}",
+            "KB transferred / /report": lambda r: over_report(r, results, "transferred"),
+            "first render / /report": lambda r: over_report(r, results, "first_render_s"),
+        },
+    )
 
 
 def verdict(results: Sequence[Result]) -> str:
-    report = next(r for r in results if r.page == REPORT and r.profile == "Fast 3G")
+    report = next(r for r in results if r.page == REPORT and r.profile == FAST)
     size, first = report.median("transferred"), report.median("first_render_s")
     size_ok, first_ok = size < TARGET_BYTES, first < TARGET_RENDER_S
     met = "MET" if size_ok and first_ok else "NOT MET"
@@ -278,81 +260,79 @@ def verdict(results: Sequence[Result]) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.reportpage",
-        description="The phone report page's weight and first render on Fast 3G.",
+    parser = scaffold.arguments(
+        "reportpage",
+        "The phone report page's weight and first render on Fast 3G.",
+        "one load per row, Fast 3G only",
     )
-    parser.add_argument("--quick", action="store_true", help="smoke run: one load each")
-    parser.add_argument("--runs", type=int, metavar="R", help="page loads per row (default 3)")
-    args = parser.parse_args(argv)
-    if args.runs is not None and args.runs < 1:
-        parser.error("--runs must be positive")
-    return args
+    parser.add_argument(
+        "--runs", type=scaffold.positive_int, metavar="R", help="page loads per row (default 3)"
+    )
+    return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    from playwright.sync_api import sync_playwright
-
+def measure(browser: Any, url: str, var_dir: Path, sizes: Sizes, quick: bool) -> list[Result]:
+    """Serve gridgov over the loaded database ``url`` and load each page on each profile."""
     from api.app import create_app
     from api.settings import Settings
 
+    results = [Result(page, profile) for profile in sizes.profiles for page in PAGES]
+    app = create_app(Settings(database_url=url, var_dir=var_dir, vendor_dir=scaffold.vendor_dir()))
+    try:
+        with scaffold.serve_app(app) as base:
+            # the first request to the API builds the community's areas: not measured
+            scaffold.warm_up(base, "/?lang=zh", "/api/v1/issues?limit=1", PAGES[REPORT][0])
+            scaffold.banner(
+                f"Report page benchmark: /report on a phone, {' and '.join(sizes.profiles)}",
+                scaffold.page_environment(browser),
+                f"mode {scaffold.mode(quick)}; {sizes.runs} load(s) per row, each in a fresh "
+                "phone context (375x667, mobile, touch), cache disabled, requests not to the "
+                f"local server aborted; profiles {', '.join(sizes.profiles)}; Fast 3G = "
+                f"{FAST_3G['latency']} ms latency, {FAST_3G['downloadThroughput']:,.0f} B/s "
+                f"down, {FAST_3G['uploadThroughput']:,.0f} B/s up (CDP emulation)",
+            )
+            for _ in range(sizes.runs):  # interleaved, so drift hits every row alike
+                for result in results:
+                    load = load_page(browser, base, result.page, result.profile)
+                    result.loads.append(load)
+                    print(describe(result, load), flush=True)
+    finally:
+        app.state.engine.dispose()
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
-    if args.runs is not None:
-        sizes = Sizes(args.runs)
-    vendor = vendor_dir()  # fail early when the map assets are not installed
-    results = [Result(page, profile) for profile in PROFILES for page in PAGES]
-    with tempfile.TemporaryDirectory(prefix="gridgov-bench-reportpage-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'gridgov.sqlite3'}"
-        load_sample(url)
-        app = create_app(Settings(database_url=url, var_dir=Path(tmp) / "var", vendor_dir=vendor))
-        try:
-            with serving()(app) as base, sync_playwright() as p:
-                warm_up(base)
-                with urllib.request.urlopen(base + PAGES[REPORT][0], timeout=120) as answer:
-                    answer.read()
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    print("# Report page benchmark: /report on a phone, Fast 3G and unthrottled")
-                    print()
-                    print(f"- {versions(browser.version)}")
-                    print(
-                        f"- load average at the start {os.getloadavg()[0]:.2f} (1 min): other "
-                        "work on the machine shares its CPUs"
-                    )
-                    print(
-                        f"- mode {'quick' if args.quick else 'full'}; {sizes.runs} load(s) per "
-                        "row, each in a fresh phone context (375x667, mobile, touch), cache "
-                        "disabled, requests not to the local server aborted; Fast 3G = "
-                        f"{FAST_3G['latency']} ms latency, "
-                        f"{FAST_3G['downloadThroughput']:,.0f} B/s down, "
-                        f"{FAST_3G['uploadThroughput']:,.0f} B/s up (CDP emulation)"
-                    )
-                    print()
-                    for _ in range(sizes.runs):  # interleaved, so drift hits every row alike
-                        for result in results:
-                            load = load_page(browser, base, result.page, result.profile)
-                            result.loads.append(load)
-                            print(describe(result, load), flush=True)
-                finally:
-                    browser.close()
-        finally:
-            app.state.engine.dispose()
+    sizes = scaffold.sizes(args.quick, FULL, QUICK, runs=args.runs)
+    with (
+        tempfile.TemporaryDirectory(prefix="gridgov-bench-reportpage-") as tmp,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        url = scaffold.sqlite_url(Path(tmp))
+        # set-up only: gridgov load (a process of its own) runs while Chromium starts and
+        # the app's modules are imported; the app is built, and anything measured, after it
+        loading = pool.submit(scaffold.load_sample, url)
+        with scaffold.chromium() as browser:
+            importlib.import_module("api.app")
+            loading.result()
+            results = measure(browser, url, Path(tmp) / "var", sizes, args.quick)
 
-    print()
-    print("## Report page against the map page (median of the loads)")
-    print()
-    print(results_table(results))
-    print()
-    load1, load5, _ = os.getloadavg()
-    print(
-        f"total runtime: {fmt_seconds(time.perf_counter() - started)}; load average at the "
-        f"end {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs"
+    scaffold.section(
+        "Report page against the map page (median of the loads)", results_table(results)
     )
+    scaffold.footer(started)
     print(verdict(results))
-    sys.stdout.flush()
+    scaffold.ratios(
+        *(
+            f"/ over /report on {r.profile}: KB transferred "
+            f"{over_report(r, results, 'transferred')}, first render "
+            f"{over_report(r, results, 'first_render_s')}"
+            for r in results
+            if r.page == MAP
+        )
+    )
 
 
 if __name__ == "__main__":
-    main()
+    scaffold.run(main)

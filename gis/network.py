@@ -113,7 +113,7 @@ class WalkingNetwork:
         self.length = length
         self.segments = shapely.linestrings(np.stack([start, end], axis=1))
         self._tree = shapely.STRtree(self.segments)
-        self.graph = _graph(self.u, self.v, length, len(self.node_xy))
+        self.graph = edge_graph(self.u, self.v, length, len(self.node_xy))
         self.component = connected_components(self.graph, directed=False)[1]
 
     @classmethod
@@ -241,10 +241,32 @@ class WalkingNetwork:
         return np.where(usable, total, straight), usable
 
 
-def _graph(
+def edge_graph(
     u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], length: FloatArray, n: int
 ) -> csr_matrix:
-    """A symmetric sparse graph keeping the shortest of parallel edges."""
+    """The street graph as a symmetric sparse matrix, for ``scipy.sparse.csgraph``.
+
+    This is the graph-building step of ``WalkingNetwork``: each edge is stored
+    both ways, so that a directed search on it is exact, and of edges joining
+    the same two nodes only the shortest is kept, since a walk never takes the
+    longer one (a plain sparse matrix would add their lengths up).
+
+    Parameters
+    ----------
+    u, v : array of int
+        The end nodes of each edge, numbers in ``range(n)``; the order of the
+        two ends does not matter.
+    length : array of float
+        The length of each edge in metres, greater than 0.
+    n : int
+        The number of nodes.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        An ``n`` x ``n`` matrix whose entry ``[a, b]`` is the length of the
+        shortest edge between nodes ``a`` and ``b``.
+    """
     a, b = np.minimum(u, v), np.maximum(u, v)
     order = np.lexsort((length, b, a))
     a, b, length = a[order], b[order], length[order]
