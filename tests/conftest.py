@@ -1,16 +1,26 @@
-"""Shared fixtures: sample data paths and a database on each backend.
+"""Fixtures: databases on each backend, users, the app, a live server and a browser.
+
+Migrating and loading the sample costs most of a second, so each backend's
+databases are built once per session as templates: an empty migrated one and
+one with the Lingxiao sample loaded. Every test gets its own copy (a file copy
+for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL), so tests stay
+independent of each other and of their order.
 
 Tests marked for PostGIS skip with a notice when no server is reachable, unless
-``GRIDGOV_STRICT=1`` (set by CI), which turns the skip into a failure.
+``GRIDGOV_STRICT=1`` (set by CI), which turns the skip into a failure. Helpers
+that are not fixtures live in ``tests/helpers.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
+import queue
+import re
 import shutil
+import sqlite3
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,44 +29,107 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from store.db import create_schema, make_engine
+from tests.helpers import CHROMIUM_ARGS, DATA, chromium_path, serving, unavailable
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
-BOUNDARIES = DATA / "boundaries"
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-STRICT = os.environ.get("GRIDGOV_STRICT") == "1"
-
-HOSPITAL = (121.838591, 29.890289)  # District People's Hospital: dedicated grid 020
-SHIMAO = (121.8452, 29.8940)  # 世茂世界湾一期: grid 016, district BD02
-GOOD_REPORT = {
-    "lon": SHIMAO[0],
-    "lat": SHIMAO[1],
-    "category": "stairwell_clutter",
-    "description": "楼道里堆满了装修垃圾和旧家具",
-    "channel": "mobile",
-}
+BACKENDS = ["sqlite", "postgis"]
 
 
-def unavailable(what: str, why: str) -> None:
-    """Skip for a missing service, or fail when CI requires it."""
-    message = f"{what} not available ({why}); set up {what} or run in CI to cover this"
-    if STRICT:
-        pytest.fail(f"GRIDGOV_STRICT=1 but {message}")
-    pytest.skip(message)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the PostGIS backend carry the ``postgis`` mark, so they can be selected."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgis" in callspec.params.values():
+            item.add_marker(pytest.mark.postgis)
 
 
-@pytest.fixture()
-def sample_dir(tmp_path: Path) -> Path:
-    """A writable copy of the sample data folder."""
-    target = tmp_path / "data"
-    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    return target
+# --- templates, built once per session ---------------------------------------------------
+
+
+def _load_sample(url: str) -> None:
+    from store.load import load_folder
+
+    engine = make_engine(url)
+    create_schema(engine)
+    result = load_folder(engine, DATA)
+    engine.dispose()
+    assert result.ok, result.refused
+
+
+def _settle_sqlite(path: Path) -> None:
+    """Fold the write-ahead log into the file, so that a plain copy is the whole database."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two SQLite files: ``empty`` (migrated) and ``loaded`` (with the sample)."""
+    folder = tmp_path_factory.mktemp("templates")
+    out = {"empty": folder / "empty.sqlite3", "loaded": folder / "loaded.sqlite3"}
+    engine = make_engine(f"sqlite:///{out['empty']}")
+    create_schema(engine)
+    engine.dispose()
+    _load_sample(f"sqlite:///{out['loaded']}")
+    for path in out.values():
+        _settle_sqlite(path)
+    return out
+
+
+def _create_database(admin_url: str, name: str, template: str | None = None) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        like = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{like}'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _database_name(kind: str) -> str:
+    """A new database's name; it carries this process's id, so that the databases of a
+    run that was killed can be told apart and dropped by the next run."""
+    return f"gridgov_{kind}_p{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _drop_orphans(admin_url: str) -> None:
+    """Drop the test databases whose process is gone (a run killed before its teardown)."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        names = conn.scalars(text("SELECT datname FROM pg_database WHERE datname ~ '^gridgov_'"))
+        orphans = []
+        for name in names:
+            match = re.search(r"_p(\d+)_[0-9a-f]{8}$", name)
+            if match and not _alive(int(match.group(1))):
+                orphans.append(name)
+    admin.dispose()
+    for name in orphans:
+        _drop_database(admin_url, name)
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def postgis_admin() -> Iterator[str]:
+    """The server's admin URL, once PostgreSQL with PostGIS is known to be there."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -67,53 +140,144 @@ def postgis_admin() -> Iterator[str]:
     except Exception as exc:  # any connection failure means: no server here
         admin.dispose()
         unavailable("PostgreSQL", f"{PG_ADMIN_URL}: {type(exc).__name__}")
+    admin.dispose()
     if not available:
-        admin.dispose()
         unavailable("PostGIS", "the postgis extension is not installed on the server")
     yield PG_ADMIN_URL
-    admin.dispose()
 
 
-def _fresh_postgis(admin_url: str) -> Iterator[str]:
-    name = f"gridgov_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+class _PostgisCopies:
+    """Copies of the template databases, made ahead of time on background threads.
+
+    A copy takes about a third of a second of the server's time; made while the
+    previous test runs, it is ready when the next test asks. Used copies are
+    dropped in the background too, and whatever is left at the end.
+
+    No wait here has a timeout: under ``faketime`` a timed wait never ends.
+    """
+
+    def __init__(self, admin_url: str, templates: dict[str, str], depth: int = 2) -> None:
+        self._admin_url = admin_url
+        self._ready = {
+            which: queue.Queue[str | BaseException](maxsize=depth) for which in templates
+        }
+        self._used: queue.Queue[str | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._fillers = [
+            threading.Thread(target=self._fill, args=(which, name), daemon=True)
+            for which, name in templates.items()
+        ]
+        self._dropper = threading.Thread(target=self._drop_used, daemon=True)
+        for thread in [*self._fillers, self._dropper]:
+            thread.start()
+
+    def _fill(self, which: str, template: str) -> None:
+        ready = self._ready[which]
+        while not self._stop.is_set():
+            name = _database_name("test")
+            try:
+                _create_database(self._admin_url, name, template)
+            except Exception as exc:  # handed to the test that asks next
+                ready.put(exc)
+                return
+            ready.put(name)  # blocks while enough copies wait
+
+    def _drop_used(self) -> None:
+        while (name := self._used.get()) is not None:
+            _drop_database(self._admin_url, name)
+
+    def take(self, which: str) -> str:
+        """The name of a fresh copy of template ``which``; dropped after ``give_back``."""
+        got = self._ready[which].get()
+        if isinstance(got, BaseException):
+            raise RuntimeError(f"could not copy the {which} template database") from got
+        return got
+
+    def give_back(self, name: str) -> None:
+        self._used.put(name)
+
+    def _drain(self) -> None:
+        for ready in self._ready.values():
+            while not ready.empty():
+                got = ready.get_nowait()
+                if isinstance(got, str):
+                    self._used.put(got)
+
+    def close(self) -> None:
+        """Stop making copies and drop every copy that is left."""
+        self._stop.set()
+        self._drain()  # a filler blocked on a full queue puts its last copy and stops
+        for thread in self._fillers:
+            thread.join()
+        self._drain()
+        self._used.put(None)
+        self._dropper.join()
+
+
+@pytest.fixture(scope="session")
+def postgis_copies(postgis_admin: str) -> Iterator[_PostgisCopies]:
+    """Template databases (``empty`` and ``loaded``) and their copies, made once a session
+    and dropped at its end."""
+    _drop_orphans(postgis_admin)
+    names = {"empty": _database_name("tpl_empty"), "loaded": _database_name("tpl_loaded")}
+    copies = None
     try:
-        yield url
+        empty = make_engine(_create_database(postgis_admin, names["empty"]))
+        create_schema(empty)
+        empty.dispose()
+        _load_sample(_create_database(postgis_admin, names["loaded"], names["empty"]))
+        copies = _PostgisCopies(postgis_admin, names)
+        yield copies
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgis"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database with the schema, on each backend in turn."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'gridgov.sqlite3'}"
-        create_schema(make_engine(url))
-        yield url
-        return
-    admin_url = request.getfixturevalue("postgis_admin")
-    for url in _fresh_postgis(admin_url):
-        engine = make_engine(url)
-        create_schema(engine)
-        engine.dispose()
-        yield url
+        if copies is not None:
+            copies.close()
+        for name in names.values():
+            _drop_database(postgis_admin, name)
 
 
 @pytest.fixture()
-def loaded_url(database_url: str) -> str:
-    """A database on each backend with the Lingxiao sample loaded."""
-    from store.load import load_folder
+def fresh_postgis(postgis_admin: str) -> Iterator[Callable[[], str]]:
+    """Make new, empty PostgreSQL databases; all dropped afterwards."""
+    made: list[str] = []
 
-    engine = make_engine(database_url)
-    result = load_folder(engine, DATA)
-    engine.dispose()
-    assert result.ok, result.refused
-    return database_url
+    def make() -> str:
+        name = _database_name("test")
+        made.append(name)
+        return _create_database(postgis_admin, name)
+
+    yield make
+    for name in made:
+        _drop_database(postgis_admin, name)
+
+
+def _copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterator[str]:
+    if request.param == "sqlite":
+        templates: dict[str, Path] = request.getfixturevalue("sqlite_templates")
+        target = tmp_path / "gridgov.sqlite3"
+        shutil.copyfile(templates[which], target)
+        yield f"sqlite:///{target}"
+        return
+    copies: _PostgisCopies = request.getfixturevalue("postgis_copies")
+    name = copies.take(which)
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        copies.give_back(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database with the schema, on each backend in turn."""
+    yield from _copy(request, tmp_path, "empty")
+
+
+@pytest.fixture(params=BACKENDS)
+def loaded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database on each backend with the Lingxiao sample loaded."""
+    yield from _copy(request, tmp_path, "loaded")
+
+
+# --- users, settings, app ------------------------------------------------------------------
 
 
 @pytest.fixture()
@@ -143,6 +307,14 @@ def settings(loaded_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture()
+def sample_dir(tmp_path: Path) -> Path:
+    """A writable copy of the sample data folder."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+@pytest.fixture()
 def api(settings):  # type: ignore[no-untyped-def]
     """A TestClient on the app over the loaded sample."""
     from fastapi.testclient import TestClient
@@ -153,37 +325,6 @@ def api(settings):  # type: ignore[no-untyped-def]
     with TestClient(app) as client:
         yield client
     app.state.engine.dispose()
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@contextlib.contextmanager
-def serving(app):  # type: ignore[no-untyped-def]
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture()
@@ -197,56 +338,31 @@ def live_server(settings):  # type: ignore[no-untyped-def]
     app.state.engine.dispose()
 
 
-def vendor_modules() -> Path:
-    """The installed map assets, or a skip (a failure in CI) when they are missing."""
-    from api.settings import Settings
-    from layers.assets import AssetError, check
-
-    modules = Settings().vendor_dir / "node_modules"
-    try:
-        check(modules)
-    except AssetError as exc:
-        unavailable("map assets", str(exc))
-    return modules
+# --- the browser ---------------------------------------------------------------------------
 
 
-@pytest.fixture()
-def browser() -> Any:
+@pytest.fixture(scope="session")
+def _playwright() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         unavailable("Playwright", "pip install playwright")
-    chromium = shutil.which("chromium") or os.environ.get("GRIDGOV_CHROMIUM")
-    if not chromium:
-        unavailable("Chromium", "apt-get install chromium")
     with sync_playwright() as p:
-        launched = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
-        yield launched
-        launched.close()
+        yield p
 
 
-def offline_page(browser: Any, base: str) -> tuple[Any, list[str]]:
-    """A page that may reach only ``base`` (the local server, or ``"file:"``); returns it
-    and what it tried outside."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    outside: list[str] = []
+@pytest.fixture(scope="session")
+def _chromium(_playwright: Any) -> Iterator[Any]:
+    """One Chromium for the session; each test gets its own context (``browser``)."""
+    launched = _playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
-    def route(r: Any) -> None:
-        if r.request.url.startswith(base):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
 
-    page.route("**/*", route)
-    return page, outside
+@pytest.fixture()
+def browser(_chromium: Any) -> Iterator[Any]:
+    """The session's Chromium; every page a test opens (``browser.new_page``) has a
+    context of its own, and all of them are closed when the test ends."""
+    yield _chromium
+    for context in list(_chromium.contexts):
+        context.close()

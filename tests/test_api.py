@@ -14,7 +14,7 @@ from api.routes_layers import PUBLIC_LAYERS
 from api.settings import Settings
 from store.db import make_engine
 from store.load import load_folder
-from tests.conftest import DATA
+from tests.helpers import DATA
 
 
 @pytest.fixture()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -15,9 +15,9 @@ from store.demo import load_demo_cases
 from store.issues import IssueFilter, cases_frame, find_duplicates, issue_query, list_issues
 from store.layers import read_layer
 from store.load import load_folder
-from tests.conftest import DATA, _fresh_postgis
+from tests.helpers import DATA
+from tests.helpers import MORNING as NOW
 
-NOW = datetime(2026, 11, 26, 2, 0)
 BOXES = [
     (121.8300, 29.8930, 121.8360, 29.8960),
     (121.8220, 29.8885, 121.8462, 29.8998),  # everything
@@ -38,10 +38,9 @@ def _prepared(url: str) -> str:
 
 
 @pytest.fixture()
-def both(tmp_path, postgis_admin: str) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def both(tmp_path, fresh_postgis) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     sqlite = _prepared(f"sqlite:///{tmp_path / 'same.sqlite3'}")
-    for pg in _fresh_postgis(postgis_admin):
-        yield sqlite, _prepared(pg)
+    yield sqlite, _prepared(fresh_postgis())
 
 
 def answers(url: str) -> dict[str, object]:
@@ -75,6 +74,7 @@ def answers(url: str) -> dict[str, object]:
     return out
 
 
+@pytest.mark.dated
 def test_spatial_queries_agree_across_backends(both: tuple[str, str]) -> None:
     sqlite, postgis = both
     left, right = answers(sqlite), answers(postgis)

@@ -15,7 +15,7 @@ from api.cli import app
 from gis import crs as gcrs
 from gis.boundaries import load_boundaries, validate_boundaries
 from gis.io import LayerReadError, read_layer
-from tests.conftest import BOUNDARIES
+from tests.helpers import BOUNDARIES
 
 runner = CliRunner()
 

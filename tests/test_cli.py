@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from gis.io import read_layer as read_layer_file
-from tests.conftest import DATA, ROOT
+from tests.helpers import DATA, ROOT
 
 runner = CliRunner()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -24,8 +24,9 @@ from store.issues import (
 )
 from store.migrate import current, downgrade, head, pending_changes, upgrade
 from store.models import Issue
+from tests.helpers import MORNING
 
-NOW = datetime(2026, 11, 26, 2, 0)
+NOW = MORNING
 runner = CliRunner()
 
 
@@ -42,6 +43,7 @@ def demo_frame(url: str):  # type: ignore[no-untyped-def]
     return frame, shimao, events
 
 
+@pytest.mark.dated
 def test_demo_history_covers_every_grid_category_and_status(loaded_url: str) -> None:
     frame, shimao, events = demo_frame(loaded_url)
     assert len(frame) == 300
@@ -58,12 +60,13 @@ def test_demo_history_covers_every_grid_category_and_status(loaded_url: str) -> 
     assert [e.to_status for e in events] == ["reported", "filed", "escalated", "resolved", "closed"]
 
 
+@pytest.mark.dated
 def test_demo_history_is_deterministic(loaded_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     first, _, _ = demo_frame(loaded_url)
     other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     from store.db import create_schema
     from store.load import load_folder
-    from tests.conftest import DATA
+    from tests.helpers import DATA
 
     engine = make_engine(other)
     create_schema(engine)

@@ -35,9 +35,8 @@ from gis.index import AreaIndex
 from gis.network import WalkingNetwork
 from store.db import make_engine
 from store.models import Issue
-from tests.conftest import GOOD_REPORT, HOSPITAL, SHIMAO, auth, serving
+from tests.helpers import GOOD_REPORT, HOSPITAL, MORNING, SHIMAO, auth, serving
 
-MORNING = datetime(2026, 11, 26, 2, 0)  # 10:00 in Ningbo
 LATE = datetime(2026, 11, 26, 15, 30)  # 23:30 in Ningbo
 SQUAD = SquadState("S", "队", frozenset({"parking"}), "08:00-20:00", 2, 0)
 
@@ -288,7 +287,7 @@ def test_a_members_live_position_counts_while_fresh(
     case = report(desk)
     import csv
 
-    from tests.conftest import DATA
+    from tests.helpers import DATA
 
     with (DATA / "members.csv").open(encoding="utf-8") as fh:
         member = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ8")
@@ -469,7 +468,7 @@ def test_two_dispatchers_at_once_one_wins(settings: Settings, tokens: dict[str, 
 def test_squads_current_positions_for_staff(desk: TestClient, tokens: dict[str, str]) -> None:
     import csv
 
-    from tests.conftest import DATA
+    from tests.helpers import DATA
 
     with (DATA / "members.csv").open(encoding="utf-8") as fh:
         member = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ3")

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gis.crs import from_wgs84
-from tests.conftest import SHIMAO, auth
+from tests.helpers import SHIMAO, auth
 
 FORMATS = ["csv", "geojson", "gpkg", "xlsx"]
 ROLES = ["grid_worker", "dispatcher", "manager", "planner", "admin"]

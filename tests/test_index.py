@@ -11,7 +11,7 @@ import shapely
 from gis.index import AreaIndex
 from gis.io import read_layer
 from gis.join import NotPointsError, join_areas
-from tests.conftest import BOUNDARIES
+from tests.helpers import BOUNDARIES
 
 
 @pytest.fixture(scope="module")

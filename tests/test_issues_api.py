@@ -16,8 +16,8 @@ from cases.lifecycle import TRANSITIONS, Status
 from gis.crs import from_wgs84, to_metric
 from store.db import make_engine
 from store.models import Issue, IssueEvent
-from tests.conftest import GOOD_REPORT as GOOD
-from tests.conftest import HOSPITAL, SHIMAO, auth
+from tests.helpers import GOOD_REPORT as GOOD
+from tests.helpers import HOSPITAL, SHIMAO, auth
 
 
 def report(api: TestClient, **changes: Any) -> Any:
@@ -235,6 +235,7 @@ def test_transition_needs_staff_role_and_fields(api: TestClient, tokens: dict[st
     assert current["status"] == "filed"
 
 
+@pytest.mark.dated
 def test_overdue_cases_are_flagged_and_filtered(
     api: TestClient, tokens: dict[str, str], loaded_url: str
 ) -> None:
@@ -254,6 +255,7 @@ def test_overdue_cases_are_flagged_and_filtered(
     assert listed["features"][0]["properties"]["overdue"] is True
 
 
+@pytest.mark.dated
 def test_filing_sets_the_category_time_limit(api: TestClient, tokens: dict[str, str]) -> None:
     emergency = report(api, category="emergency", description="电动车在楼道充电冒烟").json()
     filed = move(api, tokens, emergency["id"], "filed").json()
@@ -381,6 +383,7 @@ def test_staff_may_report_on_patrol(api: TestClient, tokens: dict[str, str]) -> 
     assert history[0]["actor"] == "test grid_worker"
 
 
+@pytest.mark.dated
 def test_stats_endpoint_groups_and_names(api: TestClient, tokens: dict[str, str]) -> None:
     closed = case_in(api, tokens, "closed", 0)
     report(api, lon=HOSPITAL[0], lat=HOSPITAL[1], category="elder_care")

@@ -74,12 +74,14 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+@pytest.mark.dated
 def test_hours_and_days_are_calendar_time() -> None:
     start = utc("2026-11-27T02:00:00")  # Friday 10:00 in Ningbo
     assert add_limit(start, "24h") == utc("2026-11-28T02:00:00")
     assert add_limit(start, "3d") == utc("2026-11-30T02:00:00")
 
 
+@pytest.mark.dated
 def test_working_days_skip_weekends_and_holidays() -> None:
     friday = utc("2026-11-27T02:00:00")  # Friday 10:00 local
     assert add_limit(friday, "2wd") == utc("2026-12-01T02:00:00")  # Tuesday 10:00
@@ -92,6 +94,7 @@ def test_working_days_skip_weekends_and_holidays() -> None:
     assert add_limit(utc("2026-12-04T02:00:00"), "1wd", makeup) == utc("2026-12-05T02:00:00")
 
 
+@pytest.mark.dated
 def test_working_days_from_a_weekend_count_from_monday_morning() -> None:
     saturday = utc("2026-11-28T06:00:00")
     # counted from Monday 00:00 local (Sunday 16:00 UTC): 2 working days on is Wednesday 00:00
@@ -103,6 +106,7 @@ def test_local_month() -> None:
     assert months.tolist() == ["2026-11", "2026-10"]
 
 
+@pytest.mark.dated
 def test_indicators_against_hand_computed_values() -> None:
     t = utc
     rows = [

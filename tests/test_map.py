@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +13,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from layers.assets import AssetError, localise, needed_files
-from tests.conftest import (
+from tests.helpers import (
+    ARTIFACTS,
     GOOD_REPORT,
-    ROOT,
+    LINKS,
+    MORNING,
     STRICT,
+    XSS,
     offline_page,
+    pin_browser_clock,
     serving,
     vendor_modules,
 )
-
-LINKS = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""", re.I)
-MORNING = datetime(2026, 11, 26, 2, 0)
-XSS = ["<script>alert(1)</script>", '<img src=x onerror="window.pwned=1">']
-ARTIFACTS = ROOT / "artifacts"
 
 
 def test_every_page_link_is_served_locally(api: TestClient) -> None:
@@ -74,6 +73,7 @@ def test_layer_text_is_escaped(api: TestClient, sample_dir: Path, loaded_url: st
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+@pytest.mark.dated
 def test_grid_tooltips_count_open_and_overdue_cases(api: TestClient) -> None:
     for _ in range(3):
         assert api.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
@@ -98,6 +98,8 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
     bad = client.post("/api/v1/issues", json={**GOOD_REPORT, "description": XSS[1]}).json()
     with serving(app) as base:
         page, outside = offline_page(browser, base)
+        # the browser's own clock is three days ahead: ages must still come from the server's
+        pin_browser_clock(page, MORNING + timedelta(days=3))
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(base + "/?lang=zh", wait_until="load")
@@ -130,9 +132,8 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
                 "description": XSS[0],
             },
         ).json()
-        page.wait_for_function(
-            f"window.gridgovState.byId[{fresh['id']}] !== undefined", timeout=30_000
-        )
+        page.clock.fast_forward(10_000)  # the map's next poll
+        page.wait_for_function(f"window.gridgovState.byId[{fresh['id']}] !== undefined")
         # a resident's markup shows as text in the popup
         page.evaluate(f"window.gridgovState.byId[{bad['id']}].openPopup()")
         popup = page.locator(".gg-case .gg-description")
@@ -141,7 +142,7 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         # the marker carries its category's glyph, the popup the case's age
         icon = page.evaluate(f"window.gridgovState.byId[{bad['id']}].options.icon.options.html")
         assert ">楼<" in icon
-        assert "小时" in page.locator(".gg-case").inner_text()
+        assert "(0 小时)" in page.locator(".gg-case").inner_text()
         assert page.evaluate("window.pwned === undefined")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "manager-map.png"))
@@ -193,13 +194,14 @@ def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
             " return [b.x - a.x, b.y - a.y]; })()"
         )
         page.get_by_text("高德地图（GCJ-02）").click()
-        page.wait_for_timeout(300)
+        label_x = "document.querySelector('.gg-grid-label').getBoundingClientRect().x"
+        page.wait_for_function(f"{label_x} !== {before['x']}")
         after = label.bounding_box()
         moved = (after["x"] - before["x"], after["y"] - before["y"])
         assert abs(moved[0] - expect[0]) <= 2 and abs(moved[1] - expect[1]) <= 2
         assert abs(moved[0]) > 100  # ~490 m at zoom 16 is a couple of hundred pixels
         page.get_by_text("空白底图（离线）").click()
-        page.wait_for_timeout(300)
+        page.wait_for_function(f"{label_x} !== {after['x']}")
         back = label.bounding_box()
         assert abs(back["x"] - before["x"]) <= 1 and abs(back["y"] - before["y"]) <= 1
         page.close()

@@ -9,7 +9,7 @@ import shapely
 
 from gis.crs import to_metric
 from gis.network import NETWORK, STRAIGHT, EmptyNetworkError, WalkingNetwork, walking_matrix
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 # A river runs east-west between two streets; the only bridge is at the east end.
 SOUTH = shapely.LineString([(0, 0), (1000, 0)])

@@ -10,7 +10,7 @@ import pytest
 from gis.crs import wgs84_to_gcj02
 from gis.network import WalkingNetwork
 from gis.parking import ParkingQuestion, analyse
-from tests.conftest import DATA, auth
+from tests.helpers import DATA, auth
 
 URL = "/api/v1/parking/coverage"
 INSIDE = (121.8330, 29.8935)  # beside 黄山豪庭, in the community

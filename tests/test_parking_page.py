@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import ROOT, offline_page, vendor_modules
+from tests.helpers import ARTIFACTS, LINKS, XSS, offline_page, vendor_modules
 
-LINKS = re.compile(r"""<(?:script|link)\b[^>]*?(?:src|href)=["']([^"']+)["']""", re.I)
-XSS = '<img src=x onerror="window.pwned=1">'
-ARTIFACTS = ROOT / "artifacts"
 SHARE = '#gg-parking tr[data-figure="households_covered_share"] .gg-proposed'
 MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
 
@@ -94,12 +90,12 @@ def test_names_in_the_page_cannot_close_its_script(
     from api.cli import app
 
     vendor_modules()
-    _rename_p01(sample_dir, loaded_url, "</script>" + XSS)
+    _rename_p01(sample_dir, loaded_url, "</script>" + XSS[1])
     out = tmp_path / "r"
     result = CliRunner().invoke(app, ["coverage", "--out", str(out), "--database-url", loaded_url])
     assert result.exit_code == 0, result.output
     html = (out / "coverage.html").read_text(encoding="utf-8")
-    assert XSS not in html and "</script><img" not in html
+    assert XSS[1] not in html and "</script><img" not in html
 
 
 # --- in a real browser -----------------------------------------------------------------
@@ -110,10 +106,10 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
     browser: Any, settings: Any, tokens: dict[str, str], sample_dir: Path, loaded_url: str
 ) -> None:
     from api.app import create_app
-    from tests.conftest import serving
+    from tests.helpers import serving
 
     vendor_modules()
-    _rename_p01(sample_dir, loaded_url, XSS)
+    _rename_p01(sample_dir, loaded_url, XSS[1])
     app = create_app(settings)
     with serving(app) as base:
         page, outside = offline_page(browser, base)
@@ -198,7 +194,7 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
                }}); }}"""
         )
         tooltips = page.locator(".leaflet-tooltip").all_inner_texts()
-        assert any(XSS in t for t in tooltips)
+        assert any(XSS[1] in t for t in tooltips)
         assert page.evaluate("window.pwned") is None
         assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
         assert page.evaluate(

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from store.db import make_engine
 from store.models import IssuePhoto
-from tests.conftest import GOOD_REPORT as GOOD
-from tests.conftest import auth
+from tests.helpers import GOOD_REPORT as GOOD
+from tests.helpers import auth
 
 MEDIA = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from gis.crs import from_wgs84, to_metric
-from tests.conftest import SHIMAO, serving, vendor_modules
+from tests.helpers import SHIMAO, offline_page, serving, vendor_modules, wait_until
 
 PHONE = {
     "viewport": {"width": 375, "height": 667},
@@ -26,9 +26,8 @@ def cases_in(client: TestClient) -> list[dict[str, Any]]:
 
 
 def phone_page(browser: Any, base: str) -> Any:
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+    """A phone's page that may reach only the local server."""
+    page, _ = offline_page(browser, base, **PHONE)
     return page
 
 
@@ -75,10 +74,10 @@ def test_report_from_a_phone(
         # the photo follows the report; wait until the server has it
         case_id = int(number.split()[-1])
         headers = {"Authorization": f"Bearer {tokens['manager']}"}
-        for _ in range(100):
-            if client.get(f"/api/v1/issues/{case_id}", headers=headers).json()["photos"]:
-                break
-            page.wait_for_timeout(100)
+        wait_until(
+            lambda: client.get(f"/api/v1/issues/{case_id}", headers=headers).json()["photos"],
+            what="the photo to reach the server",
+        )
         page.close()
     features = cases_in(client)
     assert len(features) == 1 and number.endswith(str(features[0]["id"]))
@@ -148,10 +147,9 @@ def test_a_report_survives_a_cut_network_and_is_sent_once(
         cut["on"] = False
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.get_by_text("已收到，谢谢！").wait_for()
-        page.wait_for_timeout(1500)
+        page.wait_for_function("JSON.parse(localStorage.getItem('gridgovPending')).length === 0")
         page.evaluate("window.dispatchEvent(new Event('online'))")  # a second retry: no harm
-        page.wait_for_timeout(1000)
-        assert page.evaluate("JSON.parse(localStorage.getItem('gridgovPending'))") == []
+        assert page.evaluate("window.gridgovReportState.sent") == 1
         page.close()
     assert len(cases_in(client)) == 1
     app.state.engine.dispose()

@@ -18,7 +18,7 @@ from gis.boundaries import validate_boundaries
 from gis.crs import METRIC
 from gis.io import read_layer
 from gis.join import join_areas
-from tests.conftest import BOUNDARIES, DATA, HOSPITAL
+from tests.helpers import BOUNDARIES, DATA, HOSPITAL
 
 
 @pytest.fixture(scope="module")

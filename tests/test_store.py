@@ -13,7 +13,7 @@ from store.db import make_engine
 from store.layers import layer_counts, read_layer
 from store.load import load_folder
 from store.models import Category, Member
-from tests.conftest import DATA
+from tests.helpers import DATA
 
 EXPECTED = {"community": 1, "grids": 22, "districts": 2, "merchants": 120, "squads": 8}
 
