@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench sample clean
+.PHONY: run test test-ahead test-shuffled lint bench bench-quick sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,17 +20,39 @@ run: $(STAMP)
 	$(ASSETS)
 	$(BIN)/gridgov serve --sample-if-empty
 
+# the suite in file order, with the 15 slowest tests listed at the end
+PYTEST := $(BIN)/pytest -p no:randomly --durations=15
+
 test: $(STAMP)
 	$(ASSETS)
-	$(BIN)/pytest
+	$(PYTEST)
+
+# the date-sensitive tests again, 40 days from now (Debian's faketime)
+AHEAD ?= +40d
+test-ahead: $(STAMP)
+	$(ASSETS)
+	faketime -f '$(AHEAD)' $(PYTEST) -m "dated or browser"
+
+# hunting order dependence and races: random order, then split over two processes
+test-shuffled: $(STAMP)
+	$(ASSETS)
+	$(BIN)/pytest -p randomly -q
+	$(BIN)/pytest -p no:randomly -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
+# every benchmark at full size (minutes), or in quick mode (well under a minute each)
 bench: $(STAMP)
-	$(BIN)/python -m bench.lookup
+	$(ASSETS)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(ASSETS)
+	$(BIN)/python -m bench --quick
 
 sample: $(STAMP)
 	$(BIN)/python data/generate.py
