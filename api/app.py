@@ -20,12 +20,13 @@ from api import (
     routes_parking,
     routes_stats,
 )
-from api.areas import AreaCache
 from api.deps import LangDep, SessionDep
 from api.i18n import t
-from api.limits import BodyLimit, RateLimit
-from api.settings import Settings
+from api.limits import BodyLimit
 from cases.deadlines import utcnow
+from service.community import SnapshotCache
+from service.ratelimit import RateLimit
+from service.settings import Settings
 from store.db import create_schema, make_engine, session_factory
 from store.layers import layer_counts, read_layer
 
@@ -35,7 +36,7 @@ STATIC = Path(__file__).resolve().parent.parent / "layers" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (from the environment by default)."""
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, settings.db_pool_size)
     create_schema(engine)
     app = FastAPI(
         title="gridgov",
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    app.state.areas = AreaCache()
+    app.state.areas = SnapshotCache()
     app.state.clock = utcnow
     app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
     errors.install(app)

@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.settings import Settings
 from gis.boundaries import load_boundaries, validate_boundaries
 from gis.io import LayerReadError, read_layer
 from gis.validate import SPECS, Report, validate_layer
+from service.settings import Settings
 from store.db import create_schema, make_engine
 from store.layers import layer_counts
 from store.load import load_folder

@@ -10,7 +10,8 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.i18n import pick_lang
-from api.settings import Settings
+from service.community import CommunitySnapshot, SnapshotCache
+from service.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -39,7 +40,20 @@ def page_lang(
     return pick_lang(lang, accept_language, request.app.state.settings.default_lang)
 
 
+def snapshot_of(request: Request, session: Session) -> CommunitySnapshot:
+    """The loaded community, as of the latest layers (503 while none is loaded)."""
+    cache: SnapshotCache = request.app.state.areas
+    return cache.require(session)
+
+
+def get_snapshot(
+    request: Request, session: Annotated[Session, Depends(get_session)]
+) -> CommunitySnapshot:
+    return snapshot_of(request, session)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,11 +1,44 @@
-"""Every 4xx answer is JSON: a machine code and a message a person can act on."""
+"""Every 4xx answer is JSON: a machine code and a message a person can act on.
+
+The service's errors are mapped to HTTP statuses here, once; routes raise
+``ApiError`` only for what is about HTTP itself (a body that is not JSON).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service import errors
+
+STATUS: dict[type[errors.ServiceError], int] = {
+    errors.Invalid: 422,
+    errors.Malformed: 400,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Forbidden: 403,
+    errors.Unauthenticated: 401,
+    errors.TooMany: 429,
+    errors.TooLarge: 413,
+    errors.Unsupported: 415,
+    errors.Unavailable: 503,
+}
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer: ``{"error": {"code", "message", ...}}``."""
+
+    error: ErrorDetail
 
 
 class ApiError(Exception):
@@ -25,17 +58,35 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def _body(code: str, message: str, **extra: object) -> dict[str, object]:
+def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route may give."""
+    return {s: {"model": ErrorOut, "description": _DESCRIPTIONS.get(s, "error")} for s in statuses}
 
 
 def install(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
 
+    @app.exception_handler(errors.ServiceError)
+    async def _service_error(_: Request, exc: errors.ServiceError) -> JSONResponse:
+        status = next(s for kind, s in STATUS.items() if isinstance(exc, kind))
+        headers = None
+        if isinstance(exc, errors.TooMany) and "retry_after_s" in exc.extra:
+            headers = {"Retry-After": str(exc.extra["retry_after_s"])}
+        extra = {k: v for k, v in exc.extra.items() if k != "retry_after_s"}
+        return JSONResponse(
+            error_body(exc.code, exc.message, **extra), status_code=status, headers=headers
+        )
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            _body(exc.code, exc.message, **exc.extra), status_code=exc.status, headers=exc.headers
+            error_body(exc.code, exc.message, **exc.extra),
+            status_code=exc.status,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -45,9 +96,25 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
-        return JSONResponse(_body("invalid_request", message, details=details), status_code=422)
+        return JSONResponse(
+            error_body("invalid_request", message, details=details), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+
+_DESCRIPTIONS = {
+    400: "The request is malformed",
+    401: "A staff token is needed, or the one sent is unknown",
+    403: "The caller may not do this",
+    404: "Not found",
+    409: "Conflicts with the case's current state",
+    413: "Too large",
+    415: "Unsupported media type",
+    422: "A value cannot be acted on; the message names it",
+    429: "Too many requests; see Retry-After",
+    503: "No community is loaded yet",
+}

@@ -1,15 +1,13 @@
-"""Protection from oversized requests and from report floods."""
+"""Protection from oversized requests (report floods: ``service.ratelimit``)."""
 
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError
+from service.issues import human_size
 
 
 class BodyLimit:
@@ -81,37 +79,3 @@ async def _too_large(send: Send, size: int, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def human_size(n: int) -> str:
-    """Bytes as KB or MB, for messages."""
-    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB"
-
-
-class RateLimit:
-    """A token bucket per client: ``rate`` requests per ``period`` seconds."""
-
-    def __init__(self, rate: int, period: float) -> None:
-        self.rate, self.period = rate, period
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, client: str) -> None:
-        """Spend a token for ``client`` or raise a 429 saying when to retry."""
-        now = time.monotonic()
-        refill = self.rate / self.period
-        with self._lock:
-            tokens, last = self._buckets.get(client, (float(self.rate), now))
-            tokens = min(float(self.rate), tokens + (now - last) * refill)
-            if tokens < 1:
-                wait = (1 - tokens) / refill
-                self._buckets[client] = (tokens, now)
-                raise ApiError(
-                    429,
-                    "rate_limited",
-                    f"too many reports from this device; try again in {wait:.0f} s",
-                    headers={"Retry-After": f"{wait:.0f}"},
-                )
-            self._buckets[client] = (tokens - 1, now)
-            if len(self._buckets) > 50_000:  # forget idle clients
-                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < self.period}

@@ -9,9 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.deps import LangDep, NowDep, SessionDep
-from api.routes_issues import categories, community
-from api.views import event_view, issue_view
+from api.deps import LangDep, NowDep, SessionDep, snapshot_of
 from cases.lifecycle import OPEN, TRANSITIONS, Status
 from layers.assets import localise
 from layers.case_page import case_page
@@ -20,7 +18,8 @@ from layers.page import page_html
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from layers.text import REPORT_LABELS, STATUS_NAMES
-from store.issues import IssueNotFound, get_issue, history
+from service.views import event_view, issue_view
+from store.issues import IssueNotFound, categories_by_code, get_issue, history
 from store.layers import read_layer
 from store.models import Category, Issue
 from store.squads import squad_loads
@@ -82,8 +81,8 @@ def case_page_route(
         issue = get_issue(session, issue_id)
     except IssueNotFound:
         return HTMLResponse(f"<!doctype html><p>No case {issue_id}.</p>", status_code=404)
-    areas = community(request, session)
-    view = issue_view(issue, areas, categories(session), now, staff=False)
+    areas = snapshot_of(request, session)
+    view = issue_view(issue, areas, categories_by_code(session), now, staff=False)
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
     moves: dict[str, list[str]] = {}
     for move in TRANSITIONS:
@@ -104,12 +103,12 @@ def report_form(
     crs: str = "wgs84",
 ) -> HTMLResponse:
     """The phone page for reporting; ``?lon=&lat=&crs=gcj02`` opens it with the pin placed."""
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     centre = areas.outline.centroid
     start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
     catalogue = [
         {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
-        for c in sorted(categories(session).values(), key=lambda c: c.code)
+        for c in sorted(categories_by_code(session).values(), key=lambda c: c.code)
     ]
     return HTMLResponse(localise(report_page((centre.x, centre.y), lang, start, catalogue)))
 
@@ -123,7 +122,9 @@ def report_status(
         issue = get_issue(session, issue_id)
     except IssueNotFound:
         return HTMLResponse(f"<!doctype html><p>No case {issue_id}.</p>", status_code=404)
-    view = issue_view(issue, community(request, session), categories(session), now, staff=False)
+    view = issue_view(
+        issue, snapshot_of(request, session), categories_by_code(session), now, staff=False
+    )
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
     names = STATUS_NAMES[lang]
     t = REPORT_LABELS[lang]

@@ -11,15 +11,22 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api.auth import require
-from api.deps import NowDep, SessionDep, SettingsDep
-from api.dispatcher import context, escalation_unit, plan_batch, rank
+from api.deps import NowDep, SessionDep, SettingsDep, snapshot_of
 from api.errors import ApiError
-from api.routes_issues import categories, community, not_found
-from api.views import iso, issue_view
 from cases.lifecycle import DISPATCHERS, FIELD_STAFF, IllegalTransition, Status
-from gis.crs import CoordinateError, check_lonlat, to_wgs84
+from service.issues import case_not_found
+from service.place import wgs84_point
+from service.ranking import escalation_unit, plan_batch, rank, squad_state
+from service.views import iso, issue_view
 from store.db import atomic
-from store.issues import Actor, ConcurrentChange, IssueNotFound, get_issue, transition
+from store.issues import (
+    Actor,
+    ConcurrentChange,
+    IssueNotFound,
+    categories_by_code,
+    get_issue,
+    transition,
+)
 from store.models import Issue
 from store.squads import NotASquadMember, report_position
 
@@ -28,15 +35,6 @@ DispatcherDep = Annotated[Actor, Depends(require(*DISPATCHERS))]
 FieldStaffDep = Annotated[Actor, Depends(require(*FIELD_STAFF))]
 StaffDep = Annotated[Actor, Depends(require())]
 WAITING = (Status.REPORTED.value, Status.FILED.value)
-
-
-def _point(lon: float, lat: float, crs: str) -> tuple[float, float]:
-    try:
-        check_lonlat(lon, lat)
-        wlon, wlat = to_wgs84(lon, lat, crs)
-    except (CoordinateError, ValueError) as exc:
-        raise ApiError(422, "bad_coordinates", str(exc)) from exc
-    return float(wlon), float(wlat)
 
 
 @router.get("/dispatch/candidates")
@@ -53,20 +51,20 @@ def candidates(
     category: str | None = None,
 ) -> dict[str, Any]:
     """Squads that can take a case, nearest on foot first, and those that cannot, with why."""
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     if issue_id is not None:
         try:
             issue = get_issue(session, issue_id)
         except IssueNotFound as exc:
-            raise not_found(exc) from exc
+            raise case_not_found(exc) from exc
         lon, lat, category = issue.lon, issue.lat, issue.category
     elif lon is None or lat is None or category is None:
         raise ApiError(422, "missing_field", "give issue_id, or lon, lat and category")
     else:
-        lon, lat = _point(lon, lat, crs)
-    if category not in categories(session):
+        lon, lat = wgs84_point(lon, lat, crs)
+    if category not in categories_by_code(session):
         raise ApiError(422, "unknown_category", f"category {category!r} is not in the catalogue")
-    loads, positions = context(session, now, settings)
+    loads, positions = squad_state(session, now, settings)
     ranking = rank(
         areas,
         category,
@@ -110,18 +108,18 @@ def dispatch(
     which shows where people are, stays with dispatchers.
     """
     body = body or DispatchIn()
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     try:
         issue = get_issue(session, issue_id)
     except IssueNotFound as exc:
-        raise not_found(exc) from exc
+        raise case_not_found(exc) from exc
     if issue.status not in WAITING:
         raise ApiError(
             409,
             "not_waiting",
             f"case {issue_id} is {issue.status}; only reported or filed cases can be dispatched",
         )
-    loads, positions = context(session, now, settings)
+    loads, positions = squad_state(session, now, settings)
     ranking = rank(
         areas,
         issue.category,
@@ -157,7 +155,7 @@ def dispatch(
             f"case {issue_id} was changed by someone else while you dispatched it: {exc}",
         ) from exc
     return {
-        "issue": issue_view(issue, areas, categories(session), now, staff=True),
+        "issue": issue_view(issue, areas, categories_by_code(session), now, staff=True),
         "assignment": chosen,
     }
 
@@ -205,7 +203,7 @@ def dispatch_batch(
 ) -> dict[str, Any]:
     """Assign waiting cases to squads with least total walking, within capacity."""
     body = body or BatchIn()
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     if body.issue_ids is None:
         query = select(Issue).where(Issue.status == Status.FILED).order_by(Issue.id).limit(1000)
         issues = list(session.scalars(query))
@@ -217,7 +215,7 @@ def dispatch_batch(
         busy = [row.id for row in issues if row.status not in WAITING]
         if busy:
             raise ApiError(409, "not_waiting", f"case {busy[0]} is not waiting for dispatch")
-    loads, positions = context(session, now, settings)
+    loads, positions = squad_state(session, now, settings)
     plan = plan_batch(areas, [(i.category, i.lon, i.lat) for i in issues], now, loads, positions)
     assignments: list[dict[str, Any]] = []
     unassigned: list[dict[str, Any]] = []
@@ -292,10 +290,10 @@ def squad_position(
     now: NowDep,
 ) -> dict[str, Any]:
     """Record where a member of the squad is now (or that the member went off duty)."""
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     if squad_id not in areas.squad_names:
         raise ApiError(404, "squad_not_found", f"no squad has id {squad_id!r}")
-    lon, lat = _point(body.lon, body.lat, body.crs)
+    lon, lat = wgs84_point(body.lon, body.lat, body.crs)
     try:
         with atomic(session):
             report_position(session, squad_id, body.member_id, lon, lat, now, body.on_duty)
@@ -316,8 +314,8 @@ def squad_positions(
     request: Request, session: SessionDep, settings: SettingsDep, _: DispatcherDep, now: NowDep
 ) -> dict[str, Any]:
     """Where each squad is now: its latest fresh member position, else its base (staff only)."""
-    areas = community(request, session)
-    loads, positions = context(session, now, settings)
+    areas = snapshot_of(request, session)
+    loads, positions = squad_state(session, now, settings)
     latest: dict[str, Any] = {}
     for p in positions:
         if p.squad_id not in latest or p.at > latest[p.squad_id].at:

@@ -10,15 +10,13 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.areas import Areas
 from api.auth import require
-from api.deps import SessionDep
+from api.deps import SessionDep, snapshot_of
 from api.errors import ApiError
 from api.parking_view import answer_view, siting_view
-from api.routes_issues import community
 from cases.lifecycle import Role
 from gis.coverage import MODES, WALK, CoverageInputError
-from gis.crs import WGS84, CoordinateError, check_lonlat, to_wgs84
+from gis.crs import WGS84
 from gis.distance import distance_to_m
 from gis.parking import (
     CURRENT,
@@ -30,6 +28,8 @@ from gis.parking import (
     choose_sites,
 )
 from gis.siting import Siting, SitingError, network_sites
+from service.community import CommunitySnapshot
+from service.place import wgs84_points
 from store.issues import Actor
 from store.layers import read_layer
 
@@ -107,7 +107,7 @@ def parking_coverage(
     stand; ``curve`` gives both from 100 to 800 m; ``layers`` are GeoJSON.
     """
     added = [_parse_added(text, i) for i, text in enumerate(add or [], start=1)]
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     question = _question(
         radius_m,
         mode,
@@ -136,7 +136,7 @@ def parking_sites(
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
     added = [f.model_dump() for f in body.add]
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     question = _question(
         body.radius_m,
         body.mode,
@@ -176,7 +176,7 @@ def parking_sites(
     return out
 
 
-def network_sites_in(areas: Areas, spacing_m: float = 100.0) -> gpd.GeoDataFrame:
+def network_sites_in(areas: CommunitySnapshot, spacing_m: float = 100.0) -> gpd.GeoDataFrame:
     """Candidate sites along the community's streets, inside the community."""
     if areas.network is None:
         raise ApiError(
@@ -193,7 +193,7 @@ def _question(
     added: list[dict[str, Any]],
     crs: str,
     cars_per_household: float,
-    areas: Areas,
+    areas: CommunitySnapshot,
 ) -> ParkingQuestion:
     if mode not in MODES:
         raise ApiError(422, "bad_mode", f"mode {mode!r} is not one of {', '.join(MODES)}")
@@ -215,7 +215,10 @@ def _question(
 
 
 def _answer(
-    areas: Areas, buildings: gpd.GeoDataFrame, parking: gpd.GeoDataFrame, q: ParkingQuestion
+    areas: CommunitySnapshot,
+    buildings: gpd.GeoDataFrame,
+    parking: gpd.GeoDataFrame,
+    q: ParkingQuestion,
 ) -> ParkingAnswer:
     try:
         return analyse(areas.network, buildings, parking, q)
@@ -225,7 +228,7 @@ def _answer(
 
 def _solve(
     problem: str,
-    areas: Areas,
+    areas: CommunitySnapshot,
     buildings: gpd.GeoDataFrame,
     parking: gpd.GeoDataFrame,
     q: ParkingQuestion,
@@ -268,15 +271,13 @@ def _parse_added(text: str, n: int) -> dict[str, Any]:
     return {"id": f"NEW{n}", "lon": lon, "lat": lat, "capacity": capacity, "smart": smart}
 
 
-def _points(rows: list[dict[str, Any]], crs: str, areas: Areas, what: str) -> gpd.GeoDataFrame:
+def _points(
+    rows: list[dict[str, Any]], crs: str, areas: CommunitySnapshot, what: str
+) -> gpd.GeoDataFrame:
     """Rows with lon/lat in ``crs`` as WGS84 points, each checked to lie in the community."""
     lon = np.array([r["lon"] for r in rows], dtype=float)
     lat = np.array([r["lat"] for r in rows], dtype=float)
-    try:
-        check_lonlat(lon, lat)
-        wlon, wlat = to_wgs84(lon, lat, crs)
-    except (CoordinateError, ValueError) as exc:
-        raise ApiError(422, "bad_coordinates", f"{what}: {exc}") from exc
+    wlon, wlat = wgs84_points(lon, lat, crs, what)
     outside = np.atleast_1d(distance_to_m(wlon, wlat, areas.outline))
     far = outside > NEAR_COMMUNITY_M
     if far.any():

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api.auth import require
-from api.deps import SessionDep, get_now
+from api.deps import SessionDep, get_now, snapshot_of
 from api.errors import ApiError
-from api.routes_issues import FilterDep, categories, community
-from api.views import iso
+from api.routes_issues import FilterDep
 from cases.indicators import indicators, month_of
 from cases.lifecycle import OPEN
-from store.issues import cases_frame, list_issues
+from service.views import iso
+from store.issues import cases_frame, categories_by_code, list_issues
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 GROUP_COLUMN = {"grid": "grid_code", "squad": "squad_id", "category": "category", "month": "month"}
@@ -47,11 +47,11 @@ def stats(
     frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
     key = GROUP_COLUMN[group_by]
     table = indicators(frame, key, since, until, now)
-    areas = community(request, session)
+    areas = snapshot_of(request, session)
     names = {
         "grid": areas.grid_names,
         "squad": areas.squad_names,
-        "category": {c.code: c.name_zh for c in categories(session).values()},
+        "category": {c.code: c.name_zh for c in categories_by_code(session).values()},
     }.get(group_by)
     rows = []
     for record in table.to_dict("records"):
@@ -152,8 +152,8 @@ TIMES = (
 def _export_frame(
     rows: list[Any], request: Request, session: SessionDep, now: datetime
 ) -> gpd.GeoDataFrame:
-    areas = community(request, session)
-    names = {c.code: c.name_zh for c in categories(session).values()}
+    areas = snapshot_of(request, session)
+    names = {c.code: c.name_zh for c in categories_by_code(session).values()}
     records = [
         {f: getattr(i, f) for f in EXPORT_FIELDS}
         | {

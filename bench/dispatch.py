@@ -40,14 +40,14 @@ import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra, minimum_spanning_tree
 
-from api.areas import Areas, SquadInfo
-from api.dispatcher import Ranking, rank
-from api.settings import Settings
 from bench import _scaffold as scaffold
 from bench._timing import best_of, column_table, fmt_ratio, fmt_seconds, timed
 from gis.crs import METRIC, from_metric, to_metric
 from gis.index import AreaIndex
 from gis.network import NETWORK, STRAIGHT, WalkingNetwork, edge_graph
+from service.community import CommunitySnapshot, SquadInfo
+from service.ranking import Ranking, rank
+from service.settings import Settings
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -118,7 +118,7 @@ class Scene:
 
 @dataclass(frozen=True)
 class Squads:
-    areas: Areas
+    areas: CommunitySnapshot
     ids: list[str]
     x: FloatArray  # metres, as rank computes them from lon/lat
     y: FloatArray
@@ -268,7 +268,7 @@ def make_squads(net: WalkingNetwork, n: int, stream: int) -> Squads:
     west, south = from_metric(*net.node_xy.min(axis=0))
     east, north = from_metric(*net.node_xy.max(axis=0))
     box = shapely.box(float(west), float(south), float(east), float(north))
-    areas = Areas(
+    areas = CommunitySnapshot(
         grids=AreaIndex([box], ["G"]),
         districts=None,
         grid_names={},

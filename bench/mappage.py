@@ -469,7 +469,7 @@ def bench_count(browser: Any, n: int, sizes: Sizes, work: Path) -> list[Target]:
     from fastapi.staticfiles import StaticFiles
 
     from api.app import create_app
-    from api.settings import Settings
+    from service.settings import Settings
 
     folder = work / f"n{n}"
     folder.mkdir()

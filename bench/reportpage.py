@@ -274,7 +274,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def measure(browser: Any, url: str, var_dir: Path, sizes: Sizes, quick: bool) -> list[Result]:
     """Serve gridgov over the loaded database ``url`` and load each page on each profile."""
     from api.app import create_app
-    from api.settings import Settings
+    from service.settings import Settings
 
     results = [Result(page, profile) for profile in sizes.profiles for page in PAGES]
     app = create_app(Settings(database_url=url, var_dir=var_dir, vendor_dir=scaffold.vendor_dir()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -13,17 +12,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///var/gridgov.sqlite3"
 
+def make_engine(url: str, pool_size: int = 20) -> Engine:
+    """An engine for ``url``; SQLite gets its folder created and WAL mode on.
 
-def database_url() -> str:
-    """The configured database: ``GRIDGOV_DATABASE_URL`` or the embedded SQLite file."""
-    return os.environ.get("GRIDGOV_DATABASE_URL", DEFAULT_URL)
-
-
-def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``; SQLite gets its folder created and WAL mode on."""
-    parsed = make_url(url or database_url())
+    On PostgreSQL, ``pool_size`` connections are kept (and as many more allowed),
+    enough for the web server's worker threads, so that connections are reused
+    instead of opened and closed under load.
+    """
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -32,10 +29,7 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    # enough pooled connections for the web server's worker threads, so that
-    # connections are reused instead of opened and closed under load
-    pool = int(os.environ.get("GRIDGOV_DB_POOL_SIZE", "20"))
-    return create_engine(parsed, pool_pre_ping=True, pool_size=pool, max_overflow=pool)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

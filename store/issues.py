@@ -161,6 +161,15 @@ def _record(
     )
 
 
+def categories_by_code(session: Session) -> dict[str, Category]:
+    """The issue catalogue, by category code."""
+    return {c.code: c for c in session.scalars(select(Category))}
+
+
+def issue_exists(session: Session, issue_id: int) -> bool:
+    return session.get(Issue, issue_id) is not None
+
+
 def get_issue(session: Session, issue_id: int) -> Issue:
     issue = session.get(Issue, issue_id)
     if issue is None:

@@ -103,6 +103,12 @@ def save_photo(
     return photo
 
 
+def photo_of(session: Session, issue_id: int, photo_id: int) -> IssuePhoto | None:
+    """Photo ``photo_id`` of case ``issue_id``, or None."""
+    photo = session.get(IssuePhoto, photo_id)
+    return photo if photo is not None and photo.issue_id == issue_id else None
+
+
 def photos_of(session: Session, issue_id: int) -> list[IssuePhoto]:
     return list(
         session.scalars(

@@ -301,7 +301,7 @@ def tokens(loaded_url: str) -> dict[str, str]:
 @pytest.fixture()
 def settings(loaded_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Service settings on the loaded database, with files under a temporary folder."""
-    from api.settings import Settings
+    from service.settings import Settings
 
     return Settings(database_url=loaded_url, var_dir=tmp_path / "var", report_rate=10_000)
 

@@ -101,8 +101,8 @@ def serving(app: Any) -> Iterator[str]:
 
 def vendor_modules() -> Path:
     """The installed map assets, or a skip (a failure in CI) when they are missing."""
-    from api.settings import Settings
     from layers.assets import AssetError, check
+    from service.settings import Settings
 
     modules = Settings().vendor_dir / "node_modules"
     try:

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.routes_layers import PUBLIC_LAYERS
-from api.settings import Settings
+from service.settings import Settings
 from store.db import make_engine
 from store.load import load_folder
 from tests.helpers import DATA

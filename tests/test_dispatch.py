@@ -16,9 +16,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from api.areas import Areas, SquadInfo
-from api.dispatcher import rank
-from api.settings import Settings
 from cases.dispatch import (
     CATEGORY,
     FULL,
@@ -33,6 +30,9 @@ from cases.dispatch import (
 from gis.crs import from_metric, to_metric
 from gis.index import AreaIndex
 from gis.network import WalkingNetwork
+from service.community import CommunitySnapshot, SquadInfo
+from service.ranking import rank
+from service.settings import Settings
 from store.db import make_engine
 from store.models import Issue
 from tests.helpers import GOOD_REPORT, HOSPITAL, MORNING, SHIMAO, auth, serving
@@ -101,7 +101,7 @@ def test_batch_solver_respects_what_a_squad_may_take() -> None:
 # --- ranking over a hand-made river ----------------------------------------------------
 
 
-def river_areas(network: WalkingNetwork | None) -> tuple[Areas, tuple[float, float]]:
+def river_areas(network: WalkingNetwork | None) -> tuple[CommunitySnapshot, tuple[float, float]]:
     """Two squads: one across a river (near as the crow flies), one on the case's bank."""
     x0, y0 = (float(v) for v in to_metric(*HOSPITAL))
     lines = [
@@ -119,7 +119,7 @@ def river_areas(network: WalkingNetwork | None) -> tuple[Areas, tuple[float, flo
 
     squads = (squad("ACROSS", x0 + 100, y0 + 90), squad("BANK", x0 + 500, y0 + 5))
     grid = shapely.box(0, 0, 1, 1)
-    areas = Areas(
+    areas = CommunitySnapshot(
         grids=AreaIndex([grid], ["G"]),
         districts=None,
         grid_names={},
@@ -149,7 +149,7 @@ def test_ranking_follows_the_streets_not_the_crow() -> None:
 
 def test_ranking_falls_back_to_straight_lines_without_a_network() -> None:
     areas, (lon, lat) = river_areas(None)
-    bare = Areas(**{**areas.__dict__, "network": None})
+    bare = CommunitySnapshot(**{**areas.__dict__, "network": None})
     ranking = rank(bare, "parking", lon, lat, MORNING, {}, [], Settings())
     assert [c["squad_id"] for c in ranking.candidates] == ["ACROSS", "BANK"]
     assert {c["distance_kind"] for c in ranking.candidates} == {"straight_line"}

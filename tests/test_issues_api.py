@@ -359,7 +359,7 @@ def test_oversized_wrong_type_and_broken_bodies(api: TestClient, loaded_url: str
 
 def test_reports_are_rate_limited_per_client(loaded_url: str, tmp_path: Any) -> None:
     from api.app import create_app
-    from api.settings import Settings
+    from service.settings import Settings
 
     app = create_app(
         Settings(database_url=loaded_url, var_dir=tmp_path, report_rate=3, report_period_s=3600)

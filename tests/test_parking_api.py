@@ -87,7 +87,7 @@ def test_what_if_removes_and_adds(api: Any, tokens: dict[str, str]) -> None:
         ({"remove": "P99"}, "bad_parking_question", "no parking facility 'P99' to remove"),
         ({"add": f"{OUTSIDE[0]},{OUTSIDE[1]},50"}, "outside_community", "m outside"),
         ({"add": "121.83,29.89"}, "bad_added_facility", "'lon,lat,capacity'"),
-        ({"add": "521.83,29.89,5"}, "bad_coordinates", "521.83"),
+        ({"add": "521.83,29.89,5"}, "coordinate_out_of_range", "521.83"),
         ({"mode": "drive"}, "bad_mode", "'drive'"),
         ({"scenario": "dream"}, "bad_scenario", "'dream'"),
         ({"radius_m": 5000}, None, "radius_m"),

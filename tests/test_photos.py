@@ -331,7 +331,7 @@ def test_files_are_stored_in_the_case_folder_not_in_the_database(
 
 def test_photo_folder_may_be_deep(loaded_url: str, tmp_path: Path) -> None:
     from api.app import create_app
-    from api.settings import Settings
+    from service.settings import Settings
 
     deep = Settings(
         database_url=loaded_url, var_dir=tmp_path / ("gridgov-" * 19), report_rate=10_000
@@ -445,7 +445,7 @@ def test_unknown_case_is_404(api: TestClient, case: dict[str, Any], tokens: dict
 def small_limits_api(loaded_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, Any]]:
     """A client on an app that allows 50 kB per photo and two photos per case."""
     from api.app import create_app
-    from api.settings import Settings
+    from service.settings import Settings
 
     limits = Settings(
         database_url=loaded_url,

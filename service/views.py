@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from api.areas import Areas
 from cases.lifecycle import OPEN
+from service.community import CommunitySnapshot
 from store.models import Category, Issue, IssueEvent, IssuePhoto
 
 
@@ -21,7 +21,7 @@ def iso(moment: datetime | None) -> str | None:
 
 def issue_view(
     issue: Issue,
-    areas: Areas,
+    areas: CommunitySnapshot,
     categories: dict[str, Category],
     now: datetime,
     staff: bool,

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from api.areas import Areas, SquadInfo
-from api.settings import Settings
 from cases.dispatch import REASONS, SquadState, assign, assign_greedily, exclusion, local_time
 from gis.crs import to_metric
 from gis.network import FloatArray, Snapped, walking_matrix
+from service.community import CommunitySnapshot, SquadInfo
+from service.settings import Settings
 from store.models import Category
 from store.squads import Position, fresh_positions, squad_loads
 
@@ -47,8 +47,8 @@ class Place:
     source: str  # "base" or "member"
 
 
-def spots(
-    areas: Areas, positions: list[Position], able: set[str] | None = None
+def squad_places(
+    areas: CommunitySnapshot, positions: list[Position], able: set[str] | None = None
 ) -> tuple[list[Place], FloatArray, FloatArray, Snapped | None]:
     """Each (able) squad's base and its members' fresh positions, in metres and snapped.
 
@@ -73,7 +73,7 @@ def spots(
 
 
 def rank(
-    areas: Areas,
+    areas: CommunitySnapshot,
     category: str,
     lon: float,
     lat: float,
@@ -115,7 +115,7 @@ def rank(
                     "duty_hours": squad.duty_hours,
                 }
             )
-    places, px, py, snapped = spots(areas, positions, able)
+    places, px, py, snapped = squad_places(areas, positions, able)
     if places:
         x0, y0 = to_metric(lon, lat)
         found = walking_matrix(areas.network, [float(x0)], [float(y0)], px, py, snapped)
@@ -172,7 +172,7 @@ def _escalation(
     return suggestion
 
 
-def context(
+def squad_state(
     session: Session, now: datetime, settings: Settings
 ) -> tuple[dict[str, int], list[Position]]:
     """The squads' loads and their members' fresh positions, as of ``now``."""
@@ -180,7 +180,9 @@ def context(
     return squad_loads(session), fresh_positions(session, since)
 
 
-def escalation_unit(session: Session, areas: Areas, category: str) -> tuple[str, str] | None:
+def escalation_unit(
+    session: Session, areas: CommunitySnapshot, category: str
+) -> tuple[str, str] | None:
     """The co-building unit that takes ``category`` when the community cannot."""
     row = session.get(Category, category)
     if row is None or not row.unit:
@@ -201,7 +203,7 @@ class BatchPlan:
 
 
 def plan_batch(
-    areas: Areas,
+    areas: CommunitySnapshot,
     cases: list[tuple[str, float, float]],
     now: datetime,
     loads: dict[str, int],
@@ -216,7 +218,7 @@ def plan_batch(
     squads = list(areas.squads)
     if not cases or not squads:
         return BatchPlan([None] * len(cases), [None] * len(cases), 0.0, 0.0, 0, 0)
-    places, sx, sy, snapped = spots(areas, positions)
+    places, sx, sy, snapped = squad_places(areas, positions)
     cx, cy = to_metric([c[1] for c in cases], [c[2] for c in cases])
     spot_metres = walking_matrix(areas.network, cx, cy, sx, sy, snapped).metres
     column = {s.id: k for k, s in enumerate(squads)}

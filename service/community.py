@@ -19,6 +19,7 @@ from gis.crs import to_metric
 from gis.distance import distance_to_m
 from gis.index import AreaIndex
 from gis.network import Snapped, WalkingNetwork
+from service.errors import Unavailable
 from store.layers import read_layer
 from store.models import LayerFeature
 
@@ -39,7 +40,7 @@ class SquadInfo:
 
 
 @dataclass(frozen=True)
-class Areas:
+class CommunitySnapshot:
     """Grid and district indexes, their names, and the community outline."""
 
     grids: AreaIndex
@@ -67,15 +68,25 @@ class Areas:
         return float(distance_to_m(lon, lat, self.outline)[()])
 
 
-class AreaCache:
-    """Thread-safe holder of :class:`Areas`, rebuilt when the layers change."""
+class SnapshotCache:
+    """Thread-safe holder of :class:`CommunitySnapshot`, rebuilt when the layers change."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._stamp: tuple[int, int] | None = None
-        self._areas: Areas | None = None
+        self._areas: CommunitySnapshot | None = None
 
-    def get(self, session: Session) -> Areas | None:
+    def require(self, session: Session) -> CommunitySnapshot:
+        """The snapshot, or ``Unavailable`` while no community is loaded."""
+        snapshot = self.get(session)
+        if snapshot is None:
+            raise Unavailable(
+                "no_community",
+                "no community boundaries are loaded yet; run 'gridgov load DIR' first",
+            )
+        return snapshot
+
+    def get(self, session: Session) -> CommunitySnapshot | None:
         row = session.execute(select(func.count(), func.max(LayerFeature.id))).one()
         stamp = (int(row[0]), int(row[1] or 0))
         with self._lock:
@@ -85,7 +96,7 @@ class AreaCache:
             return self._areas
 
 
-def _build(session: Session) -> Areas | None:
+def _build(session: Session) -> CommunitySnapshot | None:
     grids = read_layer(session, "grids")
     if len(grids) == 0:
         return None
@@ -97,7 +108,7 @@ def _build(session: Session) -> Areas | None:
     outline = (
         community.geometry.iloc[0] if len(community) else shapely.union_all(grids.geometry.values)
     )
-    return Areas(
+    return CommunitySnapshot(
         grids=AreaIndex.from_frame(grids),
         districts=AreaIndex.from_frame(districts) if len(districts) else None,
         grid_names=dict(zip(grids["code"], grids["name"], strict=True)),

@@ -1,0 +1,416 @@
+"""Case use cases: report, list, locate, count, read, history, move, photos.
+
+Every channel (the JSON API, the pages, the CLI, later Open311) reports, reads
+and moves cases through these functions, so each rule is applied once: the
+grid join, idempotency, the duplicate search, the rate limit and privacy.
+They take a session and typed inputs and return views; they raise
+:mod:`service.errors`, never HTTP errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cases.deadlines import BadLimit, parse_limit
+from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
+from service.community import CommunitySnapshot
+from service.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    Malformed,
+    NotFound,
+    TooLarge,
+    Unsupported,
+)
+from service.place import wgs84_point
+from service.ratelimit import RateLimit
+from service.schemas import STAFF_CHANNELS, IssueIn, TransitionIn
+from service.settings import Settings
+from service.tokens import photo_token
+from service.views import event_view, iso, issue_feature, issue_view, photo_view
+from store.db import atomic
+from store.issues import (
+    Actor,
+    ConcurrentChange,
+    IdempotencyMismatch,
+    IssueFilter,
+    IssueNotFound,
+    NewIssue,
+    categories_by_code,
+    cell_counts,
+    create_issue,
+    find_duplicates,
+    get_issue,
+    history,
+    issue_exists,
+    list_issues,
+    transition,
+)
+from store.photos import BadPhoto, TooManyPhotos, photo_of, photos_of, save_photo
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A report's answer: the case as its reporter may see it, and whether it was a retry."""
+
+    view: dict[str, Any]
+    replayed: bool
+
+
+def case_not_found(exc: IssueNotFound) -> NotFound:
+    return NotFound("issue_not_found", str(exc))
+
+
+def unknown_status(value: str) -> Invalid:
+    return Invalid(
+        "unknown_status", f"status {value!r} is not one of: {', '.join(s.value for s in Status)}"
+    )
+
+
+def admit_report(actor: Actor, client: str, limiter: RateLimit) -> None:
+    """Spend one of ``client``'s public reports (staff are not limited), or ``TooMany``.
+
+    Called before the report is even read, so that a flood of bad bodies is
+    limited too.
+    """
+    if actor.role is None:
+        limiter.check(client)
+
+
+def report_case(
+    session: Session,
+    snapshot: CommunitySnapshot,
+    settings: Settings,
+    data: IssueIn,
+    actor: Actor,
+    now: datetime,
+    *,
+    idempotency_key: str | None = None,
+) -> Reported:
+    """Take a report: check it, join it to its grid, store it once, list near duplicates.
+
+    A retry with the same ``idempotency_key`` answers what the first one wrote.
+    The caller has admitted it first (:func:`admit_report`).
+    """
+    if data.channel in STAFF_CHANNELS and actor.role is None:
+        raise Forbidden(
+            "staff_channel",
+            f"channel {data.channel!r} is for staff; residents report through 'mobile' or 'web'",
+        )
+    lon, lat = wgs84_point(data.lon, data.lat, data.crs)
+    known = categories_by_code(session)
+    if data.category not in known:
+        raise Invalid(
+            "unknown_category",
+            f"category {data.category!r} is not in the "
+            f"catalogue; use one of: {', '.join(sorted(known))}",
+        )
+    description = _description(data.description, settings.max_description)
+    grid, district = snapshot.locate(lon, lat)
+    if grid is None:
+        far = snapshot.outside_by_m(lon, lat)
+        raise Invalid(
+            "outside_community",
+            f"the point ({lon:.6f}, {lat:.6f}) is "
+            f"{far:,.0f} m outside {snapshot.community_name or 'the community'}; check "
+            "the location, or the crs (gcj02 for Amap/WeChat, bd09 for Baidu)",
+            distance_m=round(far, 1),
+        )
+    new = NewIssue(
+        lon=lon,
+        lat=lat,
+        input_crs=data.crs,
+        input_lon=data.lon,
+        input_lat=data.lat,
+        category=data.category,
+        description=description,
+        channel=data.channel,
+        grid_code=grid,
+        district_code=district,
+        reporter_name=data.reporter.name if data.reporter else None,
+        reporter_phone=data.reporter.phone if data.reporter else None,
+    )
+    digest = hashlib.sha256(json.dumps(data.model_dump(), sort_keys=True).encode()).hexdigest()
+
+    def write() -> tuple[Any, bool]:
+        with atomic(session):
+            return create_issue(
+                session, new, now, settings.file_limit, actor, idempotency_key, digest
+            )
+
+    try:
+        try:
+            issue, replayed = write()
+        except IntegrityError:
+            # the same key raced in from a parallel request: answer what that one wrote
+            issue, replayed = write()
+    except IdempotencyMismatch as exc:
+        raise Invalid("idempotency_key_reused", str(exc)) from exc
+    view = issue_view(issue, snapshot, known, now, staff=actor.role is not None)
+    view["possible_duplicates"] = _possible_duplicates(session, settings, issue, now)
+    view["photo_token"] = photo_token(settings.secret, issue.id)
+    return Reported(view, replayed)
+
+
+def _description(text: str, limit: int) -> str:
+    description = text.strip()
+    if not description:
+        raise Invalid("empty_description", "describe the problem in a few words")
+    if len(description) > limit:
+        raise Invalid(
+            "description_too_long",
+            f"the description has {len(description)} characters; keep it under {limit}",
+        )
+    return description
+
+
+def _possible_duplicates(
+    session: Session, settings: Settings, issue: Any, now: datetime
+) -> list[dict[str, Any]]:
+    window = now - timedelta(hours=settings.duplicate_window_h)
+    near = find_duplicates(
+        session,
+        issue.category,
+        issue.lon,
+        issue.lat,
+        settings.duplicate_radius_m,
+        window,
+        exclude=issue.id,
+    )
+    return [
+        {
+            "id": other.id,
+            "distance_m": round(d, 1),
+            "status": other.status,
+            "reported_at": iso(other.reported_at),
+            "description": other.description,
+        }
+        for other, d in near
+        if other.reported_at <= issue.reported_at
+    ]
+
+
+def check_statuses(statuses: list[str]) -> list[str]:
+    """``statuses`` when each is a lifecycle status, else ``unknown_status`` naming the first."""
+    for value in statuses:
+        if value not in Status.__members__.values():
+            raise Malformed("unknown_status", unknown_status(value).message)
+    return statuses
+
+
+def list_cases(
+    session: Session, snapshot: CommunitySnapshot, filters: IssueFilter, staff: bool
+) -> dict[str, Any]:
+    """One page of cases as a GeoJSON FeatureCollection, with the total and the server's now."""
+    rows, total = list_issues(session, filters)
+    known = categories_by_code(session)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            issue_feature(issue_view(i, snapshot, known, filters.now, staff)) for i in rows
+        ],
+        "total": total,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "now": iso(filters.now),
+    }
+
+
+def locate(snapshot: CommunitySnapshot, lon: float, lat: float, crs: str) -> dict[str, Any]:
+    """The grid and business district at a point, or how far outside the community it lies."""
+    wlon, wlat = wgs84_point(lon, lat, crs)
+    grid, district = snapshot.locate(wlon, wlat)
+    return {
+        "location": {"lon": wlon, "lat": wlat},
+        "inside": grid is not None,
+        "grid": {"code": grid, "name": snapshot.grid_names.get(grid)} if grid else None,
+        "district": (
+            {"code": district, "name": snapshot.district_names.get(district)} if district else None
+        ),
+        "outside_m": None if grid else round(snapshot.outside_by_m(wlon, wlat), 1),
+        "community": snapshot.community_name,
+    }
+
+
+def count_cells(session: Session, filters: IssueFilter, cell_deg: float) -> dict[str, Any]:
+    """Cases counted per lattice square of ``cell_deg`` degrees, for zoomed-out maps."""
+    cells = cell_counts(session, filters, cell_deg)
+    return {
+        "cell_deg": cell_deg,
+        "total": sum(c.count for c in cells),
+        "now": iso(filters.now),
+        "cells": [
+            {"lon": c.lon, "lat": c.lat, "count": c.count, "overdue": c.overdue} for c in cells
+        ],
+    }
+
+
+def read_case(
+    session: Session, snapshot: CommunitySnapshot, issue_id: int, now: datetime, staff: bool
+) -> dict[str, Any]:
+    """One case; staff also see contact details, deadlines and photos."""
+    try:
+        issue = get_issue(session, issue_id)
+    except IssueNotFound as exc:
+        raise case_not_found(exc) from exc
+    photos = photos_of(session, issue_id) if staff else None
+    return issue_view(issue, snapshot, categories_by_code(session), now, staff, photos)
+
+
+def case_history(session: Session, issue_id: int, staff: bool) -> dict[str, Any]:
+    """Every status change of a case; staff also see who made it and the note."""
+    try:
+        events = history(session, issue_id)
+    except IssueNotFound as exc:
+        raise case_not_found(exc) from exc
+    return {"issue_id": issue_id, "events": [event_view(e, staff) for e in events]}
+
+
+def move_case(
+    session: Session,
+    snapshot: CommunitySnapshot,
+    issue_id: int,
+    body: TransitionIn,
+    actor: Actor,
+    now: datetime,
+) -> dict[str, Any]:
+    """Move a case through its lifecycle; an illegal move is a Conflict and changes nothing."""
+    try:
+        target = Status(body.to)
+    except ValueError as exc:
+        raise unknown_status(body.to) from exc
+    _check_references(session, snapshot, issue_id, body)
+    fields = body.model_dump(exclude={"to"}, exclude_none=False) | {
+        "duplicate_of": str(body.duplicate_of) if body.duplicate_of is not None else None
+    }
+    try:
+        with atomic(session):
+            issue = transition(session, issue_id, target, actor, now, fields)
+    except IssueNotFound as exc:
+        raise case_not_found(exc) from exc
+    except IllegalTransition as exc:
+        raise Conflict("illegal_transition", str(exc)) from exc
+    except NotAllowed as exc:
+        raise Forbidden("forbidden", str(exc)) from exc
+    except MissingField as exc:
+        raise Invalid("missing_field", str(exc)) from exc
+    except ConcurrentChange as exc:
+        raise Conflict("concurrent_change", str(exc)) from exc
+    return issue_view(issue, snapshot, categories_by_code(session), now, staff=True)
+
+
+def _check_references(
+    session: Session, snapshot: CommunitySnapshot, issue_id: int, body: TransitionIn
+) -> None:
+    if body.squad is not None and body.squad not in snapshot.squad_names:
+        raise Invalid(
+            "unknown_squad",
+            f"squad {body.squad!r} is not one of: {', '.join(sorted(snapshot.squad_names))}",
+        )
+    if body.department is not None and body.department not in snapshot.unit_names:
+        raise Invalid(
+            "unknown_department",
+            f"department {body.department!r} is not a "
+            f"co-building unit; use one of: {', '.join(sorted(snapshot.unit_names))}",
+        )
+    if body.deadline is not None:
+        try:
+            parse_limit(body.deadline)
+        except BadLimit as exc:
+            raise Invalid("bad_deadline", str(exc)) from exc
+    if body.duplicate_of is not None and (
+        body.duplicate_of == issue_id or not issue_exists(session, body.duplicate_of)
+    ):
+        raise Invalid(
+            "unknown_duplicate",
+            f"duplicate_of {body.duplicate_of} is not another existing case",
+        )
+
+
+def add_photo(
+    session: Session,
+    settings: Settings,
+    issue_id: int,
+    data: bytes,
+    actor: Actor,
+    now: datetime,
+    *,
+    photo_token_given: str | None = None,
+    client: str = "?",
+    limiter: RateLimit | None = None,
+) -> dict[str, Any]:
+    """Attach a photo: the reporter (with the case's photo token) or staff.
+
+    ``data`` may be one byte longer than the limit, so that an oversized photo
+    is told apart without reading all of it.
+    """
+    try:
+        issue = get_issue(session, issue_id)
+    except IssueNotFound as exc:
+        raise case_not_found(exc) from exc
+    if actor.role is None:
+        if limiter is not None:
+            limiter.check(client)
+        if not photo_token_given or not hmac.compare_digest(
+            photo_token_given, photo_token(settings.secret, issue.id)
+        ):
+            raise Forbidden(
+                "photo_token_required",
+                "send the X-Photo-Token returned when the case was reported, or a staff token",
+            )
+    if len(data) > settings.max_photo_bytes:
+        raise TooLarge(
+            "payload_too_large",
+            f"the photo is larger than {human_size(settings.max_photo_bytes)}; downscale it first",
+        )
+    saved: list[Path] = []
+    try:
+        with atomic(session):
+            photo = save_photo(
+                session, issue_id, data, settings.photo_dir, now, settings.max_photos
+            )
+            saved = [settings.photo_dir / photo.path, settings.photo_dir / photo.thumb_path]
+    except BadPhoto as exc:
+        raise Unsupported("unsupported_image", str(exc)) from exc
+    except TooManyPhotos as exc:
+        raise Conflict("too_many_photos", str(exc)) from exc
+    except Exception:
+        for path in saved:
+            path.unlink(missing_ok=True)
+        raise
+    return photo_view(photo)
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    """Where a stored photo (or its thumbnail) lies, and its media type."""
+
+    path: Path
+    media_type: str
+
+
+def photo_file(
+    session: Session, settings: Settings, issue_id: int, photo_id: int, thumbnail: bool
+) -> PhotoFile:
+    """A case photo or its thumbnail, for staff."""
+    photo = photo_of(session, issue_id, photo_id)
+    if photo is None:
+        raise NotFound("photo_not_found", f"case {issue_id} has no photo {photo_id}")
+    if thumbnail:
+        return PhotoFile(settings.photo_dir / photo.thumb_path, "image/jpeg")
+    return PhotoFile(settings.photo_dir / photo.path, photo.content_type)
+
+
+def human_size(n: int) -> str:
+    """Bytes as KB or MB, for messages."""
+    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB"

@@ -1,0 +1,77 @@
+"""Service settings: every ``GRIDGOV_*`` environment variable, read in one place.
+
+pydantic-settings reads and validates them, so that a bad value (``GRIDGOV_REPORT_RATE=lots``)
+stops the service at start with a message naming the variable, instead of
+surfacing later as a 500.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "sqlite:///var/gridgov.sqlite3"
+
+
+def _env(name: str) -> AliasChoices:
+    """Read a field from ``GRIDGOV_<NAME>`` and accept its field name as a keyword."""
+    return AliasChoices(f"GRIDGOV_{name}")
+
+
+class Settings(BaseSettings):
+    """What the service needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_", frozen=True, populate_by_name=True, extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL connections kept per process, so that worker threads reuse them
+    db_pool_size: int = Field(20, ge=1)
+    sample_dir: Path = REPO_ROOT / "data"
+    var_dir: Path = Path("var")
+    default_lang: Literal["zh", "en"] = Field("zh", validation_alias=_env("LANG"))
+    file_limit: str = "2wd"
+    duplicate_radius_m: float = Field(50.0, ge=0)
+    duplicate_window_h: float = Field(168.0, ge=0)
+    max_body_bytes: int = Field(256 * 1024, ge=1024)
+    max_photo_bytes: int = Field(8 << 20, ge=1024)
+    max_photos: int = Field(6, ge=0)
+    max_description: int = Field(2000, ge=1)
+    report_rate: int = Field(30, ge=1)
+    report_period_s: float = Field(60.0, gt=0)
+    walking_speed_mps: float = Field(1.2, gt=0)
+    position_fresh_min: float = Field(15.0, gt=0)
+    secret_text: str = Field("", validation_alias=_env("SECRET"), repr=False)
+    tianditu_key: str = Field("", repr=False)
+    # where 'gridgov assets install' puts the map pages' scripts and styles (from npm)
+    vendor_dir: Path = Path("var/vendor")
+    # an operator's additions to China's working-day calendar (see README)
+    workdays_file: Path | None = None
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.var_dir / "photos"
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The server secret: ``GRIDGOV_SECRET``, else a random one kept in the var folder.
+
+        Several instances serving one database must share it (set the variable).
+        """
+        if self.secret_text:
+            return self.secret_text.encode()
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+        return path.read_text().strip().encode()
