@@ -27,6 +27,7 @@ from cases.deadlines import utcnow
 from service.community import SnapshotCache
 from service.ratelimit import RateLimit
 from service.settings import Settings
+from service.startup import configure
 from store.db import create_schema, make_engine, session_factory
 from store.layers import layer_counts, read_layer
 
@@ -36,6 +37,7 @@ STATIC = Path(__file__).resolve().parent.parent / "layers" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (from the environment by default)."""
     settings = settings or Settings()
+    configure(settings)
     engine = make_engine(settings.database_url, settings.db_pool_size)
     create_schema(engine)
     app = FastAPI(

@@ -14,6 +14,7 @@ from gis.boundaries import load_boundaries, validate_boundaries
 from gis.io import LayerReadError, read_layer
 from gis.validate import SPECS, Report, validate_layer
 from service.settings import Settings
+from service.startup import configure
 from store.db import create_schema, make_engine
 from store.layers import layer_counts
 from store.load import load_folder
@@ -22,6 +23,14 @@ app = typer.Typer(
     help="gridgov: grid-governance map service.", no_args_is_help=True, add_completion=False
 )
 console = Console(stderr=True)
+
+
+@app.callback()
+def _startup() -> None:
+    """Apply the settings every command shares (the working-day file) before it runs."""
+    configure(Settings())
+
+
 CrsOption = Annotated[
     str | None,
     typer.Option(

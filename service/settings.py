@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # where 'gridgov assets install' puts the map pages' scripts and styles (from npm)
     vendor_dir: Path = Path("var/vendor")
     # an operator's additions to China's working-day calendar (see README)
-    workdays_file: Path | None = None
+    workdays_file: Path | None = REPO_ROOT / "data" / "workdays.csv"
 
     @property
     def photo_dir(self) -> Path:
