@@ -46,3 +46,30 @@ class TransitionIn(BaseModel):
     deadline: str | None = Field(default=None, description="The department's limit: 24h, 3d, 5wd")
     response: str | None = Field(default=None, max_length=2000)
     duplicate_of: int | None = None
+
+
+class DispatchIn(BaseModel):
+    """Which squad: the best one unless a dispatcher names another able one."""
+
+    model_config = ConfigDict(extra="forbid")
+    squad: str | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class BatchIn(BaseModel):
+    """Cases to share out (default: every filed case), and whether to only plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    issue_ids: list[int] | None = Field(default=None, max_length=1000)
+    dry_run: bool = False
+
+
+class PositionIn(BaseModel):
+    """A member's position from the phone."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    member_id: str = Field(min_length=1, max_length=20)
+    lon: float
+    lat: float
+    crs: str = "wgs84"
+    on_duty: bool = True

@@ -166,6 +166,18 @@ def categories_by_code(session: Session) -> dict[str, Category]:
     return {c.code: c for c in session.scalars(select(Category))}
 
 
+def filed_issues(session: Session, limit: int) -> list[Issue]:
+    """Filed cases waiting for a squad, oldest first."""
+    query = select(Issue).where(Issue.status == Status.FILED).order_by(Issue.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]:
+    """The cases with these ids that exist, by id."""
+    rows = session.scalars(select(Issue).where(Issue.id.in_(set(issue_ids))))
+    return {row.id: row for row in rows}
+
+
 def issue_exists(session: Session, issue_id: int) -> bool:
     return session.get(Issue, issue_id) is not None
 
