@@ -4,7 +4,8 @@ Grids must tile the community exactly: valid polygons, no overlap between
 grids, no gap left uncovered, nothing outside the community.  Grid codes are 15
 digits, the community's 12-digit code followed by a 3-digit sequence number
 (GB/T 30428.1 unit-grid codes).  Areas are reported in square metres, measured
-in the metric CRS.
+in a metric CRS: the one given, or the CGCS2000 3-degree zone of the
+community's centre (:func:`gis.crs.metric_crs_of`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def validate_boundaries(
     grids: gpd.GeoDataFrame,
     community: gpd.GeoDataFrame | None = None,
     districts: gpd.GeoDataFrame | None = None,
-    metric_crs: str = gcrs.METRIC,
+    metric_crs: str | None = None,
 ) -> Report:
     """Every problem with a community's boundary layers.
 
@@ -66,8 +67,11 @@ def validate_boundaries(
     grids, community, districts : GeoDataFrame
         WGS84 layers; ``community`` should have one feature.  Without it the
         grids are checked for overlaps and holes among themselves only.
-    metric_crs : str
-        Projected CRS for areas; the default suits 121.5-124.5 E.
+    metric_crs : str, optional
+        Projected CRS for areas.  By default the CGCS2000 3-degree zone of the
+        community's centre (of the grids' without a community): EPSG:4550 for
+        Lingxiao.  When that centre lies outside China's zones the tiling is
+        not checked and the report says so (``no_metric_crs``).
     """
     report = Report()
     report.extend(validate_layer("grids", grids))
@@ -87,6 +91,22 @@ def validate_boundaries(
     if districts is not None:
         report.extend(validate_layer("districts", districts))
     if len(grids) and "coordinates_out_of_range" not in report.kinds():
+        if metric_crs is None:
+            outline = community if community is not None and len(community) else None
+            try:
+                metric_crs = gcrs.metric_crs_of(outline if outline is not None else grids)
+            except gcrs.MetricZoneError as exc:
+                layer = "community" if outline is not None else "grids"
+                report.extend(
+                    [
+                        Problem(
+                            layer,
+                            "no_metric_crs",
+                            f"areas not measured: {exc}; pass the metric CRS to use",
+                        )
+                    ]
+                )
+                return report
         report.extend(_tiling_problems(grids, community, metric_crs))
     return report
 

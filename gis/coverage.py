@@ -12,6 +12,9 @@ and every figure, for any radius up to that bound, is read off them
 (:func:`coverage`, :func:`coverage_curve`).  Spaces are weighed against demand
 with the two-step floating catchment: each facility's spaces are shared among
 the cars within its radius, and each building sums the shares it can reach.
+
+Distances are measured in one metric CRS per analysis (:func:`analysis_crs`):
+the one given, else the network's own, else the zone of the data's centre.
 """
 
 from __future__ import annotations
@@ -25,12 +28,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from pyproj import CRS
 
-from gis.crs import WGS84, from_metric, to_metric
-from gis.network import Snapped, WalkingNetwork, straight_matrix
+from gis.crs import METRIC, WGS84, from_metric, metric_crs_of, to_metric
+from gis.network import STRAIGHT_LINE, Snapped, WalkingNetwork, straight_matrix
 
 WALK = "walk"
-STRAIGHT_LINE = "straight_line"
 MODES = (WALK, STRAIGHT_LINE)
 OPEN = "open"
 PLANNED = "planned"
@@ -169,6 +172,56 @@ def scenario(
     return out
 
 
+def analysis_crs(
+    network: WalkingNetwork | None,
+    *layers: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None,
+    metric_crs: str | None = None,
+) -> str:
+    """The metric CRS to measure WGS84 layers in, on ``network`` if there is one.
+
+    Parameters
+    ----------
+    network : WalkingNetwork or None
+        Its :attr:`~gis.network.WalkingNetwork.metric_crs`, when known, is the
+        answer (the layers must be projected onto its grid).
+    *layers : GeoDataFrame, GeoSeries or shapely geometry, WGS84
+        The data measured; ``None`` entries are skipped.
+    metric_crs : str, optional
+        The community's CRS.  Given, it is the answer, and it must agree with
+        the network's.
+
+    Returns
+    -------
+    str
+        ``metric_crs``, else the network's CRS, else the zone of the layers'
+        centre (:func:`gis.crs.metric_crs_of`; EPSG:4550 for Lingxiao).  With no
+        coordinates at all any zone gives the same empty answer: EPSG:4550.
+
+    Raises
+    ------
+    CoverageInputError
+        When ``metric_crs`` and the network's CRS differ.
+    gis.crs.MetricZoneError
+        When the CRS falls to the layers and they lie outside China's zones.
+    """
+    own = network.metric_crs if network is not None else None
+    if metric_crs is not None:
+        if own is not None and not CRS.from_user_input(own).equals(metric_crs):
+            raise CoverageInputError(
+                f"the walking network is in {own}, not {metric_crs}; "
+                "build it with the same metric CRS"
+            )
+        return metric_crs
+    if own is not None:
+        return own
+    geoms = [
+        np.atleast_1d(np.asarray(getattr(layer, "geometry", layer), dtype=object))
+        for layer in layers
+        if layer is not None
+    ]
+    return metric_crs_of(np.concatenate(geoms) if geoms else np.array([], dtype=object), METRIC)
+
+
 @dataclass(frozen=True)
 class Reach:
     """Metres from each facility (rows) to each building (columns), ``inf`` beyond ``limit_m``."""
@@ -185,16 +238,21 @@ def reach(
     demand: gpd.GeoDataFrame,
     mode: str = WALK,
     limit_m: float = max(CURVE_RADII),
+    *,
+    metric_crs: str | None = None,
 ) -> Reach:
     """Distances from every facility to every building, up to ``limit_m``.
 
     ``mode`` is ``"walk"`` (along ``network``; straight lines where there is no
     network or a point lies too far from any street) or ``"straight_line"``.
+    Metres are measured in ``metric_crs``, by default the network's CRS or
+    else the zone of the facilities' and buildings' centre (:func:`analysis_crs`).
     """
     if mode not in MODES:
         raise CoverageInputError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-    fx, fy = _xy(facilities)
-    bx, by = _xy(demand)
+    crs = analysis_crs(network, facilities, demand, metric_crs=metric_crs)
+    fx, fy = _xy(facilities, crs)
+    bx, by = _xy(demand, crs)
     if mode == WALK and network is not None and len(fx) and len(bx):
         found = network.matrix(fx, fy, bx, by, limit_m=limit_m)
     else:
@@ -312,13 +370,17 @@ def service_areas(
     distances: Sequence[float] = SERVICE_DISTANCES,
     mode: str = WALK,
     frontage_m: float = FRONTAGE_M,
+    *,
+    metric_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Walking isochrones: the streets reachable within each distance, widened by the frontage.
 
     Each area is the part of the network a facility reaches within the
     distance (the walk to the street counted), buffered by ``frontage_m`` so
     that the homes along those streets fall inside.  In straight-line mode, or
-    for a facility too far from any street, the area is a circle.
+    for a facility too far from any street, the area is a circle.  Areas are
+    drawn in ``metric_crs``, by default the network's CRS or else the zone of
+    the facilities' centre (:func:`analysis_crs`).
 
     Returns
     -------
@@ -329,7 +391,8 @@ def service_areas(
     """
     if mode not in MODES:
         raise CoverageInputError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-    fx, fy = _xy(facilities)
+    crs = analysis_crs(network, facilities, metric_crs=metric_crs)
+    fx, fy = _xy(facilities, crs)
     ids = facilities["id"].to_numpy(dtype=object)
     rows: list[tuple[object, float, shapely.Geometry]] = []
     net = network if mode == WALK and len(fx) else None
@@ -345,7 +408,7 @@ def service_areas(
     frame = pd.DataFrame(rows, columns=["facility", "distance_m", "geometry"])
     geoms = shapely.transform(
         frame["geometry"].to_numpy(),
-        lambda xy: np.column_stack(from_metric(xy[:, 0], xy[:, 1])),
+        lambda xy: np.column_stack(from_metric(xy[:, 0], xy[:, 1], metric_crs=crs)),
     )
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=np.asarray(geoms), crs=WGS84)
 
@@ -444,10 +507,10 @@ def _check_radius(radius_m: float, found: Reach) -> None:
         )
 
 
-def _xy(frame: gpd.GeoDataFrame) -> tuple[FloatArray, FloatArray]:
+def _xy(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[FloatArray, FloatArray]:
     lon = shapely.get_x(frame.geometry.values)
     lat = shapely.get_y(frame.geometry.values)
-    x, y = to_metric(lon, lat)
+    x, y = to_metric(lon, lat, metric_crs=metric_crs)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 

@@ -13,24 +13,42 @@ fixed-point iteration until the forward transform reproduces the input to
 ``tol`` degrees (1e-9 deg is about 0.1 mm); ``max_iter=0`` gives the one-step value.
 Close to the rectangle's edges a point and its image may fall on different
 sides, so round trips there are not exact; the edges lie far from any city.
+
+Metric work (areas, distances, networks) uses a CGCS2000 3-degree Gauss-Krüger
+zone, EPSG:4534 (central meridian 75°E) to EPSG:4554 (135°E), chosen per
+community by :func:`metric_crs_for` (a longitude) or :func:`metric_crs_of` (the
+centre of some data).  These are the "CM" variants: eastings are 500 000 m at
+the central meridian, without a zone-number prefix, so metric coordinates do
+not say which zone they are in.  Keep the CRS beside them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import numpy.typing as npt
-from pyproj import Transformer
+import shapely
+from pyproj import CRS, Transformer
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 FloatArray = npt.NDArray[np.float64]
 Pair = tuple[FloatArray, FloatArray]
 Forward = Callable[[FloatArray, FloatArray], Pair]
 
 WGS84: Final = "EPSG:4326"
-METRIC: Final = "EPSG:4550"  # CGCS2000 / 3-degree Gauss-Kruger CM 123E
+# CGCS2000 / 3-degree Gauss-Kruger CM 123E: the zone of the first community,
+# Lingxiao (121.84E).  Only from_metric still defaults to it, since eastings
+# alone cannot tell their zone; everything else picks a zone from its data.
+METRIC: Final = "EPSG:4550"
+ZONE_WIDTH_DEG: Final = 3.0
+FIRST_ZONE_CM: Final = 75  # EPSG:4534, CGCS2000 / 3-degree Gauss-Kruger CM 75E
+LAST_ZONE_CM: Final = 135  # EPSG:4554, CGCS2000 / 3-degree Gauss-Kruger CM 135E
+_FIRST_ZONE_EPSG: Final = 4534
 SUPPORTED_INPUT_CRS: Final = ("wgs84", "gcj02", "bd09")
 
 _A: Final = 6378245.0  # Krasovsky 1940 semi-major axis
@@ -45,6 +63,10 @@ class CoordinateError(ValueError):
 
 class UnknownCRSError(ValueError):
     """A CRS name is not one of :data:`SUPPORTED_INPUT_CRS` (or an alias)."""
+
+
+class MetricZoneError(CoordinateError):
+    """No CGCS2000 3-degree zone suits the data: it lies outside 73.5-136.5°E, or is empty."""
 
 
 class ConvergenceError(RuntimeError):
@@ -211,17 +233,155 @@ def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)  # thread-safe since pyproj 3.1
 
 
-def to_metric(lon: npt.ArrayLike, lat: npt.ArrayLike) -> Pair:
-    """Project WGS84 lon/lat to METRIC (EPSG:4550) easting/northing in metres."""
+def metric_crs_for(lon: float) -> str:
+    """The CGCS2000 3-degree Gauss-Krüger CRS whose central meridian is nearest ``lon``.
+
+    Zones are 3° wide, centred on 75°E, 78°E ... 135°E (EPSG:4534 to
+    EPSG:4554).  A longitude exactly half-way between two central meridians
+    (121.5°E, say) belongs to the eastern zone, as in the usual zone number
+    ``floor((lon + 1.5) / 3)``.
+
+    Parameters
+    ----------
+    lon : float
+        Longitude in degrees east (WGS84 or CGCS2000; the two agree to well
+        under a metre).
+
+    Returns
+    -------
+    str
+        ``"EPSG:45xx"``, e.g. ``"EPSG:4550"`` (CM 123°E) for Lingxiao at
+        121.84°E and ``"EPSG:4548"`` (CM 117°E) for Beijing at 116.4°E.
+
+    Raises
+    ------
+    MetricZoneError
+        Naming the longitude, when it is not finite or its nearest central
+        meridian is outside 75°E to 135°E (``lon`` outside [73.5, 136.5)).
+    """
+    value = float(lon)
+    if not np.isfinite(value):
+        raise MetricZoneError(f"longitude {value!r} is not a finite number; no metric CRS for it")
+    cm = np.floor((value + ZONE_WIDTH_DEG / 2) / ZONE_WIDTH_DEG) * ZONE_WIDTH_DEG
+    if not FIRST_ZONE_CM <= cm <= LAST_ZONE_CM:
+        raise MetricZoneError(
+            f"longitude {value!r} is outside the CGCS2000 3-degree Gauss-Krüger zones "
+            f"(central meridians {FIRST_ZONE_CM}°E to {LAST_ZONE_CM}°E, longitudes "
+            f"{FIRST_ZONE_CM - ZONE_WIDTH_DEG / 2:g} to {LAST_ZONE_CM + ZONE_WIDTH_DEG / 2:g}); "
+            "no metric CRS for it"
+        )
+    return f"EPSG:{_FIRST_ZONE_EPSG + int(cm - FIRST_ZONE_CM) // int(ZONE_WIDTH_DEG)}"
+
+
+def metric_crs_of(
+    data: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | npt.ArrayLike,
+    default: str | None = None,
+) -> str:
+    """The metric CRS (:func:`metric_crs_for`) for the centre of some data.
+
+    The centre is the middle of the data's WGS84 bounding box; only its
+    longitude matters.  The box is cheap to find for any number of features,
+    and for a community-sized layer it lies in the same zone as any centroid
+    unless the community straddles a zone edge (121.5°E, 118.5°E ...), where
+    the layers of one community might each pick a different zone: then pass
+    the community's CRS explicitly.
+
+    Parameters
+    ----------
+    data : GeoDataFrame, GeoSeries, shapely geometry or array of geometries
+        A frame or series in any CRS (it is taken to WGS84 unless its CRS is
+        geographic; no CRS means WGS84).  Bare geometries must be in WGS84
+        (or GCJ-02/BD-09: their offsets are far below a zone's width).
+    default : str, optional
+        Returned when the data holds no coordinates (empty or all missing).
+
+    Returns
+    -------
+    str
+        ``"EPSG:4534"`` to ``"EPSG:4554"``.
+
+    Raises
+    ------
+    MetricZoneError
+        When the centre is outside the zones (naming its longitude), or the
+        data holds no coordinates and there is no ``default``.
+    """
+    crs = getattr(data, "crs", None)
+    if crs is not None and hasattr(data, "to_crs") and not CRS.from_user_input(crs).is_geographic:
+        data = data.to_crs(WGS84)
+    geoms = getattr(data, "geometry", data)
+    bounds = shapely.bounds(np.asarray(geoms, dtype=object)).reshape(-1, 4)
+    west, east = bounds[:, 0], bounds[:, 2]
+    if not np.isfinite(west).any():
+        if default is not None:
+            return default
+        raise MetricZoneError("no coordinates to pick a metric CRS from")
+    return metric_crs_for((float(np.nanmin(west)) + float(np.nanmax(east))) / 2)
+
+
+def _pick_crs(lon: FloatArray, metric_crs: str | None) -> str:
+    """``metric_crs``, or else the zone of the middle of the longitudes' span."""
+    if metric_crs is not None:
+        return metric_crs
+    if lon.size == 0:
+        return METRIC  # nothing to project: any zone gives the same (empty) answer
+    return metric_crs_for((float(lon.min()) + float(lon.max())) / 2)
+
+
+def to_metric(lon: npt.ArrayLike, lat: npt.ArrayLike, *, metric_crs: str | None = None) -> Pair:
+    """Project WGS84 lon/lat to easting/northing in metres.
+
+    Parameters
+    ----------
+    lon, lat : array-like
+        Degrees, broadcast against each other.
+    metric_crs : str, optional
+        The projected CRS, e.g. the community's ``metric_crs_for(...)``.  By
+        default the zone of the middle of the points' longitude span
+        (:func:`metric_crs_for`): EPSG:4550 for Lingxiao.  Points projected by
+        separate calls only share a grid if they share the CRS, so pass it
+        whenever the results meet other metric coordinates (a network, say).
+
+    Returns
+    -------
+    x, y : float64 ndarrays of the broadcast shape.
+
+    Raises
+    ------
+    CoordinateError
+        For a non-finite or out-of-range coordinate, or (:class:`MetricZoneError`)
+        by default, for points outside China's zones.
+    """
     x, y = check_lonlat(lon, lat)
-    e, n = _arrays(*_transformer(WGS84, METRIC).transform(x, y))
+    crs = _pick_crs(x, metric_crs)
+    e, n = _arrays(*_transformer(WGS84, crs).transform(x, y))
     return e.reshape(x.shape), n.reshape(x.shape)
 
 
-def from_metric(x: npt.ArrayLike, y: npt.ArrayLike) -> Pair:
-    """Unproject METRIC (EPSG:4550) easting/northing in metres to WGS84 lon/lat."""
+def from_metric(x: npt.ArrayLike, y: npt.ArrayLike, *, metric_crs: str = METRIC) -> Pair:
+    """Unproject easting/northing in metres to WGS84 lon/lat.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Metres in ``metric_crs``, broadcast against each other.
+    metric_crs : str
+        The CRS the metres are in.  Eastings carry no zone number, so this
+        cannot be told from the data: the default, EPSG:4550 (:data:`METRIC`,
+        Lingxiao's zone), only suits 121.5-124.5°E.  Pass the CRS the
+        coordinates were projected with.
+
+    Returns
+    -------
+    lon, lat : float64 ndarrays of the broadcast shape.
+
+    Raises
+    ------
+    CoordinateError
+        Naming the first non-finite easting or northing.
+    """
     e, n = np.broadcast_arrays(*_arrays(x, y))
     _first_bad("easting", e, ~np.isfinite(e), "non-finite")
     _first_bad("northing", n, ~np.isfinite(n), "non-finite")
-    lon, lat = _arrays(*_transformer(METRIC, WGS84).transform(e, n))
+    lon, lat = _arrays(*_transformer(metric_crs, WGS84).transform(e, n))
     return lon.reshape(e.shape), lat.reshape(e.shape)

@@ -1,4 +1,4 @@
-"""Walking distances along a street network, in metres (EPSG:4550).
+"""Walking distances along a street network, in metres of a metric CRS.
 
 Street centrelines are noded into an undirected graph whose edges are the
 straight pieces between vertices.  A point joins the graph at the nearest
@@ -10,6 +10,11 @@ destinations costs one search, not ten thousand.
 A point farther than ``max_snap_m`` from every street, or a missing network,
 falls back to the straight line, and the answer says which kind each distance
 is (``"network"`` or ``"straight_line"``).
+
+A network's coordinates are metres in one CGCS2000 3-degree Gauss-Krüger zone
+(:func:`gis.crs.metric_crs_for`), kept as ``WalkingNetwork.metric_crs``: points
+must be projected with that CRS (``to_metric(lon, lat, metric_crs=net.metric_crs)``)
+before they are measured on it.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import shapely
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from gis.crs import METRIC
+from gis.crs import METRIC, metric_crs_of
 
 NETWORK = "network"
-STRAIGHT = "straight_line"
+STRAIGHT_LINE = "straight_line"
+STRAIGHT = STRAIGHT_LINE  # the older name, still imported by bench/dispatch.py
 FloatArray = npt.NDArray[np.float64]
 MATRIX_CELLS = 1 << 20  # origin-destination pairs worked on at once
 
@@ -75,7 +81,7 @@ class Distances:
     @property
     def kind(self) -> npt.NDArray[np.str_]:
         """``"network"`` or ``"straight_line"`` for each distance."""
-        return np.where(self.walked, NETWORK, STRAIGHT)
+        return np.where(self.walked, NETWORK, STRAIGHT_LINE)
 
 
 class WalkingNetwork:
@@ -84,13 +90,23 @@ class WalkingNetwork:
     Parameters
     ----------
     lines : array of LineString or MultiLineString
-        Street centrelines in the metric CRS.  They need not be noded: crossing
-        lines are split where they cross.
+        Street centrelines in metres, in ``metric_crs``.  They need not be
+        noded: crossing lines are split where they cross.
     max_snap_m : float
         Points farther than this from every street use straight lines.
+    metric_crs : str, optional
+        The CRS of ``lines``, kept as :attr:`metric_crs` so that callers can
+        project points onto the network's grid.  ``None`` (the default for
+        bare lines) means unknown: users of the network then pick a CRS from
+        their own data, which agrees only if the lines were projected the
+        same way.  :meth:`from_frame` always sets it.
     """
 
-    def __init__(self, lines: npt.ArrayLike, max_snap_m: float = 150.0) -> None:
+    metric_crs: str | None
+
+    def __init__(
+        self, lines: npt.ArrayLike, max_snap_m: float = 150.0, *, metric_crs: str | None = None
+    ) -> None:
         geoms = np.asarray(lines, dtype=object)
         geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
         if len(geoms) == 0:
@@ -109,6 +125,7 @@ class WalkingNetwork:
         node = node.ravel()
         self.node_xy = np.vstack([start, end])[first]
         self.max_snap_m = float(max_snap_m)
+        self.metric_crs = metric_crs
         self.u, self.v = node[: len(length)], node[len(length) :]
         self.length = length
         self.segments = shapely.linestrings(np.stack([start, end], axis=1))
@@ -117,16 +134,48 @@ class WalkingNetwork:
         self.component = connected_components(self.graph, directed=False)[1]
 
     @classmethod
-    def from_frame(cls, streets: gpd.GeoDataFrame, max_snap_m: float = 150.0) -> WalkingNetwork:
-        """From a street layer in any CRS."""
-        return cls(streets.to_crs(METRIC).geometry.values, max_snap_m)
+    def from_frame(
+        cls,
+        streets: gpd.GeoDataFrame,
+        max_snap_m: float = 150.0,
+        *,
+        metric_crs: str | None = None,
+    ) -> WalkingNetwork:
+        """From a street layer in any CRS.
+
+        Parameters
+        ----------
+        streets : GeoDataFrame
+            Street centrelines, in any CRS.
+        max_snap_m : float
+            Points farther than this from every street use straight lines.
+        metric_crs : str, optional
+            The CRS to build the network in.  By default the zone of the
+            streets' centre (:func:`gis.crs.metric_crs_of`): EPSG:4550 for
+            Lingxiao.
+
+        Raises
+        ------
+        gis.crs.MetricZoneError
+            By default, for streets outside China's zones.
+        EmptyNetworkError
+            When there is no street with a length.
+        """
+        # no streets at all: the zone does not matter, the constructor refuses them
+        crs = metric_crs or metric_crs_of(streets, default=METRIC)
+        return cls(streets.to_crs(crs).geometry.values, max_snap_m, metric_crs=crs)
 
     @classmethod
-    def from_osm_xml(cls, path: str | Path, max_snap_m: float = 150.0) -> WalkingNetwork:
-        """From an OpenStreetMap XML extract (read with osmnx ``graph_from_xml``)."""
+    def from_osm_xml(
+        cls, path: str | Path, max_snap_m: float = 150.0, *, metric_crs: str | None = None
+    ) -> WalkingNetwork:
+        """From an OpenStreetMap XML extract (read with osmnx ``graph_from_xml``).
+
+        ``metric_crs`` is as for :meth:`from_frame`: by default the extract's zone.
+        """
         from gis.io import read_layer
 
-        return cls.from_frame(read_layer(path), max_snap_m)
+        return cls.from_frame(read_layer(path), max_snap_m, metric_crs=metric_crs)
 
     @property
     def n_nodes(self) -> int:

@@ -20,6 +20,7 @@ from gis.coverage import (
     WALK,
     Coverage,
     CoverageInputError,
+    analysis_crs,
     coverage,
     coverage_curve,
     demand_points,
@@ -77,21 +78,28 @@ def analyse(
     question: ParkingQuestion,
     radii: Sequence[float] = CURVE_RADII,
     distances: Sequence[float] = SERVICE_DISTANCES,
+    *,
+    metric_crs: str | None = None,
 ) -> ParkingAnswer:
     """Coverage of the current facilities and of the proposal, for one question.
 
     The curve has ``radius_m`` and, for each figure, a ``current_`` and a
-    ``proposed_`` column.
+    ``proposed_`` column.  Both are measured in ``metric_crs``, by default the
+    network's CRS or else the zone of the buildings' and current facilities'
+    centre (:func:`gis.coverage.analysis_crs`).
     """
     q = question
     demand = demand_points(buildings, q.cars_per_household)
     current = scenario(parking)
     proposed = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
+    crs = analysis_crs(network, demand, current, metric_crs=metric_crs)
     limit = max(q.radius_m, *radii)
-    found = {"current": reach(network, current, demand, q.mode, limit)}
+    found = {"current": reach(network, current, demand, q.mode, limit, metric_crs=crs)}
     unchanged = q.scenario == CURRENT and not q.remove and (q.add is None or not len(q.add))
     found["proposed"] = (
-        found["current"] if unchanged else reach(network, proposed, demand, q.mode, limit)
+        found["current"]
+        if unchanged
+        else reach(network, proposed, demand, q.mode, limit, metric_crs=crs)
     )
     curves = [
         coverage_curve(demand, facilities, found[name], radii)
@@ -104,7 +112,7 @@ def analyse(
         before=coverage(demand, current, found["current"], q.radius_m),
         after=coverage(demand, proposed, found["proposed"], q.radius_m),
         curve=pd.concat(curves, axis=1).reset_index(),
-        service_areas=service_areas(network, proposed, distances, q.mode),
+        service_areas=service_areas(network, proposed, distances, q.mode, metric_crs=crs),
         search_m=limit,
     )
 
@@ -117,13 +125,19 @@ def choose_sites(
     candidates: gpd.GeoDataFrame,
     p: int = 1,
     problem: str = "mclp",
+    *,
+    metric_crs: str | None = None,
 ) -> Siting:
-    """New sites for the question's scenario: ``p`` by MCLP, or the fewest by LSCP."""
+    """New sites for the question's scenario: ``p`` by MCLP, or the fewest by LSCP.
+
+    ``metric_crs`` is as for :func:`gis.siting.maximal_cover`.
+    """
     q = question
     demand = demand_points(buildings, q.cars_per_household)
     existing = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
+    args = (network, demand, existing, candidates, q.radius_m)
     if problem == "mclp":
-        return maximal_cover(network, demand, existing, candidates, q.radius_m, p, q.mode)
+        return maximal_cover(*args, p, q.mode, metric_crs=metric_crs)
     if problem == "lscp":
-        return minimal_cover(network, demand, existing, candidates, q.radius_m, q.mode)
+        return minimal_cover(*args, q.mode, metric_crs=metric_crs)
     raise CoverageInputError(f"problem {problem!r} is not one of mclp, lscp")

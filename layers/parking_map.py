@@ -17,7 +17,7 @@ import geopandas as gpd
 from branca.element import Element, Figure
 from folium import plugins
 
-from gis.crs import METRIC
+from gis.crs import metric_crs_of
 from layers.basemaps import add_basemaps
 from layers.page_script import PageScript
 from layers.text import LABELS, PARKING_LABELS
@@ -55,6 +55,8 @@ def parking_map(
     script_url: str = "/static/gridgov-parking.js",
     chart_url: str = "/vendor/chart.js/dist/chart.umd.js",
     tianditu_key: str = "",
+    *,
+    metric_crs: str | None = None,
 ) -> folium.Map:
     """The planner's map around the parking facilities.
 
@@ -67,6 +69,10 @@ def parking_map(
     answer : dict, optional
         A coverage answer to draw at once.  Without one the page is live: its
         controls ask ``api`` with the planner's token.
+    metric_crs : str, optional
+        The CRS to find the compound nearest the facilities in (to name the
+        place); by default the zone of the facilities' centre
+        (:func:`gis.crs.metric_crs_of`).
     """
     t = PARKING_LABELS[lang]
     parking = context["parking"]
@@ -94,7 +100,7 @@ def parking_map(
     folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    place = _place(context.get("compounds"), parking)
+    place = _place(context.get("compounds"), parking, metric_crs)
     heading = t["title"] + (" · " + t["around"].format(name=place) if place else "")
     root.header.add_child(Element(f"<title>{escape(heading)}</title><style>{PANEL_CSS}</style>"))
     root.html.add_child(Element(_panel(heading, t, live=answer is None)))
@@ -177,10 +183,13 @@ def _outline(
     return group
 
 
-def _place(compounds: gpd.GeoDataFrame | None, parking: gpd.GeoDataFrame) -> str:
+def _place(
+    compounds: gpd.GeoDataFrame | None, parking: gpd.GeoDataFrame, metric_crs: str | None
+) -> str:
     """The compound nearest the middle of the parking facilities, to name the place."""
     if compounds is None or not len(compounds) or "name" not in compounds:
         return ""
-    middle = parking.to_crs(METRIC).union_all().centroid
-    distance = compounds.to_crs(METRIC).distance(middle)
+    crs = metric_crs or metric_crs_of(parking if len(parking) else compounds)
+    middle = parking.to_crs(crs).union_all().centroid
+    distance = compounds.to_crs(crs).distance(middle)
     return str(compounds["name"].iloc[int(distance.to_numpy().argmin())])

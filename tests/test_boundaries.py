@@ -183,3 +183,40 @@ def test_unsupported_or_unreadable_files(tmp_path: Path) -> None:
     junk.write_text("{not json", encoding="utf-8")
     with pytest.raises(LayerReadError, match="cannot be read"):
         read_layer(junk)
+
+
+def _moved(frame: gpd.GeoDataFrame, dlon: float, dlat: float) -> gpd.GeoDataFrame:
+    out = frame.copy()
+    out["geometry"] = frame.geometry.translate(dlon, dlat)
+    return out
+
+
+def test_areas_are_measured_in_the_communitys_own_zone(grids, community) -> None:
+    from pyproj import Geod
+
+    g = grids.geometry.iloc[0]
+    grids.loc[0, "geometry"] = shapely.union_all(
+        [g, affinity.translate(g, 0.0002, 0)]
+    ).intersection(community.geometry.iloc[0])
+    (here,) = kinds(grids, community)["overlap"]
+    (explicit,) = validate_boundaries(grids, community, None, gcrs.METRIC).problems
+    assert here.area_m2 == explicit.area_m2  # Lingxiao: EPSG:4550, as before
+    # the same community moved to Beijing measures its overlap in EPSG:4548
+    dlon, dlat = 116.40 - 121.84, 39.91 - 29.89
+    moved_grids, moved_community = _moved(grids, dlon, dlat), _moved(community, dlon, dlat)
+    assert gcrs.metric_crs_of(moved_community) == "EPSG:4548"
+    (there,) = validate_boundaries(moved_grids, moved_community).problems
+    shared = moved_grids.geometry.iloc[0].intersection(moved_grids.geometry.iloc[1])
+    truth = abs(Geod(ellps="GRS80").geometry_area_perimeter(shared)[0])
+    assert there.area_m2 == pytest.approx(truth, rel=1e-3)
+    wrong = validate_boundaries(moved_grids, moved_community, metric_crs=gcrs.METRIC).problems
+    assert wrong[0].area_m2 / truth - 1 > 5e-3  # Lingxiao's zone is 6.6 degrees off
+
+
+def test_boundaries_outside_china_zones_are_reported_not_raised(grids, community) -> None:
+    paris = _moved(community, 2.35 - 121.84, 0.0)
+    report = validate_boundaries(_moved(grids, 2.35 - 121.84, 0.0), paris)
+    assert report.kinds() == {"no_metric_crs"}
+    (p,) = report.problems
+    assert p.layer == "community" and "longitude 2.3" in p.message
+    assert validate_boundaries(_moved(grids, 2.35 - 121.84, 0.0), paris, None, "EPSG:2154").ok

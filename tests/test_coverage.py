@@ -234,12 +234,27 @@ def test_minimal_cover_is_the_smallest_set_and_reports_the_unreachable(
 
 
 def test_candidate_sites_are_spread_along_the_streets(town: WalkingNetwork) -> None:
-    sites = network_sites(town, spacing_m=100)
+    sites = network_sites(town, spacing_m=100, metric_crs=METRIC)
     assert len(sites) == 10 + 10 + 1  # two 1,000 m streets and the 100 m bridge
     xy = _metric(sites.geometry)
     assert min(xy.x) == pytest.approx(50) and max(xy.x) == pytest.approx(1000)
     with pytest.raises(cv.CoverageInputError, match="spacing"):
-        network_sites(town, spacing_m=0)
+        network_sites(town, spacing_m=0, metric_crs=METRIC)
+
+
+def test_candidate_sites_need_to_know_the_network_crs(town: WalkingNetwork) -> None:
+    # bare lines do not say their zone: the caller or the area must
+    with pytest.raises(cv.CoverageInputError, match="pass metric_crs"):
+        network_sites(town)
+    west, south = from_metric(X0 - 10, Y0 - 10)
+    east, north = from_metric(X0 + 510, Y0 + 110)
+    area = shapely.box(float(west), float(south), float(east), float(north))
+    inside = network_sites(town, area=area)
+    assert len(inside) == 5 + 5 and _metric(inside.geometry).x.max() < 510
+    known = WalkingNetwork(town.segments, metric_crs=METRIC)
+    assert len(network_sites(known)) == len(network_sites(town, metric_crs=METRIC))
+    with pytest.raises(cv.CoverageInputError, match="network is in EPSG:4550, not EPSG:4549"):
+        network_sites(known, metric_crs="EPSG:4549")
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from functools import partial
+
+import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pytest
+import shapely
+from pyproj import CRS
 
 from gis.crs import (
     METRIC,
@@ -12,6 +18,7 @@ from gis.crs import (
     WGS84,
     ConvergenceError,
     CoordinateError,
+    MetricZoneError,
     UnknownCRSError,
     bd09_to_gcj02,
     bd09_to_wgs84,
@@ -20,6 +27,8 @@ from gis.crs import (
     from_wgs84,
     gcj02_to_bd09,
     gcj02_to_wgs84,
+    metric_crs_for,
+    metric_crs_of,
     out_of_china,
     to_metric,
     to_wgs84,
@@ -188,7 +197,8 @@ def test_out_of_china_passes_through_gcj(point: tuple[float, float]) -> None:
 def test_scalar_and_vector_agree_and_shapes_are_preserved() -> None:
     lon, lat = china_points(12, seed=3)
     grid_lon, grid_lat = lon.reshape(3, 4), lat.reshape(3, 4)
-    for convert in (wgs84_to_gcj02, gcj02_to_wgs84, gcj02_to_bd09, bd09_to_gcj02, to_metric):
+    grid = partial(to_metric, metric_crs=METRIC)  # one grid for the scalar and the vector
+    for convert in (wgs84_to_gcj02, gcj02_to_wgs84, gcj02_to_bd09, bd09_to_gcj02, grid):
         vec = convert(grid_lon, grid_lat)
         assert vec[0].shape == (3, 4) and vec[1].shape == (3, 4)
         assert vec[0].dtype == np.float64
@@ -277,3 +287,94 @@ def test_from_metric_rejects_non_finite() -> None:
         from_metric(float("nan"), 3.3e6)
     with pytest.raises(CoordinateError, match="northing inf"):
         from_metric(390_000.0, float("inf"))
+
+
+# A metric CRS per community: the CGCS2000 3-degree Gauss-Krüger zone nearest it.
+
+
+@pytest.mark.parametrize("cm", range(75, 136, 3))
+def test_zone_codes_are_the_cgcs2000_3_degree_cm_zones(cm: int) -> None:
+    code = metric_crs_for(cm)
+    crs = CRS.from_user_input(code)
+    params = {p.name: p.value for p in crs.coordinate_operation.params}
+    assert crs.name == f"CGCS2000 / 3-degree Gauss-Kruger CM {cm}E"
+    assert params["Longitude of natural origin"] == cm
+    assert params["False easting"] == 500_000  # no zone-number prefix
+    assert code == f"EPSG:{4534 + (cm - 75) // 3}"
+
+
+def test_lingxiao_keeps_4550_and_beijing_gets_4548() -> None:
+    assert metric_crs_for(XINQI[0]) == "EPSG:4550" == METRIC
+    assert metric_crs_for(121.84) == "EPSG:4550"
+    assert metric_crs_for(116.4) == "EPSG:4548"
+    assert metric_crs_for(BEIJING[0]) == "EPSG:4548"
+
+
+@pytest.mark.parametrize(
+    ("lon", "code"),
+    [
+        (121.49, "EPSG:4549"),
+        (121.5, "EPSG:4550"),  # half-way belongs to the eastern zone
+        (121.51, "EPSG:4550"),
+        (124.49, "EPSG:4550"),
+        (124.5, "EPSG:4551"),
+        (118.5, "EPSG:4549"),
+        (118.49, "EPSG:4548"),
+        (73.5, "EPSG:4534"),
+        (136.49, "EPSG:4554"),
+    ],
+)
+def test_zone_edges(lon: float, code: str) -> None:
+    assert metric_crs_for(lon) == code
+
+
+@pytest.mark.parametrize("lon", [73.49, 136.5, PARIS[0], SYDNEY[0], -121.84, 500_000.0])
+def test_longitude_outside_china_zones_is_named(lon: float) -> None:
+    with pytest.raises(MetricZoneError, match=re.escape(f"longitude {lon!r} is outside")):
+        metric_crs_for(lon)
+    assert issubclass(MetricZoneError, CoordinateError)
+
+
+def test_non_finite_longitude_has_no_zone() -> None:
+    with pytest.raises(MetricZoneError, match="longitude nan is not a finite number"):
+        metric_crs_for(float("nan"))
+
+
+def test_metric_crs_of_frames_series_and_geometries() -> None:
+    square = shapely.box(116.39, 39.90, 116.42, 39.93)
+    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[square], crs=WGS84)
+    assert metric_crs_of(frame) == "EPSG:4548"
+    assert metric_crs_of(frame.geometry) == "EPSG:4548"
+    assert metric_crs_of(square) == "EPSG:4548"
+    assert metric_crs_of([square, None]) == "EPSG:4548"
+    # a frame in a projected CRS is measured in WGS84, whatever zone it was in
+    assert metric_crs_of(frame.to_crs(METRIC)) == "EPSG:4548"
+    assert metric_crs_of(gpd.GeoDataFrame(geometry=[shapely.Point(XINQI)])) == "EPSG:4550"
+    # the centre of the data's extent decides, not any one feature
+    across = [shapely.Point(121.0, 29.9), shapely.Point(122.2, 29.9)]  # centre 121.6
+    assert metric_crs_of(across) == "EPSG:4550"
+
+
+def test_metric_crs_of_empty_or_foreign_data() -> None:
+    empty = gpd.GeoDataFrame(geometry=[], crs=WGS84)
+    with pytest.raises(MetricZoneError, match="no coordinates"):
+        metric_crs_of(empty)
+    assert metric_crs_of(empty, default="EPSG:4549") == "EPSG:4549"
+    with pytest.raises(MetricZoneError, match=r"longitude 2\.35 is outside"):
+        metric_crs_of(shapely.Point(PARIS))
+
+
+def test_to_metric_defaults_to_the_points_zone() -> None:
+    x, y = to_metric(*BEIJING)
+    bx, by = to_metric(*BEIJING, metric_crs="EPSG:4548")
+    assert (float(x), float(y)) == (float(bx), float(by))
+    assert 400_000 < float(x) < 500_000  # ~0.6 deg west of the 117E central meridian
+    lon, lat = from_metric(x, y, metric_crs="EPSG:4548")
+    assert_close_deg((lon, lat), BEIJING)
+    # Lingxiao's points land where they always did, on EPSG:4550
+    assert float(to_metric(*XINQI)[0]) == float(to_metric(*XINQI, metric_crs=METRIC)[0])
+    # from_metric cannot tell the zone from eastings: its default stays EPSG:4550
+    assert_close_deg(from_metric(*to_metric(*XINQI)), XINQI)
+    with pytest.raises(MetricZoneError):
+        to_metric(*PARIS)
+    assert to_metric(*PARIS, metric_crs="EPSG:2154")[0].shape == ()  # any projected CRS
