@@ -279,7 +279,8 @@ def make_squads(net: WalkingNetwork, n: int, stream: int) -> Squads:
         unit_names={},
         squads=squads,
         network=net,
-        base_snaps=net.snap(x, y),  # as api.areas does when it builds the snapshot
+        metric_crs=METRIC,
+        base_snaps=net.snap(x, y),  # as service.community does when it builds the snapshot
     )
     return Squads(areas, ids, x, y)
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cases.dispatch import parse_categories
-from gis.crs import to_metric
+from gis.crs import metric_crs_of, to_metric
 from gis.distance import distance_to_m
 from gis.index import AreaIndex
 from gis.network import Snapped, WalkingNetwork
@@ -53,6 +53,7 @@ class CommunitySnapshot:
     unit_names: dict[str, str]
     squads: tuple[SquadInfo, ...]
     network: WalkingNetwork | None
+    metric_crs: str  # the community's Gauss-Krüger zone, where metres are measured
     base_snaps: Snapped | None = None  # the squads' bases on the network, in squad order
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
@@ -102,12 +103,13 @@ def _build(session: Session) -> CommunitySnapshot | None:
         return None
     districts = read_layer(session, "districts")
     community = read_layer(session, "community")
-    squads = _squads(read_layer(session, "squads"))
     streets = read_layer(session, "streets")
-    network = WalkingNetwork.from_frame(streets) if len(streets) else None
     outline = (
         community.geometry.iloc[0] if len(community) else shapely.union_all(grids.geometry.values)
     )
+    metric_crs = metric_crs_of(outline)
+    squads = _squads(read_layer(session, "squads"), metric_crs)
+    network = WalkingNetwork.from_frame(streets, metric_crs=metric_crs) if len(streets) else None
     return CommunitySnapshot(
         grids=AreaIndex.from_frame(grids),
         districts=AreaIndex.from_frame(districts) if len(districts) else None,
@@ -121,6 +123,7 @@ def _build(session: Session) -> CommunitySnapshot | None:
         unit_names=_names(read_layer(session, "units")),
         squads=squads,
         network=network,
+        metric_crs=metric_crs,
         base_snaps=(
             network.snap([q.x for q in squads], [q.y for q in squads])
             if network is not None and squads
@@ -135,11 +138,11 @@ def _names(frame: gpd.GeoDataFrame) -> dict[str, str]:
     return dict(zip(frame["id"].astype(str), frame["name"].astype(str), strict=True))
 
 
-def _squads(frame: gpd.GeoDataFrame) -> tuple[SquadInfo, ...]:
+def _squads(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[SquadInfo, ...]:
     if not len(frame):
         return ()
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-    x, y = to_metric(lon, lat)
+    x, y = to_metric(lon, lat, metric_crs=metric_crs)
     duty = frame["duty_hours"] if "duty_hours" in frame else ["00:00-24:00"] * len(frame)
     return tuple(
         SquadInfo(

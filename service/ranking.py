@@ -60,7 +60,7 @@ def squad_places(
     live = [p for p in positions if p.squad_id in by_id and (able is None or p.squad_id in able)]
     out = [Place(areas.squads[k], areas.squads[k].lon, areas.squads[k].lat, "base") for k in keep]
     out += [Place(by_id[p.squad_id], p.lon, p.lat, "member") for p in live]
-    lx, ly = to_metric([p.lon for p in live], [p.lat for p in live])
+    lx, ly = to_metric([p.lon for p in live], [p.lat for p in live], metric_crs=areas.metric_crs)
     xs = np.concatenate([[areas.squads[k].x for k in keep], np.atleast_1d(lx)])
     ys = np.concatenate([[areas.squads[k].y for k in keep], np.atleast_1d(ly)])
     snapped = None
@@ -117,7 +117,7 @@ def rank(
             )
     places, px, py, snapped = squad_places(areas, positions, able)
     if places:
-        x0, y0 = to_metric(lon, lat)
+        x0, y0 = to_metric(lon, lat, metric_crs=areas.metric_crs)
         found = walking_matrix(areas.network, [float(x0)], [float(y0)], px, py, snapped)
         metres, kinds = found.metres[0], found.kind[0]
         best: dict[str, int] = {}
@@ -219,7 +219,7 @@ def plan_batch(
     if not cases or not squads:
         return BatchPlan([None] * len(cases), [None] * len(cases), 0.0, 0.0, 0, 0)
     places, sx, sy, snapped = squad_places(areas, positions)
-    cx, cy = to_metric([c[1] for c in cases], [c[2] for c in cases])
+    cx, cy = to_metric([c[1] for c in cases], [c[2] for c in cases], metric_crs=areas.metric_crs)
     spot_metres = walking_matrix(areas.network, cx, cy, sx, sy, snapped).metres
     column = {s.id: k for k, s in enumerate(squads)}
     cost = np.full((len(cases), len(squads)), np.inf)

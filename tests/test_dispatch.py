@@ -27,7 +27,7 @@ from cases.dispatch import (
     exclusion,
     on_duty,
 )
-from gis.crs import from_metric, to_metric
+from gis.crs import METRIC, from_metric, to_metric
 from gis.index import AreaIndex
 from gis.network import WalkingNetwork
 from service.community import CommunitySnapshot, SquadInfo
@@ -130,6 +130,7 @@ def river_areas(network: WalkingNetwork | None) -> tuple[CommunitySnapshot, tupl
         unit_names={},
         squads=squads,
         network=net,
+        metric_crs=METRIC,
     )
     case = from_metric(x0 + 100, y0 + 10)
     return areas, (float(case[0]), float(case[1]))
