@@ -208,7 +208,6 @@ def export_coverage(
     from sqlalchemy.orm import Session
 
     from api.pages import PLANNING_LAYERS
-    from api.parking_view import answer_view
     from gis.coverage import CoverageInputError
     from gis.network import WalkingNetwork
     from gis.parking import ParkingQuestion, analyse, choose_sites
@@ -217,6 +216,7 @@ def export_coverage(
     from layers.coverage_chart import coverage_chart
     from layers.page import page_html
     from layers.parking_map import parking_map
+    from service.parking_view import answer_view
     from store.layers import read_layer as read_stored
 
     settings = Settings()

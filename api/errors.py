@@ -27,6 +27,7 @@ STATUS: dict[type[errors.ServiceError], int] = {
     errors.TooLarge: 413,
     errors.Unsupported: 415,
     errors.Unavailable: 503,
+    errors.Failed: 500,
 }
 
 

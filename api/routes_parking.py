@@ -2,92 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import geopandas as gpd
-import numpy as np
-import shapely
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query
 
 from api.auth import require
-from api.deps import SessionDep, snapshot_of
-from api.errors import ApiError
-from api.parking_view import answer_view, siting_view
+from api.deps import SessionDep, SnapshotDep
+from api.errors import responses
 from cases.lifecycle import Role
-from gis.coverage import MODES, WALK, CoverageInputError
-from gis.crs import WGS84
-from gis.distance import distance_to_m
-from gis.parking import (
-    CURRENT,
-    MAX_RADIUS_M,
-    SCENARIOS,
-    ParkingAnswer,
-    ParkingQuestion,
-    analyse,
-    choose_sites,
-)
-from gis.siting import Siting, SitingError, network_sites
-from service.community import CommunitySnapshot
-from service.place import wgs84_points
+from gis.coverage import WALK
+from gis.parking import CURRENT, MAX_RADIUS_M
+from service import parking as use
+from service.parking import Crs, SitesIn
 from store.issues import Actor
-from store.layers import read_layer
 
 router = APIRouter(prefix="/api/v1/parking", tags=["parking"])
 PLANNERS = (Role.PLANNER, Role.MANAGER, Role.ADMIN)
 PlannerDep = Annotated[Actor, Depends(require(*PLANNERS))]
-NEAR_COMMUNITY_M = 200.0  # a proposed lot may sit on a boundary street
-MAX_ADDED = 50
-MAX_CANDIDATES = 2000
-Crs = Literal["wgs84", "gcj02", "bd09"]
 
 
-class FacilityIn(BaseModel):
-    """A facility a planner proposes to add."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    id: str = Field(min_length=1, max_length=40)
-    name: str | None = Field(default=None, max_length=80)
-    lon: float
-    lat: float
-    capacity: int = Field(ge=0, le=100_000)
-    smart: bool = False
-
-
-class SiteIn(BaseModel):
-    """A candidate site a planner has drawn."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    id: str | None = Field(default=None, max_length=40)
-    lon: float
-    lat: float
-
-
-class SitesIn(BaseModel):
-    """Which sites to choose: the scenario they join, the candidates, how many."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    radius_m: float = Field(default=300.0, gt=0, le=MAX_RADIUS_M)
-    mode: Literal["walk", "straight_line"] = "walk"
-    scenario: Literal["current", "planned"] = "current"
-    remove: list[str] = Field(default_factory=list, max_length=MAX_ADDED)
-    add: list[FacilityIn] = Field(default_factory=list, max_length=MAX_ADDED)
-    crs: Crs = "wgs84"
-    candidates: list[SiteIn] | None = Field(
-        default=None,
-        max_length=MAX_CANDIDATES,
-        description="sites to choose from; without them, sites every spacing_m along the streets",
-    )
-    spacing_m: float = Field(default=100.0, ge=20, le=1000)
-    p: int = Field(default=1, ge=1, le=20, description="how many new sites the MCLP picks")
-    problem: Literal["mclp", "lscp", "both"] = "both"
-    cars_per_household: float = Field(default=1.0, ge=0, le=10)
-
-
-@router.get("/coverage")
+@router.get("/coverage", responses=responses(401, 403, 409, 422, 503))
 def parking_coverage(
-    request: Request,
     session: SessionDep,
+    snapshot: SnapshotDep,
     _: PlannerDep,
     radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="walking radius")] = 300.0,
     mode: Annotated[str, Query(description="walk or straight_line")] = WALK,
@@ -106,187 +43,17 @@ def parking_coverage(
     ``figures`` are the scenario's, ``before`` the open facilities' as they
     stand; ``curve`` gives both from 100 to 800 m; ``layers`` are GeoJSON.
     """
-    added = [_parse_added(text, i) for i, text in enumerate(add or [], start=1)]
-    areas = snapshot_of(request, session)
-    question = _question(
-        radius_m,
-        mode,
-        scenario,
-        remove.split(","),
-        added,
-        crs,
-        cars_per_household,
-        areas,
+    query = use.CoverageQuery(
+        radius_m, mode, scenario, remove, tuple(add or ()), crs, cars_per_household, suggest
     )
-    buildings, parking = _layers(session)
-    answer = _answer(areas, buildings, parking, question)
-    suggestion = None
-    if suggest:
-        suggestion = _solve(
-            "mclp", areas, buildings, parking, question, network_sites_in(areas), suggest
-        )
-    return answer_view(answer, buildings, suggestion)
+    return use.parking_coverage(session, snapshot, query)
 
 
-@router.post("/sites")
+@router.post("/sites", responses=responses(401, 403, 409, 422, 503))
 def parking_sites(
-    body: SitesIn, request: Request, session: SessionDep, _: PlannerDep
+    body: SitesIn, session: SessionDep, snapshot: SnapshotDep, _: PlannerDep
 ) -> dict[str, Any]:
     """Choose new sites: the ``p`` that cover most households (MCLP), and the
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
-    added = [f.model_dump() for f in body.add]
-    areas = snapshot_of(request, session)
-    question = _question(
-        body.radius_m,
-        body.mode,
-        body.scenario,
-        body.remove,
-        added,
-        body.crs,
-        body.cars_per_household,
-        areas,
-    )
-    buildings, parking = _layers(session)
-    if body.candidates is None:
-        candidates = network_sites_in(areas, body.spacing_m)
-        if len(candidates) > MAX_CANDIDATES:
-            raise ApiError(
-                422,
-                "too_many_candidates",
-                f"a spacing of {body.spacing_m:g} m gives {len(candidates)} sites; "
-                f"at most {MAX_CANDIDATES} can be weighed, so use a wider spacing",
-            )
-    else:
-        candidates = _points(
-            [c.model_dump() for c in body.candidates], body.crs, areas, "candidate site"
-        )
-        candidates["id"] = [c.id or f"S{i:04d}" for i, c in enumerate(body.candidates, start=1)]
-    if not len(candidates):
-        raise ApiError(422, "no_candidates", "there are no candidate sites to choose from")
-    problems = ("mclp", "lscp") if body.problem == "both" else (body.problem,)
-    out: dict[str, Any] = {
-        "radius_m": body.radius_m,
-        "mode": body.mode,
-        "candidates": len(candidates),
-    }
-    for problem in problems:
-        siting = _solve(problem, areas, buildings, parking, question, candidates, body.p)
-        out[problem] = siting_view(siting)
-    return out
-
-
-def network_sites_in(areas: CommunitySnapshot, spacing_m: float = 100.0) -> gpd.GeoDataFrame:
-    """Candidate sites along the community's streets, inside the community."""
-    if areas.network is None:
-        raise ApiError(
-            409, "no_streets", "no street layer is loaded; draw candidate sites or load streets"
-        )
-    return network_sites(areas.network, spacing_m, areas.outline)
-
-
-def _question(
-    radius_m: float,
-    mode: str,
-    scenario_name: str,
-    remove: list[str],
-    added: list[dict[str, Any]],
-    crs: str,
-    cars_per_household: float,
-    areas: CommunitySnapshot,
-) -> ParkingQuestion:
-    if mode not in MODES:
-        raise ApiError(422, "bad_mode", f"mode {mode!r} is not one of {', '.join(MODES)}")
-    if scenario_name not in SCENARIOS:
-        raise ApiError(
-            422, "bad_scenario", f"scenario {scenario_name!r} is not one of {', '.join(SCENARIOS)}"
-        )
-    if len(added) > MAX_ADDED:
-        raise ApiError(422, "too_many_added", f"at most {MAX_ADDED} facilities can be added")
-    extra = _points(added, crs, areas, "added facility") if added else None
-    return ParkingQuestion(
-        radius_m=radius_m,
-        mode=mode,
-        scenario=scenario_name,
-        remove=tuple(r.strip() for r in remove if r.strip()),
-        add=extra,
-        cars_per_household=cars_per_household,
-    )
-
-
-def _answer(
-    areas: CommunitySnapshot,
-    buildings: gpd.GeoDataFrame,
-    parking: gpd.GeoDataFrame,
-    q: ParkingQuestion,
-) -> ParkingAnswer:
-    try:
-        return analyse(areas.network, buildings, parking, q)
-    except CoverageInputError as exc:
-        raise ApiError(422, "bad_parking_question", str(exc)) from exc
-
-
-def _solve(
-    problem: str,
-    areas: CommunitySnapshot,
-    buildings: gpd.GeoDataFrame,
-    parking: gpd.GeoDataFrame,
-    q: ParkingQuestion,
-    candidates: gpd.GeoDataFrame,
-    p: int,
-) -> Siting:
-    try:
-        return choose_sites(areas.network, buildings, parking, q, candidates, p, problem)
-    except CoverageInputError as exc:
-        raise ApiError(422, "bad_parking_question", str(exc)) from exc
-    except SitingError as exc:
-        raise ApiError(500, "solver_failed", str(exc)) from exc
-
-
-def _layers(session: SessionDep) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    buildings = read_layer(session, "buildings")
-    parking = read_layer(session, "parking")
-    for name, frame in (("buildings", buildings), ("parking", parking)):
-        if not len(frame):
-            raise ApiError(
-                409, f"no_{name}", f"no {name} layer is loaded; run 'gridgov load DIR' with one"
-            )
-    return buildings, parking
-
-
-def _parse_added(text: str, n: int) -> dict[str, Any]:
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        lon, lat, capacity = float(parts[0]), float(parts[1]), int(parts[2])
-    except (IndexError, ValueError):
-        raise ApiError(
-            422,
-            "bad_added_facility",
-            f"added facility {n} ({text!r}) must read 'lon,lat,capacity' or "
-            "'lon,lat,capacity,smart'",
-        ) from None
-    if capacity < 0:
-        raise ApiError(422, "bad_added_facility", f"added facility {n} has {capacity} spaces")
-    smart = len(parts) > 3 and parts[3].lower() in ("1", "true", "smart", "yes")
-    return {"id": f"NEW{n}", "lon": lon, "lat": lat, "capacity": capacity, "smart": smart}
-
-
-def _points(
-    rows: list[dict[str, Any]], crs: str, areas: CommunitySnapshot, what: str
-) -> gpd.GeoDataFrame:
-    """Rows with lon/lat in ``crs`` as WGS84 points, each checked to lie in the community."""
-    lon = np.array([r["lon"] for r in rows], dtype=float)
-    lat = np.array([r["lat"] for r in rows], dtype=float)
-    wlon, wlat = wgs84_points(lon, lat, crs, what)
-    outside = np.atleast_1d(distance_to_m(wlon, wlat, areas.outline))
-    far = outside > NEAR_COMMUNITY_M
-    if far.any():
-        i = int(np.argmax(far))
-        raise ApiError(
-            422,
-            "outside_community",
-            f"{what} {i + 1} at ({lon[i]:.6f}, {lat[i]:.6f}) lies {outside[i]:.0f} m outside "
-            f"{areas.community_name or 'the community'}; place it within {NEAR_COMMUNITY_M:g} m",
-        )
-    props = [{k: v for k, v in r.items() if k not in ("lon", "lat")} for r in rows]
-    return gpd.GeoDataFrame(props, geometry=shapely.points(wlon, wlat), crs=WGS84)
+    return use.parking_sites(session, snapshot, body)

@@ -54,3 +54,7 @@ class Unsupported(ServiceError):
 
 class Unavailable(ServiceError):
     """The service cannot answer yet (no community loaded)."""
+
+
+class Failed(ServiceError):
+    """A computation the service relies on failed (a solver); not the caller's fault."""

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.routes_layers import PUBLIC_LAYERS
+from service.catalogue import PUBLIC_LAYERS
 from service.settings import Settings
 from store.db import make_engine
 from store.load import load_folder

@@ -166,9 +166,9 @@ def test_bad_site_requests_get_a_clear_422(
 def test_too_many_generated_candidates_ask_for_a_wider_spacing(
     api: Any, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api import routes_parking
+    from service import parking
 
-    monkeypatch.setattr(routes_parking, "MAX_CANDIDATES", 100)
+    monkeypatch.setattr(parking, "MAX_CANDIDATES", 100)
     r = api.post("/api/v1/parking/sites", json={"spacing_m": 50}, headers=auth(tokens["planner"]))
     assert r.status_code == 422 and r.json()["error"]["code"] == "too_many_candidates"
     assert "at most 100 can be weighed, so use a wider spacing" in r.json()["error"]["message"]
