@@ -2,7 +2,8 @@
 
 Computed from a frame of cases, one row per case, with the columns
 ``reported_at, filed_at, resolved_at, closed_at, handle_deadline, due_at,
-status, rework_count`` and the grouping column.  A case counts in a period when
+status, rework_count, overdue`` and the grouping column; ``overdue`` comes from
+the store, which holds the one definition of the rule.  A case counts in a period when
 it was reported in it.
 
 - ``due``: filed cases whose handling deadline has passed (by the end of the
@@ -12,7 +13,7 @@ it was reported in it.
 - ``rework_rate`` = cases sent back at least once / cases ever resolved.
 - ``mean_handling_hours``: reported to closed, over closed cases.
 - ``open``: cases not closed, rejected or marked duplicate.
-- ``overdue``: open cases past their current deadline at ``now``.
+- ``overdue``: open cases past their current stage's deadline at ``now``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cases.deadlines import LOCAL
-from cases.lifecycle import OPEN, Status
+from cases.lifecycle import OPEN_STATUSES, Status
 
 GROUPS = ("grid", "squad", "category", "month")
 COLUMNS = (
@@ -73,8 +74,8 @@ def indicators(
             "resolved": frame["resolved_at"].notna(),
             "reworked": frame["rework_count"] > 0,
             "hours": hours.where(closed),
-            "open": frame["status"].isin(list(OPEN)),
-            "overdue": frame["status"].isin(list(OPEN)) & (frame["due_at"] < now),
+            "open": frame["status"].isin(list(OPEN_STATUSES)),
+            "overdue": frame["overdue"].astype(bool),
         }
     )
     sums = flags.groupby("group").agg(

@@ -35,8 +35,14 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# The status groups, one definition each.
 TERMINAL = frozenset({Status.CLOSED, Status.REJECTED, Status.DUPLICATE})
-OPEN = frozenset(Status) - TERMINAL
+# still being handled: a case in one of these is overdue once its current stage's deadline passes
+OPEN_STATUSES = frozenset(Status) - TERMINAL
+# waiting for a squad: what dispatch may take
+WAITING_STATUSES = frozenset({Status.REPORTED, Status.FILED})
+# with a squad: what counts towards the squad's load
+BUSY_STATUSES = frozenset({Status.DISPATCHED, Status.IN_PROGRESS})
 
 FIELD_STAFF = frozenset({Role.GRID_WORKER, Role.DISPATCHER, Role.MANAGER, Role.ADMIN})
 DISPATCHERS = frozenset({Role.DISPATCHER, Role.MANAGER, Role.ADMIN})

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import IllegalTransition, Status
+from cases.lifecycle import WAITING_STATUSES, IllegalTransition, Status
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.issues import case_not_found
@@ -33,8 +33,6 @@ from store.issues import (
 )
 from store.models import Issue
 from store.squads import NotASquadMember, report_position
-
-WAITING = (Status.REPORTED.value, Status.FILED.value)
 
 
 def _rank_for(
@@ -114,7 +112,7 @@ def dispatch_case(
         issue = get_issue(session, issue_id)
     except IssueNotFound as exc:
         raise case_not_found(exc) from exc
-    if issue.status not in WAITING:
+    if issue.status not in WAITING_STATUSES:
         raise Conflict(
             "not_waiting",
             f"case {issue_id} is {issue.status}; only reported or filed cases can be dispatched",
@@ -171,7 +169,7 @@ def _batch_cases(session: Session, issue_ids: list[int] | None) -> list[Issue]:
     if missing:
         raise NotFound("issue_not_found", f"no case has id {missing[0]}")
     issues = [found[i] for i in issue_ids]
-    busy = [row.id for row in issues if row.status not in WAITING]
+    busy = [row.id for row in issues if row.status not in WAITING_STATUSES]
     if busy:
         raise Conflict("not_waiting", f"case {busy[0]} is not waiting for dispatch")
     return issues

@@ -13,7 +13,6 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import OPEN
 from service.community import CommunitySnapshot
 from service.errors import Invalid, NotFound
 from service.views import iso
@@ -102,7 +101,7 @@ def _export_frame(
             "category_name": names.get(i.category),
             "grid_name": snapshot.grid_names.get(i.grid_code),
             "deadline": i.due_at,
-            "overdue": i.status in OPEN and i.due_at < now,
+            "overdue": i.overdue_at(now),
         }
         for i in rows
     ]

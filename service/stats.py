@@ -46,7 +46,7 @@ def stats(
     now: datetime,
 ) -> dict[str, Any]:
     """Indicators per grid, squad, category or month for cases reported in [since, until)."""
-    frame = cases_frame(session, since, until)
+    frame = cases_frame(session, since, until, now)
     frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
     key = GROUP_COLUMN[group_by]
     table = indicators(frame, key, since, until, now)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cases.lifecycle import OPEN
 from service.community import CommunitySnapshot
 from store.models import Category, Issue, IssueEvent, IssuePhoto
 
@@ -59,7 +58,7 @@ def issue_view(
         "reported_at": iso(issue.reported_at),
         "updated_at": iso(issue.updated_at),
         "deadline": iso(issue.due_at),
-        "overdue": issue.status in OPEN and issue.due_at < now,
+        "overdue": issue.overdue_at(now),
         "duplicate_of": issue.duplicate_of,
     }
     if staff:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from cases.deadlines import Calendar, add_limit, utcnow
-from cases.lifecycle import OPEN, NotAllowed, Role, Status, check_transition, is_rework
+from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
 from store.models import Category, Issue, IssueEvent
 
@@ -202,7 +202,7 @@ def find_duplicates(
     dlon, dlat = degree_margin(lat, radius_m)
     query = select(Issue).where(
         Issue.category == category,
-        Issue.status.in_([s.value for s in OPEN]),
+        Issue.status.in_([s.value for s in OPEN_STATUSES]),
         Issue.reported_at >= since,
         _in_box(session, (lon - dlon, lat - dlat, lon + dlon, lat + dlat)),
     )
@@ -244,7 +244,7 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
     if f.until is not None:
         query = query.where(Issue.updated_at < f.until)
     if f.overdue is not None:
-        late = Issue.status.in_([s.value for s in OPEN]) & (Issue.due_at < f.now)
+        late = Issue.overdue_sql(f.now)
         query = query.where(late if f.overdue else ~late)
     return query
 
@@ -346,12 +346,16 @@ CASE_COLUMNS = (
 )
 
 
-def cases_frame(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
-    """The indicator columns of the cases reported in [start, end), one row each."""
+def cases_frame(session: Session, start: datetime, end: datetime, now: datetime) -> pd.DataFrame:
+    """The indicator columns of the cases reported in [start, end), one row each, with
+    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`)."""
     columns = [getattr(Issue, c) for c in CASE_COLUMNS]
-    query = select(*columns).where(Issue.reported_at >= start, Issue.reported_at < end)
+    query = select(*columns, Issue.overdue_sql(now).label("overdue")).where(
+        Issue.reported_at >= start, Issue.reported_at < end
+    )
     rows = session.execute(query.order_by(Issue.id)).all()
-    frame = pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue"])
+    frame["overdue"] = frame["overdue"].astype(bool)
     for column in (c for c in CASE_COLUMNS if c.endswith(("_at", "_deadline"))):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -367,13 +371,33 @@ class Cell:
     overdue: int
 
 
+def open_and_overdue_by_grid(
+    session: Session, now: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Open cases and overdue cases per grid code."""
+    open_values = [s.value for s in OPEN_STATUSES]
+    late = case((Issue.overdue_sql(now), 1), else_=0)
+    query = (
+        select(Issue.grid_code, func.count(), func.sum(late))
+        .where(Issue.status.in_(open_values))
+        .group_by(Issue.grid_code)
+    )
+    opened: dict[str, int] = {}
+    overdue: dict[str, int] = {}
+    for grid, n, o in session.execute(query):
+        opened[grid] = int(n)
+        if o:
+            overdue[grid] = int(o)
+    return opened, overdue
+
+
 def cell_counts(session: Session, f: IssueFilter, cell_deg: float) -> list[Cell]:
     """Cases matching ``f`` counted per lattice square of ``cell_deg`` degrees, in SQL.
 
     For maps zoomed out over many cases: a few hundred squares travel instead of
     every case.
     """
-    late = case((Issue.status.in_([s.value for s in OPEN]) & (Issue.due_at < f.now), 1), else_=0)
+    late = case((Issue.overdue_sql(f.now), 1), else_=0)
     col = cast((Issue.lon + 180.0) / cell_deg, Integer)
     row = cast((Issue.lat + 90.0) / cell_deg, Integer)
     query = (

@@ -9,6 +9,7 @@ import shapely
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -17,9 +18,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from cases.lifecycle import OPEN_STATUSES
 from store.geometry import GeometryColumn
 
 
@@ -97,6 +100,9 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+_OPEN_VALUES = sorted(s.value for s in OPEN_STATUSES)
+
+
 class Issue(Base):
     """A case: a reported problem followed from report to closure.
 
@@ -148,6 +154,17 @@ class Issue(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    # The overdue rule, its one definition, in its two forms side by side: still open,
+    # and past the deadline of its current stage.
+    def overdue_at(self, now: datetime) -> bool:
+        """Whether this loaded case is overdue at ``now``."""
+        return self.status in _OPEN_VALUES and self.due_at < now
+
+    @classmethod
+    def overdue_sql(cls, now: datetime) -> ColumnElement[bool]:
+        """The same rule as a SQL condition, for queries and counts."""
+        return and_(cls.status.in_(_OPEN_VALUES), cls.due_at < now)
 
 
 class IssueEvent(Base):

@@ -8,10 +8,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import Status
+from cases.lifecycle import BUSY_STATUSES
 from store.models import Issue, Member, MemberPosition
-
-BUSY = (Status.DISPATCHED.value, Status.IN_PROGRESS.value)
 
 
 class NotASquadMember(LookupError):
@@ -60,7 +58,7 @@ def squad_loads(session: Session) -> dict[str, int]:
     """Open tasks (dispatched or in progress) per squad."""
     rows = session.execute(
         select(Issue.squad_id, func.count())
-        .where(Issue.status.in_(BUSY), Issue.squad_id.is_not(None))
+        .where(Issue.status.in_([s.value for s in BUSY_STATUSES]), Issue.squad_id.is_not(None))
         .group_by(Issue.squad_id)
     )
     return {str(squad): int(n) for squad, n in rows}

@@ -52,7 +52,7 @@ def answers(url: str) -> dict[str, object]:
             out[f"issues {i}"] = (total, [r.id for r in rows])
             out[f"layer {i}"] = sorted(read_layer(session, "merchants", box).get("id", []))
             out[f"grids {i}"] = sorted(read_layer(session, "grids", box).get("code", []))
-        frame = cases_frame(session, NOW - timedelta(days=90), NOW)
+        frame = cases_frame(session, NOW - timedelta(days=90), NOW, NOW)
         frame["month"] = month_of(frame["reported_at"])
         for key in ("grid_code", "squad_id", "category", "month"):
             table = indicators(frame, key, NOW - timedelta(days=90), NOW, NOW)

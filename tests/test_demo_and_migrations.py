@@ -35,7 +35,7 @@ def demo_frame(url: str):  # type: ignore[no-untyped-def]
     with Session(engine) as session, session.begin():
         assert load_demo_cases(session, NOW) == 300
     with Session(engine) as session:
-        frame = cases_frame(session, NOW - timedelta(days=365), NOW)
+        frame = cases_frame(session, NOW - timedelta(days=365), NOW, NOW)
         shimao = session.scalar(select(Issue).where(Issue.description == SHIMAO_CASE))
         assert shimao is not None
         events = history(session, shimao.id)

@@ -189,6 +189,9 @@ def test_indicators_against_hand_computed_values() -> None:
         ],
     )
     frame["due_at"] = frame["handle_deadline"].fillna(t("2026-10-06T00:00"))
+    # the store's overdue rule (Issue.overdue_at), worked by hand: open and past due_at
+    terminal = {"closed", "rejected", "duplicate"}
+    frame["overdue"] = ~frame["status"].isin(terminal) & (frame["due_at"] < t("2026-11-15T00:00"))
     result = indicators(
         frame, "grid_code", t("2026-10-01T00:00"), t("2026-11-01T00:00"), now=t("2026-11-15T00:00")
     ).set_index("grid_code")
