@@ -11,7 +11,7 @@ from api.deps import SessionDep, SnapshotDep
 from api.errors import responses
 from cases.lifecycle import Role
 from gis.coverage import WALK
-from gis.parking import CURRENT, MAX_RADIUS_M
+from gis.parking import MAX_RADIUS_M, SCENARIO_CURRENT
 from service import parking as use
 from service.parking import Crs, SitesIn
 from store.issues import Actor
@@ -28,7 +28,9 @@ def parking_coverage(
     _: PlannerDep,
     radius_m: Annotated[float, Query(gt=0, le=MAX_RADIUS_M, description="walking radius")] = 300.0,
     mode: Annotated[str, Query(description="walk or straight_line")] = WALK,
-    scenario: Annotated[str, Query(description="current, or planned (open and planned)")] = CURRENT,
+    scenario: Annotated[
+        str, Query(description="current, or planned (open and planned)")
+    ] = SCENARIO_CURRENT,
     remove: Annotated[str, Query(description="facility ids to leave out, comma-separated")] = "",
     add: Annotated[
         list[str] | None,

@@ -75,7 +75,7 @@ from bench._timing import best_of, column_table, fmt_ratio, fmt_seconds, timed
 from bench.dispatch import city_lines
 from gis.coverage import (
     CURVE_RADII,
-    OPEN,
+    FACILITY_OPEN,
     STRAIGHT_LINE,
     WALK,
     Coverage,
@@ -265,7 +265,7 @@ def city_layers(sizes: Sizes) -> tuple[Layers, WalkingNetwork, float]:
             "id": [f"P{i:03d}" for i in range(nf)],
             "capacity": rng.integers(CAPACITY[0], CAPACITY[1] + 1, nf),
             "smart": rng.random(nf) < SMART_SHARE,
-            "status": np.full(nf, OPEN),
+            "status": np.full(nf, FACILITY_OPEN),
         },
     )
     return Layers("city district", buildings, parking, partial(WalkingNetwork, lines)), net, gen_s
@@ -313,7 +313,7 @@ def buffer_baseline(
     quad_segs: int = BUFFER_QUAD_SEGS,
 ) -> Baseline:
     """The straight-line buffer approach: buffers round the open facilities, sjoin."""
-    facilities = parking[parking["status"] == OPEN]
+    facilities = parking[parking["status"] == FACILITY_OPEN]
     points = gpd.GeoDataFrame(
         {"households": pd.to_numeric(buildings["households"]).to_numpy(dtype=float)},
         geometry=buildings.representative_point().to_numpy(),

@@ -35,9 +35,9 @@ from gis.network import STRAIGHT_LINE, Snapped, WalkingNetwork, straight_matrix
 
 WALK = "walk"
 MODES = (WALK, STRAIGHT_LINE)
-OPEN = "open"
-PLANNED = "planned"
-STATUSES = (OPEN, PLANNED)
+FACILITY_OPEN = "open"
+FACILITY_PLANNED = "planned"
+STATUSES = (FACILITY_OPEN, FACILITY_PLANNED)
 SERVICE_DISTANCES = (150.0, 300.0, 500.0)
 CURVE_RADII = tuple(float(r) for r in range(100, 801, 50))
 FRONTAGE_M = 40.0
@@ -104,9 +104,9 @@ def supply_points(parking: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         raise CoverageInputError(f"parking facility id {ids[ids.duplicated()].iloc[0]!r} repeats")
     capacity = _numbers(frame, "capacity", "parking")
     status = (
-        frame["status"].fillna(OPEN).astype(str).to_numpy()
+        frame["status"].fillna(FACILITY_OPEN).astype(str).to_numpy()
         if "status" in frame
-        else np.full(len(frame), OPEN)
+        else np.full(len(frame), FACILITY_OPEN)
     )
     unknown = ~np.isin(status, STATUSES)
     if unknown.any():
@@ -160,7 +160,7 @@ def scenario(
         )
     keep = ~facilities["id"].isin(gone)
     if not include_planned:
-        keep &= facilities["status"] == OPEN
+        keep &= facilities["status"] == FACILITY_OPEN
     parts = [facilities[keep]]
     if add is not None and len(add):
         parts.append(supply_points(add))

@@ -31,9 +31,9 @@ from gis.coverage import (
 from gis.network import WalkingNetwork
 from gis.siting import Siting, maximal_cover, minimal_cover
 
-CURRENT = "current"
-PLANNED = "planned"
-SCENARIOS = (CURRENT, PLANNED)
+SCENARIO_CURRENT = "current"
+SCENARIO_PLANNED = "planned"
+SCENARIOS = (SCENARIO_CURRENT, SCENARIO_PLANNED)
 MAX_RADIUS_M = 2000.0
 
 
@@ -43,7 +43,7 @@ class ParkingQuestion:
 
     radius_m: float = 300.0
     mode: str = WALK
-    scenario: str = CURRENT
+    scenario: str = SCENARIO_CURRENT
     remove: tuple[str, ...] = ()
     add: gpd.GeoDataFrame | None = field(default=None, compare=False)
     cars_per_household: float = 1.0
@@ -91,11 +91,13 @@ def analyse(
     q = question
     demand = demand_points(buildings, q.cars_per_household)
     current = scenario(parking)
-    proposed = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
+    proposed = scenario(parking, q.scenario == SCENARIO_PLANNED, q.remove, q.add)
     crs = analysis_crs(network, demand, current, metric_crs=metric_crs)
     limit = max(q.radius_m, *radii)
     found = {"current": reach(network, current, demand, q.mode, limit, metric_crs=crs)}
-    unchanged = q.scenario == CURRENT and not q.remove and (q.add is None or not len(q.add))
+    unchanged = (
+        q.scenario == SCENARIO_CURRENT and not q.remove and (q.add is None or not len(q.add))
+    )
     found["proposed"] = (
         found["current"]
         if unchanged
@@ -134,7 +136,7 @@ def choose_sites(
     """
     q = question
     demand = demand_points(buildings, q.cars_per_household)
-    existing = scenario(parking, q.scenario == PLANNED, q.remove, q.add)
+    existing = scenario(parking, q.scenario == SCENARIO_PLANNED, q.remove, q.add)
     args = (network, demand, existing, candidates, q.radius_m)
     if problem == "mclp":
         return maximal_cover(*args, p, q.mode, metric_crs=metric_crs)

@@ -15,8 +15,8 @@ from gis.coverage import MODES, WALK, CoverageInputError
 from gis.crs import WGS84
 from gis.distance import distance_to_m
 from gis.parking import (
-    CURRENT,
     MAX_RADIUS_M,
+    SCENARIO_CURRENT,
     SCENARIOS,
     ParkingAnswer,
     ParkingQuestion,
@@ -84,7 +84,7 @@ class CoverageQuery:
 
     radius_m: float = 300.0
     mode: str = WALK
-    scenario: str = CURRENT
+    scenario: str = SCENARIO_CURRENT
     remove: str = ""
     add: tuple[str, ...] = ()
     crs: str = "wgs84"
