@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from api.auth import optional_actor, require
 from api.deps import SessionDep, SettingsDep, SnapshotDep, get_now
 from api.errors import ApiError, responses
-from api.geojson import parse_bbox
 from service import issues as use
+from service.geojson import parse_bbox
 from service.schemas import IssueIn, TransitionIn
 from store.issues import Actor, IssueFilter
 

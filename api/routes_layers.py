@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
-from api.geojson import GeoJSONResponse, feature_collection, parse_bbox
+from api.geojson import GeoJSONResponse
 from service.catalogue import PUBLIC_LAYERS, catalogue, public_layer
+from service.geojson import feature_collection, parse_bbox
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]

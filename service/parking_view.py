@@ -13,9 +13,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from api.geojson import feature_collection
 from gis.parking import ParkingAnswer
 from gis.siting import Siting
+from service.geojson import feature_collection
 
 BUILDING_FIELDS = (
     "id",
