@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,10 @@ from api import (
     routes_stats,
 )
 from api.deps import LangDep, SessionDep
-from api.i18n import t
 from api.limits import BodyLimit
 from cases.deadlines import utcnow
+from layers.i18n import LANGS, name_in
+from layers.templating import render
 from service.community import SnapshotCache
 from service.ratelimit import RateLimit
 from service.settings import Settings
@@ -88,19 +88,11 @@ def _pages(app: FastAPI) -> None:
     def index(session: SessionDep, lang: LangDep) -> str:
         counts = layer_counts(session)
         community = read_layer(session, "community")
-        name = escape(str(community["name"].iloc[0])) if len(community) else t("empty", lang)
-        items = "".join(
-            f'<li><a href="/api/v1/{layer}">{escape(t(layer, lang))}</a> ({counts[layer]})</li>'
-            for layer in ("grids", "districts", "merchants", "squads", "service_points", "parking")
-            if layer in counts
-        )
-        other = "en" if lang == "zh" else "zh"
-        return (
-            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>gridgov · {escape(t('title', lang))}</title></head><body>"
-            f"<h1>{escape(t('title', lang))}</h1><p>{escape(t('community', lang))}: {name}</p>"
-            f"<h2>{escape(t('layers', lang))}</h2><ul>{items}</ul>"
-            f'<p><a href="/healthz">{escape(t("health", lang))}</a> · '
-            f'<a href="/?lang={other}">{escape(t("other_lang", lang))}</a></p></body></html>'
+        shown = ("grids", "districts", "merchants", "squads", "service_points", "parking")
+        return render(
+            "about.html",
+            lang,
+            community=name_in(community.iloc[0], lang) if len(community) else "",
+            layers=[(layer, counts[layer]) for layer in shown if layer in counts],
+            other_lang=next(other for other in LANGS if other != lang),
         )

@@ -36,7 +36,7 @@ def page_lang(
     lang: str | None = None,
     accept_language: Annotated[str | None, Header()] = None,
 ) -> str:
-    """A page's language: ``?lang=``, else the browser's preference, else the default."""
+    """A page's language: ``?lang=``, else Accept-Language (by q-value), else the default."""
     return pick_lang(lang, accept_language, request.app.state.settings.default_lang)
 
 

@@ -1,37 +1,51 @@
-"""Page text in Chinese (default) and English."""
+"""Which language a page is served in: ``?lang=``, else Accept-Language, else the default.
+
+The words are in the catalogue (``layers.i18n``); this module only negotiates.
+"""
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
+from babel.core import negotiate_locale
 
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh": "网格治理地图服务", "en": "Grid governance map service"},
-    "community": {"zh": "社区", "en": "Community"},
-    "layers": {"zh": "数据图层（GeoJSON）", "en": "Data layers (GeoJSON)"},
-    "health": {"zh": "运行状态", "en": "Service health"},
-    "grids": {"zh": "网格", "en": "Grids"},
-    "districts": {"zh": "商圈", "en": "Business districts"},
-    "merchants": {"zh": "商户", "en": "Merchants"},
-    "squads": {"zh": "先锋队", "en": "Vanguard squads"},
-    "service_points": {"zh": "服务点", "en": "Service points"},
-    "parking": {"zh": "停车设施", "en": "Parking"},
-    "other_lang": {"zh": "English", "en": "中文"},
-    "empty": {"zh": "尚未导入社区数据。", "en": "No community data loaded yet."},
-}
+from layers.i18n import DEFAULT_LANG, LANGS
 
 
-def pick_lang(requested: str | None, accept_language: str | None, default: str = "zh") -> str:
-    """The page language: ``?lang=`` first, then the browser's preference, then default."""
+def accepted_languages(accept_language: str) -> list[str]:
+    """The language ranges of an Accept-Language header, most wanted first.
+
+    Ranges with ``q=0`` (not wanted) or a malformed ``q`` are left out; equal
+    ``q`` values keep the header's order.
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, *params = (p.strip() for p in part.split(";"))
+        if not tag:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = -1.0
+        if 0.0 < quality <= 1.0:
+            ranked.append((-quality, position, tag))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def pick_lang(
+    requested: str | None, accept_language: str | None, default: str = DEFAULT_LANG
+) -> str:
+    """The page language: ``?lang=`` first, then the browser's preference, then default.
+
+    ``en;q=0.2, zh-CN;q=0.9`` → zh; ``fr, en;q=0.5`` → en; ``*`` (any) → default.
+    """
     if requested in LANGS:
         return requested
     if accept_language:
-        first = accept_language.split(",")[0].strip().lower()
-        if first.startswith("en"):
-            return "en"
-        if first.startswith("zh"):
-            return "zh"
+        wanted = [default if tag == "*" else tag for tag in accepted_languages(accept_language)]
+        found = negotiate_locale(wanted, LANGS, sep="-")
+        if found and found.lower() in LANGS:
+            return found.lower()
     return default
-
-
-def t(key: str, lang: str) -> str:
-    return TEXT[key][lang]

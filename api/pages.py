@@ -2,54 +2,42 @@
 
 from __future__ import annotations
 
-from html import escape
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.deps import LangDep, NowDep, SessionDep, snapshot_of
-from cases.lifecycle import OPEN, TRANSITIONS, Status
+from cases.lifecycle import TRANSITIONS, Status
 from layers.assets import localise
-from layers.case_page import case_page
+from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
 from layers.page import page_html
 from layers.parking_map import parking_map
 from layers.report_page import report_page
-from layers.text import REPORT_LABELS, STATUS_NAMES
 from service.views import event_view, issue_view
-from store.issues import IssueNotFound, categories_by_code, get_issue, history
+from store.issues import (
+    IssueNotFound,
+    categories_by_code,
+    get_issue,
+    history,
+    open_and_overdue_by_grid,
+)
 from store.layers import read_layer
-from store.models import Category, Issue
+from store.models import Category
 from store.squads import squad_loads
 
 router = APIRouter(tags=["pages"])
 MAP_LAYERS = ("community", "grids", "districts", "merchants", "squads", "service_points", "parking")
 
 
-def grid_counts(session: Session, now: object) -> tuple[dict[str, int], dict[str, int]]:
-    """Open and overdue cases per grid."""
-    open_states = [s.value for s in OPEN]
-    rows = session.execute(
-        select(Issue.grid_code, func.count())
-        .where(Issue.status.in_(open_states))
-        .group_by(Issue.grid_code)
-    ).all()
-    late = session.execute(
-        select(Issue.grid_code, func.count())
-        .where(Issue.status.in_(open_states), Issue.due_at < now)
-        .group_by(Issue.grid_code)
-    ).all()
-    return {g: int(n) for g, n in rows}, {g: int(n) for g, n in late}
-
-
 def map_html(
-    session: Session, now: object, lang: str, live: bool = True, tianditu_key: str = ""
+    session: Session, now: datetime, lang: str, live: bool = True, tianditu_key: str = ""
 ) -> str:
     """The managers' map page, before its asset links are localised."""
     layers = {name: read_layer(session, name) for name in MAP_LAYERS}
-    opened, late = grid_counts(session, now)
+    opened, late = open_and_overdue_by_grid(session, now)
     grids = layers["grids"]
     grids["open_cases"] = [opened.get(c, 0) for c in grids["code"]]
     grids["overdue_cases"] = [late.get(c, 0) for c in grids["code"]]
@@ -126,25 +114,7 @@ def report_status(
         issue, snapshot_of(request, session), categories_by_code(session), now, staff=False
     )
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
-    names = STATUS_NAMES[lang]
-    t = REPORT_LABELS[lang]
-    steps = "".join(
-        f"<li>{escape(e['at'] or '')} {escape(names.get(e['to'], e['to']))}</li>" for e in events
-    )
-    squad = view["squad"]["name"] if view["squad"] else t["waiting"]
-    body = (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(t['case_no'])} {issue_id}</title></head>"
-        '<body style="font:16px sans-serif;padding:12px">'
-        f"<h1>{escape(t['case_no'])} {issue_id}</h1>"
-        f"<p>{escape(names.get(view['status'], view['status']))}</p>"
-        f"<p>{escape(t['grid'])}: {escape(view['grid']['name'] or '')}</p>"
-        f"<p>{escape(t['squad'])}: {escape(squad)}</p>"
-        f'<p class="gg-description">{escape(view["description"])}</p><ol>{steps}</ol>'
-        "</body></html>"
-    )
-    return HTMLResponse(body)
+    return HTMLResponse(follow_page(issue_id, view, events, lang))
 
 
 PLANNING_LAYERS = ("parking", "community", "streets", "compounds")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from layers.text import PARKING_LABELS
+from layers.i18n import labels
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "SimHei")
 
@@ -29,7 +29,7 @@ def coverage_chart(
     cjk = [f for f in CJK_FONTS if f in installed]
     if lang == "zh" and not cjk:
         lang = "en"
-    t = PARKING_LABELS[lang]
+    t = labels(lang, "parking")
     with plt.rc_context({"font.sans-serif": [*cjk, "DejaVu Sans"], "axes.unicode_minus": False}):
         fig, ax = plt.subplots(figsize=(7, 4), dpi=150)
         r = curve["radius_m"]

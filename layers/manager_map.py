@@ -19,8 +19,10 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from layers.basemaps import add_basemaps
+from layers.i18n import gettext_for, labels, name_in, status_names
 from layers.page_script import PageScript
-from layers.text import CATEGORY_GLYPHS, LABELS, STATUS_COLOURS, STATUS_NAMES
+from layers.templating import render, safe_json
+from layers.text import CATEGORY_GLYPHS, STATUS_COLOURS
 
 CENTRE_ZOOM = 16
 OPEN_COLOURS = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
@@ -51,7 +53,7 @@ def _grid_layer(
     colours: tuple[str, ...],
     name: str,
     show: bool,
-    labels: dict[str, str],
+    words: dict[str, str],
 ) -> folium.GeoJson:
     top = int(grids[column].max()) if len(grids) else 0
 
@@ -65,7 +67,7 @@ def _grid_layer(
         }
 
     fields = ["code", "name", "households", "grid_head", "open_cases", "overdue_cases"]
-    aliases = [labels[f] for f in fields]
+    aliases = [words[f] for f in fields]
     return folium.GeoJson(
         grids[[*fields, "geometry"]],
         name=name,
@@ -100,7 +102,7 @@ def manager_map(
     api : where the case layer finds the API
     live : whether to add the live case layer (a static export has none)
     """
-    labels = LABELS[lang]
+    words = labels(lang, "map")
     grids = _escaped(layers["grids"])
     x0, y0, x1, y1 = grids.total_bounds
     fmap = folium.Map(
@@ -110,86 +112,96 @@ def manager_map(
         control_scale=True,
         prefer_canvas=False,
     )
-    add_basemaps(fmap, labels, tianditu_key, amap=True)
-    _grid_layer(grids, "open_cases", OPEN_COLOURS, labels["layer_open"], True, labels).add_to(fmap)
+    add_basemaps(fmap, words, tianditu_key, amap=True)
+    _grid_layer(grids, "open_cases", OPEN_COLOURS, words["layer_open"], True, words).add_to(fmap)
     _grid_layer(
-        grids, "overdue_cases", OVERDUE_COLOURS, labels["layer_overdue"], False, labels
+        grids, "overdue_cases", OVERDUE_COLOURS, words["layer_overdue"], False, words
     ).add_to(fmap)
     if "community" in layers and len(layers["community"]):
         folium.GeoJson(
             _escaped(layers["community"])[["name", "geometry"]],
-            name=labels["layer_community"],
+            name=words["layer_community"],
             style_function=lambda _: {"fill": False, "color": "#08306b", "weight": 4},
         ).add_to(fmap)
     if "districts" in layers and len(layers["districts"]):
         folium.GeoJson(
             _escaped(layers["districts"])[["code", "name", "geometry"]],
-            name=labels["layer_districts"],
+            name=words["layer_districts"],
             style_function=lambda _: {
                 "fill": False,
                 "color": "#6a3d9a",
                 "weight": 3,
                 "dashArray": "8 6",
             },
-            tooltip=folium.GeoJsonTooltip(["name"], aliases=[labels["name"]]),
+            tooltip=folium.GeoJsonTooltip(["name"], aliases=[words["name"]]),
         ).add_to(fmap)
-    _grid_labels(grids, labels).add_to(fmap)
-    _merchants(layers.get("merchants"), labels).add_to(fmap)
+    _grid_labels(layers["grids"], lang).add_to(fmap)
+    _merchants(layers.get("merchants"), lang, words).add_to(fmap)
     _points(
         layers.get("squads"),
-        labels["layer_squads"],
+        words["layer_squads"],
         "users",
         "blue",
-        lambda r: f"{r['name']} · {labels['load']} {r.get('load', 0)}/{r['capacity']}",
+        lambda r: f"{r['name']} · {words['load']} {r.get('load', 0)}/{r['capacity']}",
     ).add_to(fmap)
     _points(
         layers.get("service_points"),
-        labels["layer_service"],
+        words["layer_service"],
         "flag",
         "green",
         lambda r: str(r["name"]),
     ).add_to(fmap)
     _points(
         layers.get("parking"),
-        labels["layer_parking"],
+        words["layer_parking"],
         "car",
         "cadetblue",
         lambda r: f"{r['name']} · {r['capacity']}",
     ).add_to(fmap)
-    plugins.Fullscreen(title=labels["fullscreen"], title_cancel=labels["fullscreen_off"]).add_to(
-        fmap
-    )
-    plugins.LocateControl(strings={"title": labels["locate"]}).add_to(fmap)
-    _search(fmap, grids, layers.get("merchants"), labels)
+    plugins.Fullscreen(title=words["fullscreen"], title_cancel=words["fullscreen_off"]).add_to(fmap)
+    plugins.LocateControl(strings={"title": words["locate"]}).add_to(fmap)
+    _search(fmap, grids, layers.get("merchants"), words)
     PageScript("gridgovFollowBasemaps", [("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
-        _StatsPanel(api, labels, [("chart_js", chart_url), ("gridgov_stats", stats_url)]).add_to(
+        _StatsPanel(api, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]).add_to(
             fmap
         )
         _CaseLayer(
-            api, lang, labels, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
+            api, lang, words, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
         ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    root.html.add_child(_legend(labels))
-    root.header.add_child(
-        Element(
-            f'<meta name="gridgov-lang" content="{lang}"><title>{escape(labels["title"])}</title>'
-        )
-    )
+    root.html.add_child(Element(render("manager_legend.html", lang, colours=STATUS_COLOURS)))
+    title = map_title(layers.get("community"), lang)
+    root.header.add_child(Element(render("head.html", lang, title=title, meta_lang=True)))
     return fmap
 
 
-def _grid_labels(grids: gpd.GeoDataFrame, labels: dict[str, str]) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=labels["layer_labels"], show=True)
+def map_title(community: gpd.GeoDataFrame | None, lang: str) -> str:
+    """The map's title, from the community's name in ``lang``: 凌霄社区 → 凌霄网格治理地图.
+
+    The name is ``name_<lang>`` where the layer has one, else ``name``, less the
+    word for community at its end (``map.community_word``).
+    """
+    gettext = gettext_for(lang).gettext
+    name = name_in(community.iloc[0], lang) if community is not None and len(community) else ""
+    word = gettext("map.community_word")
+    if name.casefold().endswith(word.casefold()) and len(name) > len(word):
+        name = name[: -len(word)].rstrip()
+    return gettext("map.title").format(name=name) if name else gettext("map.title_plain")
+
+
+def _grid_labels(grids: gpd.GeoDataFrame, lang: str) -> folium.FeatureGroup:
+    """Each grid's number (its code's last three digits) at a point inside it."""
+    group = folium.FeatureGroup(name=gettext_for(lang).gettext("map.layer_labels"), show=True)
     for point, code, name in zip(
         grids.geometry.representative_point(), grids["code"], grids["name"], strict=True
     ):
         folium.Marker(
             [point.y, point.x],
             icon=folium.DivIcon(
-                html=f'<div class="gg-grid-label" title="{name}">{code[-3:]}</div>',
+                html=str(render("manager_grid_label.html", lang, code=str(code), name=name)),
                 icon_size=(30, 14),
                 icon_anchor=(15, 7),
             ),
@@ -197,21 +209,26 @@ def _grid_labels(grids: gpd.GeoDataFrame, labels: dict[str, str]) -> folium.Feat
     return group
 
 
-def _merchants(merchants: gpd.GeoDataFrame | None, labels: dict[str, str]) -> folium.Element:
-    cluster = plugins.MarkerCluster(name=labels["layer_merchants"], show=True)
+def _merchants(
+    merchants: gpd.GeoDataFrame | None, lang: str, words: dict[str, str]
+) -> folium.Element:
+    cluster = plugins.MarkerCluster(name=words["layer_merchants"], show=True)
     if merchants is None or not len(merchants):
         return cluster
-    shown = _escaped(merchants)
-    for _, row in shown.iterrows():
+    for _, row in merchants.iterrows():
         partner = bool(row.get("caring_partner"))
-        service = row.get("free_service") or ""
-        html = f"<b>{row['name']}</b><br>{labels['category']}: {row['category']}" + (
-            f"<br>{labels['partner']}: {service}" if partner else ""
+        popup = render(
+            "manager_merchant_popup.html",
+            lang,
+            name=row["name"],
+            category=row["category"],
+            partner=partner,
+            service=row.get("free_service") or "",
         )
         folium.Marker(
             [row.geometry.y, row.geometry.x],
-            tooltip=str(row["name"]),
-            popup=folium.Popup(html, max_width=260),
+            tooltip=escape(str(row["name"])),
+            popup=folium.Popup(str(popup), max_width=260),
             icon=folium.Icon(
                 color="red" if partner else "gray", icon="heart" if partner else "shop", prefix="fa"
             ),
@@ -238,7 +255,7 @@ def _search(
     fmap: folium.Map,
     grids: gpd.GeoDataFrame,
     merchants: gpd.GeoDataFrame | None,
-    labels: dict[str, str],
+    words: dict[str, str],
 ) -> None:
     """A search box over grid codes and names and merchant names."""
     found = [f"{code} {name}" for code, name in zip(grids["code"], grids["name"], strict=True)]
@@ -250,7 +267,7 @@ def _search(
     index = gpd.GeoDataFrame({"label": found}, geometry=where, crs="EPSG:4326")
     layer = folium.GeoJson(
         index,
-        name=labels["search"],
+        name=words["search"],
         control=False,
         marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0),
     )
@@ -258,27 +275,11 @@ def _search(
     plugins.Search(
         layer=layer,
         search_label="label",
-        placeholder=labels["search"],
+        placeholder=words["search"],
         collapsed=False,
         position="topleft",
         search_zoom=18,
     ).add_to(fmap)
-
-
-def _legend(labels: dict[str, str]) -> Element:
-    items = "".join(
-        f'<li><span style="background:{colour}"></span>{escape(STATUS_NAMES[labels["lang"]][s])}'
-        f"</li>"
-        for s, colour in STATUS_COLOURS.items()
-    )
-    return Element(
-        '<div class="gg-legend leaflet-control" style="position:absolute;bottom:56px;left:10px;'
-        'z-index:1000;background:white;padding:6px 10px;border-radius:4px;font-size:12px">'
-        f"<b>{escape(labels['legend'])}</b><ul style='list-style:none;margin:0;padding:0'>"
-        f"{items}</ul></div><style>.gg-legend span{{display:inline-block;width:10px;"
-        "height:10px;border-radius:5px;margin-right:4px}.gg-grid-label{font:bold 11px sans-serif;"
-        "color:#333;text-shadow:0 0 3px #fff}</style>"
-    )
 
 
 class _StatsPanel(JSCSSMixin, MacroElement):
@@ -296,7 +297,7 @@ class _StatsPanel(JSCSSMixin, MacroElement):
         {% endmacro %}
         {% macro html(this, kwargs) %}
         <details id="gg-stats" open>
-          <summary>{{ this.title }}</summary>
+          <summary>{{ this.title|e }}</summary>
           <div class="gg-chart"><canvas></canvas></div>
           <div class="gg-chart"><canvas></canvas></div>
           <div class="gg-chart"><canvas></canvas></div>
@@ -307,23 +308,20 @@ class _StatsPanel(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, api: str, labels: dict[str, str], scripts: list[tuple[str, str]]) -> None:
+    def __init__(self, api: str, words: dict[str, str], scripts: list[tuple[str, str]]) -> None:
         super().__init__()
-        import json
-
         self._name = "StatsPanel"
         self.default_js = scripts
-        self.title = escape(labels["stats"])
-        self.options = json.dumps(
+        self.title = words["stats"]
+        self.options = safe_json(
             {
                 "api": api,
                 "labels": {
-                    "reported": labels["n_reported"],
-                    "open": labels["open_cases"],
-                    **{k: labels[k] for k in ("closed", "overdue", "closure_rate", "on_time_rate")},
+                    "reported": words["n_reported"],
+                    "open": words["open_cases"],
+                    **{k: words[k] for k in ("closed", "overdue", "closure_rate", "on_time_rate")},
                 },
-            },
-            ensure_ascii=False,
+            }
         )
 
 
@@ -345,20 +343,18 @@ class _CaseLayer(JSCSSMixin, MacroElement):
     """)
 
     def __init__(
-        self, api: str, lang: str, labels: dict[str, str], scripts: list[tuple[str, str]]
+        self, api: str, lang: str, words: dict[str, str], scripts: list[tuple[str, str]]
     ) -> None:
         super().__init__()
-        import json
-
         self.default_js = scripts
         self._name = "CaseLayer"
-        self.options = json.dumps(
+        self.options = safe_json(
             {
                 "api": api,
                 "refreshMs": 10000,
                 "labels": {
                     **{
-                        k: labels[k]
+                        k: words[k]
                         for k in (
                             "status",
                             "grid",
@@ -374,12 +370,11 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                         )
                     },
                     "lang": lang,
-                    "statuses": STATUS_NAMES[lang],
+                    "statuses": status_names(lang),
                     "glyphs": CATEGORY_GLYPHS,
                     "colours": STATUS_COLOURS,
                 },
-            },
-            ensure_ascii=False,
+            }
         )
-        self.cases_name = json.dumps(labels["layer_cases"], ensure_ascii=False)
-        self.heat_name = json.dumps(labels["layer_heat"], ensure_ascii=False)
+        self.cases_name = safe_json(words["layer_cases"])
+        self.heat_name = safe_json(words["layer_heat"])

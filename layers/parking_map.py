@@ -2,7 +2,7 @@
 
 Built with Folium from data frames; no database and no HTTP here.  The
 coverage layers are empty Folium feature groups that ``static/gridgov-parking.js``
-fills from a coverage answer (the dict of ``api.parking_view.answer_view``):
+fills from a coverage answer (the dict of ``service.parking_view.answer_view``):
 the live page asks the API for one whenever a control changes, and an exported
 report carries one inside the page.  One drawing path serves both.
 """
@@ -19,8 +19,9 @@ from folium import plugins
 
 from gis.crs import metric_crs_of
 from layers.basemaps import add_basemaps
+from layers.i18n import labels
 from layers.page_script import PageScript
-from layers.text import LABELS, PARKING_LABELS
+from layers.templating import render
 
 FIGURES = (
     "households_covered_share",
@@ -31,20 +32,6 @@ FIGURES = (
     "median_nearest_m",
 )
 RADII = (100, 800, 50)
-PANEL_CSS = (
-    "#gg-parking{position:absolute;right:10px;top:10px;z-index:1000;background:#fff;"
-    "padding:8px 12px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.4);"
-    "font:13px sans-serif;width:360px;max-height:calc(100% - 40px);overflow:auto}"
-    "#gg-parking h1{font-size:16px;margin:0 0 6px}"
-    "#gg-parking label{display:block;margin:4px 0}"
-    "#gg-parking table{border-collapse:collapse;width:100%;margin:6px 0}"
-    "#gg-parking td,#gg-parking th{padding:2px 4px;text-align:right;font-size:12px}"
-    "#gg-parking td:first-child,#gg-parking th:first-child{text-align:left}"
-    "#gg-parking .gg-chart{position:relative;height:180px}"
-    "#gg-parking .gg-message{color:#b00}#gg-parking .gg-hint{color:#555;margin:2px 0}"
-    "#gg-parking .gg-add-capacity{width:60px}#gg-parking .gg-restore{margin:2px}"
-    "#gg-parking .gg-up{color:#1a7f37}#gg-parking .gg-down{color:#b00}"
-)
 
 
 def parking_map(
@@ -74,13 +61,13 @@ def parking_map(
         place); by default the zone of the facilities' centre
         (:func:`gis.crs.metric_crs_of`).
     """
-    t = PARKING_LABELS[lang]
+    t = labels(lang, "parking")
     parking = context["parking"]
     x0, y0, x1, y1 = parking.total_bounds
     fmap = folium.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=16, tiles=None, control_scale=True
     )
-    add_basemaps(fmap, LABELS[lang], tianditu_key, amap=False)
+    add_basemaps(fmap, labels(lang, "map"), tianditu_key, amap=False)
     _outline(context.get("community"), t["layer_community"], "#08306b", 3).add_to(fmap)
     _outline(context.get("compounds"), t["layer_compounds"], "#737373", 1, tooltip=True).add_to(
         fmap
@@ -102,8 +89,19 @@ def parking_map(
     assert isinstance(root, Figure)
     place = _place(context.get("compounds"), parking, metric_crs)
     heading = t["title"] + (" · " + t["around"].format(name=place) if place else "")
-    root.header.add_child(Element(f"<title>{escape(heading)}</title><style>{PANEL_CSS}</style>"))
-    root.html.add_child(Element(_panel(heading, t, live=answer is None)))
+    root.header.add_child(Element(render("parking_head.html", lang, heading=heading)))
+    root.html.add_child(
+        Element(
+            render(
+                "parking_panel.html",
+                lang,
+                heading=heading,
+                live=answer is None,
+                figures=FIGURES,
+                radii=RADII,
+            )
+        )
+    )
     options = {
         "api": api,
         "groups": {k: g.get_name() for k, g in groups.items()},
@@ -117,53 +115,6 @@ def parking_map(
         options,
     ).add_to(fmap)
     return fmap
-
-
-def _panel(heading: str, t: dict[str, str], live: bool) -> str:
-    """The figures panel; its controls only where the page can ask the API."""
-    lo, hi, step = RADII
-    rows = "".join(
-        f'<tr data-figure="{k}"><td>{escape(t[k])}</td><td class="gg-now"></td>'
-        '<td class="gg-proposed"></td><td class="gg-change"></td></tr>'
-        for k in FIGURES
-    )
-    options = "".join(
-        f'<option value="{v}">{escape(t[v])}</option>' for v in ("current", "planned")
-    )
-    modes = "".join(
-        f'<option value="{v}">{escape(t[v])}</option>' for v in ("walk", "straight_line")
-    )
-    controls = (
-        f'<label>{escape(t["radius"])} <input class="gg-radius" type="range" min="{lo}" '
-        f'max="{hi}" step="{step}" value="300"> <output class="gg-radius-out">300</output> '
-        f"{escape(t['metres'])}</label>"
-        f'<label>{escape(t["scenario"])} <select class="gg-scenario">{options}</select></label>'
-        f'<label>{escape(t["mode"])} <select class="gg-mode">{modes}</select></label>'
-        f'<label>{escape(t["cars"])} <input class="gg-cars" type="number" min="0" max="10" '
-        'step="0.1" value="1.0"></label>'
-        f'<label><input class="gg-add" type="checkbox"> {escape(t["add"])} '
-        '<input class="gg-add-capacity" type="number" min="0" max="5000" value="100"> '
-        f'{escape(t["capacity"])} <input class="gg-add-smart" type="checkbox" checked> '
-        f"{escape(t['smart'])}</label>"
-        f'<p class="gg-hint">{escape(t["remove_hint"])}</p><div class="gg-changes"></div>'
-        f'<label><button class="gg-suggest">{escape(t["suggest"])}</button> '
-        f'<input class="gg-p" type="number" min="1" max="20" value="2"> {escape(t["sites"])}'
-        "</label>"
-        f'<div class="gg-login"><input class="gg-token" type="password" '
-        f'placeholder="{escape(t["token"])}"><button class="gg-signin">{escape(t["login"])}'
-        "</button></div>"
-        if live
-        else '<p class="gg-static"></p>'
-    )
-    return (
-        f'<section id="gg-parking"><h1>{escape(heading)}</h1>{controls}'
-        '<p class="gg-message" role="alert"></p>'
-        f"<table><thead><tr><th>{escape(t['figure'])}</th><th>{escape(t['now'])}</th>"
-        f"<th>{escape(t['proposed'])}</th><th>{escape(t['change'])}</th></tr></thead>"
-        f'<tbody>{rows}</tbody></table><p class="gg-suggestion"></p>'
-        f'<h2 style="font-size:13px">{escape(t["chart"])}</h2>'
-        '<div class="gg-chart"><canvas></canvas></div></section>'
-    )
 
 
 def _outline(
