@@ -1,45 +1,35 @@
-"""Bearer-token authentication and role checks."""
+"""Bearer-token authentication, with FastAPI's ``HTTPBearer`` so that OpenAPI documents
+the scheme; who a token names and what a role may do are ``service.staff``'s rules."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import SessionDep
 from api.errors import ApiError
 from cases.lifecycle import Role
-from store.issues import PUBLIC, Actor
-from store.models import User
-from store.users import user_by_token
+from service.staff import STAFF, actor_for_token, check_role
+from store.issues import Actor
 
-STAFF = frozenset(Role)
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="staff token",
+    description="A staff token from 'gridgov users add'; residents send none",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-def optional_actor(request: Request, session: SessionDep) -> Actor:
+def optional_actor(request: Request, session: SessionDep, credentials: Credentials) -> Actor:
     """The staff user named by the bearer token, or the public; a bad token is a 401."""
-    header = request.headers.get("authorization")
-    if not header:
-        return PUBLIC
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "bad_token", "Authorization must be 'Bearer <token>'")
-    user = _lookup(session, token.strip())
-    return Actor(user.name, Role(user.role))
-
-
-def _lookup(session: Session, token: str) -> User:
-    user = user_by_token(session, token)
-    if user is None:
-        raise ApiError(
-            401,
-            "bad_token",
-            "the token is unknown or revoked; ask an administrator "
-            "for a new one (gridgov users add)",
-        )
-    return user
+    if credentials is None or not credentials.credentials.strip():
+        if request.headers.get("authorization"):
+            raise ApiError(401, "bad_token", "Authorization must be 'Bearer <token>'")
+        return actor_for_token(session, None)
+    return actor_for_token(session, credentials.credentials.strip())
 
 
 def require(*roles: Role) -> Callable[[Actor], Actor]:
@@ -47,18 +37,6 @@ def require(*roles: Role) -> Callable[[Actor], Actor]:
     allowed = frozenset(roles) or STAFF
 
     def check(actor: Annotated[Actor, Depends(optional_actor)]) -> Actor:
-        if actor.role is None:
-            raise ApiError(
-                401,
-                "token_required",
-                "this needs a staff token: send 'Authorization: Bearer <token>'",
-            )
-        if actor.role not in allowed:
-            raise ApiError(
-                403,
-                "forbidden",
-                f"role {actor.role} may not do this (allowed: {', '.join(sorted(allowed))})",
-            )
-        return actor
+        return check_role(actor, allowed)
 
     return check

@@ -13,10 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gis.boundaries import load_boundaries, validate_boundaries
 from gis.io import LayerReadError, read_layer
 from gis.validate import SPECS, Report, validate_layer
+from service.admin import add_staff, demo, has_grids, session_on
+from service.errors import ServiceError
 from service.settings import Settings
 from service.startup import configure
 from store.db import create_schema, make_engine
-from store.layers import layer_counts
 from store.load import load_folder
 
 app = typer.Typer(
@@ -87,13 +88,9 @@ def load(
     """Validate a folder of layers and import those without errors."""
     engine = make_engine(database_url or Settings().database_url)
     create_schema(engine)
-    if if_empty:
-        from sqlalchemy.orm import Session
-
-        with Session(engine) as session:
-            if layer_counts(session).get("grids"):
-                typer.echo("database already holds grids; nothing loaded")
-                return
+    if if_empty and has_grids(engine):
+        typer.echo("database already holds grids; nothing loaded")
+        return
     with Progress(
         TextColumn("{task.description:<16}"),
         BarColumn(),
@@ -171,17 +168,18 @@ def export_map(
     database_url: Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")] = None,
 ) -> None:
     """Write the grid managers' map as one self-contained HTML file (no live cases)."""
-    from sqlalchemy.orm import Session
-
-    from api.pages import map_html
     from cases.deadlines import utcnow
     from layers.assets import inline
+    from layers.manager_map import manager_map
+    from layers.page import page_html
+    from service.pages import map_layers
 
     settings = Settings()
     modules = _installed_assets(settings)
     engine = make_engine(database_url or settings.database_url)
-    with Session(engine) as session:
-        html = map_html(session, utcnow(), lang, live=False)
+    with session_on(engine) as session:
+        layers = map_layers(session, utcnow())
+    html = page_html(manager_map(layers, lang=lang, live=False), lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(inline(html, modules), encoding="utf-8")
     typer.echo(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
@@ -205,23 +203,19 @@ def export_coverage(
     import json
 
     import pandas as pd
-    from sqlalchemy.orm import Session
 
-    from api.pages import PLANNING_LAYERS
-    from gis.coverage import CoverageInputError
-    from gis.network import WalkingNetwork
-    from gis.parking import ParkingQuestion, analyse, choose_sites
-    from gis.siting import network_sites
     from layers.assets import inline
     from layers.coverage_chart import coverage_chart
     from layers.page import page_html
     from layers.parking_map import parking_map
-    from service.parking_view import answer_view
-    from store.layers import read_layer as read_stored
+    from service.community import SnapshotCache
+    from service.errors import ServiceError
+    from service.pages import planning_layers
+    from service.parking import CoverageQuery, coverage_report
 
     settings = Settings()
     modules = _installed_assets(settings)
-    steps = ["read layers", "coverage", "siting", "map", "figures", "chart"]
+    steps = ["read layers", "coverage", "map", "figures", "chart"]
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -236,43 +230,23 @@ def export_coverage(
 
         step("reading layers")
         engine = make_engine(database_url or settings.database_url)
-        with Session(engine) as session:
-            layers = {n: read_stored(session, n) for n in {*PLANNING_LAYERS, "buildings"}}
-        engine.dispose()
-        for name in ("buildings", "parking"):
-            if not len(layers[name]):
-                typer.echo(f"error: no {name} layer is loaded; run 'gridgov load DIR' with one")
-                raise typer.Exit(1)
-        network = WalkingNetwork.from_frame(layers["streets"]) if len(layers["streets"]) else None
-        progress.advance(task)
-        step("computing coverage")
+        query = CoverageQuery(
+            radius, mode, scenario, remove, (), "wgs84", cars_per_household, suggest
+        )
         try:
-            question = ParkingQuestion(
-                radius_m=radius,
-                mode=mode,
-                scenario=scenario,
-                remove=tuple(r.strip() for r in remove.split(",") if r.strip()),
-                cars_per_household=cars_per_household,
-            )
-            answer = analyse(network, layers["buildings"], layers["parking"], question)
-            progress.advance(task)
-            step("choosing sites")
-            siting = None
-            if suggest and network is not None:
-                outline = layers["community"].union_all() if len(layers["community"]) else None
-                siting = choose_sites(
-                    network,
-                    layers["buildings"],
-                    layers["parking"],
-                    question,
-                    network_sites(network, 100.0, outline),
-                    suggest,
-                )
-        except CoverageInputError as exc:
-            typer.echo(f"error: {exc}")
+            with session_on(engine) as session:
+                snapshot = SnapshotCache().require(session)
+                layers = planning_layers(session)
+                progress.advance(task)
+                step("computing coverage" + (" and choosing sites" if suggest else ""))
+                report = coverage_report(session, snapshot, query)
+        except ServiceError as exc:
+            typer.echo(f"error: {exc.message}")
             raise typer.Exit(1) from exc
+        finally:
+            engine.dispose()
+        answer, view = report.answer, report.view
         progress.advance(task)
-        view = answer_view(answer, layers["buildings"], siting)
         out.mkdir(parents=True, exist_ok=True)
         step("writing the map")
         fmap = parking_map(layers, lang, answer=view)
@@ -315,7 +289,6 @@ users = typer.Typer(help="Staff accounts and their tokens.", no_args_is_help=Tru
 app.add_typer(db, name="db")
 app.add_typer(users, name="users")
 UrlOption = Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")]
-DEMO_MANAGER = "演示管理员"
 
 
 @db.command("upgrade")
@@ -344,19 +317,14 @@ def users_add(
     database_url: UrlOption = None,
 ) -> None:
     """Create a staff user and print its token (shown only this once)."""
-    from sqlalchemy.orm import Session
-
     from cases.deadlines import utcnow
-    from store.users import UnknownRole, add_user
 
     engine = make_engine(database_url or Settings().database_url)
     create_schema(engine)
     try:
-        with Session(engine) as session, session.begin():
-            user, token = add_user(session, name, role, utcnow())
-            user_id = user.id
-    except UnknownRole as exc:
-        typer.echo(f"error: {exc}")
+        user_id, token = add_staff(engine, name, role, utcnow())
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.message}")
         raise typer.Exit(2) from exc
     typer.echo(f"user {user_id} {name} ({role}); token:")
     typer.echo(token)
@@ -389,31 +357,14 @@ def serve(
 
 def _demo(settings: Settings) -> None:
     """Add the demo case history if there are no cases, and print the demo manager token."""
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
-
     from cases.deadlines import utcnow
-    from store.demo import load_demo_cases
-    from store.models import Issue
-    from store.users import add_user, user_by_name, user_by_token
 
     engine = make_engine(settings.database_url)
-    token_file = settings.var_dir / "demo-manager.token"
-    with Session(engine) as session, session.begin():
-        if not session.scalar(select(func.count()).select_from(Issue)):
-            with console.status("writing the demo case history"):
-                n = load_demo_cases(session, utcnow(), settings.file_limit)
-            typer.echo(f"loaded demo cases: {n}")
-        token = token_file.read_text().strip() if token_file.exists() else ""
-        if not token or user_by_token(session, token) is None:
-            old = user_by_name(session, DEMO_MANAGER)
-            if old is not None:
-                old.active = False
-            _, token = add_user(session, DEMO_MANAGER, "manager", utcnow())
-            token_file.parent.mkdir(parents=True, exist_ok=True)
-            token_file.write_text(token + "\n")
-            token_file.chmod(0o600)
-    typer.echo(f"demo manager token (for staff endpoints): {token}")
+    with console.status("writing the demo case history (first run only)"):
+        done = demo(engine, settings, utcnow())
+    if done.cases_loaded:
+        typer.echo(f"loaded demo cases: {done.cases_loaded}")
+    typer.echo(f"demo manager token (for staff endpoints): {done.token}")
 
 
 if __name__ == "__main__":

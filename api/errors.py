@@ -6,11 +6,12 @@ The service's errors are mapped to HTTP statuses here, once; routes raise
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -72,8 +73,11 @@ def install(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
 
     @app.exception_handler(errors.ServiceError)
-    async def _service_error(_: Request, exc: errors.ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, exc: errors.ServiceError) -> Response:
         status = next(s for kind, s in STATUS.items() if isinstance(exc, kind))
+        if not request.url.path.startswith("/api/"):  # a page: a short page, not JSON
+            page = f'<!doctype html><meta charset="utf-8"><p>{escape(exc.message)}</p>'
+            return HTMLResponse(page, status_code=status)
         headers = None
         if isinstance(exc, errors.TooMany) and "retry_after_s" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after_s"])}

@@ -92,16 +92,21 @@ class CoverageQuery:
     suggest: int = 0
 
 
-def parking_coverage(
-    session: Session, snapshot: CommunitySnapshot, query: CoverageQuery
-) -> dict[str, Any]:
-    """Households covered by parking within the radius, now and in the scenario.
+@dataclass(frozen=True)
+class CoverageReport:
+    """A coverage question answered: the analysis, any suggested sites, and its view."""
 
-    ``figures`` are the scenario's, ``before`` the open facilities' as they
-    stand; ``curve`` gives both from 100 to 800 m; ``layers`` are GeoJSON.
-    """
+    answer: ParkingAnswer
+    siting: Siting | None
+    view: dict[str, Any]
+
+
+def coverage_report(
+    session: Session, snapshot: CommunitySnapshot, query: CoverageQuery
+) -> CoverageReport:
+    """Households covered by parking within the radius, now and in the scenario, with the
+    ``suggest`` best new sites; for the API and the ``gridgov coverage`` report alike."""
     q = query
-    areas = snapshot
     added = [_parse_added(text, i) for i, text in enumerate(q.add, start=1)]
     question = _question(
         q.radius_m,
@@ -111,16 +116,26 @@ def parking_coverage(
         added,
         q.crs,
         q.cars_per_household,
-        areas,
+        snapshot,
     )
     buildings, parking = _layers(session)
-    answer = _answer(areas, buildings, parking, question)
-    suggestion = None
+    answer = _answer(snapshot, buildings, parking, question)
+    siting = None
     if q.suggest:
-        suggestion = _solve(
-            "mclp", areas, buildings, parking, question, network_sites_in(areas), q.suggest
-        )
-    return answer_view(answer, buildings, suggestion)
+        candidates = network_sites_in(snapshot)
+        siting = _solve("mclp", snapshot, buildings, parking, question, candidates, q.suggest)
+    return CoverageReport(answer, siting, answer_view(answer, buildings, siting))
+
+
+def parking_coverage(
+    session: Session, snapshot: CommunitySnapshot, query: CoverageQuery
+) -> dict[str, Any]:
+    """Households covered by parking within the radius, now and in the scenario.
+
+    ``figures`` are the scenario's, ``before`` the open facilities' as they
+    stand; ``curve`` gives both from 100 to 800 m; ``layers`` are GeoJSON.
+    """
+    return coverage_report(session, snapshot, query).view
 
 
 def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) -> dict[str, Any]:

@@ -178,6 +178,11 @@ def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]
     return {row.id: row for row in rows}
 
 
+def count_issues(session: Session) -> int:
+    """How many cases there are."""
+    return int(session.scalar(select(func.count()).select_from(Issue)) or 0)
+
+
 def issue_exists(session: Session, issue_id: int) -> bool:
     return session.get(Issue, issue_id) is not None
 
