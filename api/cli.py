@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gis.boundaries import load_boundaries, validate_boundaries
-from gis.io import LayerReadError, read_layer
+from gis.io import LayerReadError, read_layer_file
 from gis.validate import SPECS, Report, validate_layer
 from service.admin import add_staff, demo, has_grids, session_on
 from service.errors import ServiceError
@@ -66,7 +66,7 @@ def _validate(path: Path, community: Path | None, crs: str | None) -> Report:
         found = load_boundaries(path, crs)
         return validate_boundaries(found.grids, found.community, found.districts)
     layer = path.stem if path.stem in SPECS else "grids"
-    frame = read_layer(path, crs)
+    frame = read_layer_file(path, crs)
     if layer != "grids":
         report = Report()
         report.extend(validate_layer(layer, frame))
@@ -74,7 +74,7 @@ def _validate(path: Path, community: Path | None, crs: str | None) -> Report:
     if community is None:
         sibling = [p for p in path.parent.glob("community.*") if p.suffix != ".md"]
         community = sibling[0] if sibling else None
-    outline = read_layer(community, crs) if community else None
+    outline = read_layer_file(community, crs) if community else None
     return validate_boundaries(frame, outline)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 
 from gis import crs as gcrs
-from gis.io import find_layer_file, read_layer
+from gis.io import find_layer_file, read_layer_file
 from gis.validate import Problem, Report, feature_labels, validate_layer
 
 BOUNDARY_LAYERS = ("community", "grids", "districts")
@@ -48,9 +48,9 @@ def load_boundaries(folder: str | Path, crs: str | None = None) -> Boundaries:
             )
     districts = found["districts"]
     return Boundaries(
-        community=read_layer(found["community"], crs),  # type: ignore[arg-type]
-        grids=read_layer(found["grids"], crs),  # type: ignore[arg-type]
-        districts=read_layer(districts, crs) if districts else None,
+        community=read_layer_file(found["community"], crs),  # type: ignore[arg-type]
+        grids=read_layer_file(found["grids"], crs),  # type: ignore[arg-type]
+        districts=read_layer_file(districts, crs) if districts else None,
     )
 
 

@@ -42,7 +42,7 @@ def find_layer_file(folder: Path, name: str) -> Path | None:
     return None
 
 
-def read_layer(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
+def read_layer_file(path: str | Path, crs: str | None = None) -> gpd.GeoDataFrame:
     """Read one layer and return it in WGS84.
 
     Parameters

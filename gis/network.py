@@ -173,9 +173,9 @@ class WalkingNetwork:
 
         ``metric_crs`` is as for :meth:`from_frame`: by default the extract's zone.
         """
-        from gis.io import read_layer
+        from gis.io import read_layer_file
 
-        return cls.from_frame(read_layer(path), max_snap_m, metric_crs=metric_crs)
+        return cls.from_frame(read_layer_file(path), max_snap_m, metric_crs=metric_crs)
 
     @property
     def n_nodes(self) -> int:

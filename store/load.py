@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from cases.deadlines import BadLimit, parse_limit
 from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
-from gis.io import LayerReadError, find_layer_file, read_layer
+from gis.io import LayerReadError, find_layer_file, read_layer_file
 from gis.validate import SPECS, Problem, validate_layer
 from store.layers import replace_layer
 from store.models import Base, Category, Member, MemberPosition
@@ -78,7 +78,7 @@ def load_folder(
     frames: dict[str, gpd.GeoDataFrame] = {}
     for name, path in find_layers(folder).items():
         try:
-            frames[name] = read_layer(path, crs)
+            frames[name] = read_layer_file(path, crs)
         except LayerReadError as exc:
             result.refused[name] = [Problem(name, "unreadable", str(exc))]
     _check_boundaries(frames, result)

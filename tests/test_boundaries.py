@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from gis import crs as gcrs
 from gis.boundaries import load_boundaries, validate_boundaries
-from gis.io import LayerReadError, read_layer
+from gis.io import LayerReadError, read_layer_file
 from tests.helpers import BOUNDARIES
 
 runner = CliRunner()
@@ -22,12 +22,12 @@ runner = CliRunner()
 
 @pytest.fixture()
 def grids() -> gpd.GeoDataFrame:
-    return read_layer(BOUNDARIES / "grids.geojson")
+    return read_layer_file(BOUNDARIES / "grids.geojson")
 
 
 @pytest.fixture()
 def community() -> gpd.GeoDataFrame:
-    return read_layer(BOUNDARIES / "community.geojson")
+    return read_layer_file(BOUNDARIES / "community.geojson")
 
 
 def kinds(grids: gpd.GeoDataFrame, community: gpd.GeoDataFrame | None) -> dict[str, list]:
@@ -142,7 +142,7 @@ def test_boundaries_read_from_other_formats(tmp_path: Path, suffix: str, grids, 
 
 def test_projected_file_is_reprojected_to_wgs84(tmp_path: Path, grids) -> None:
     grids.to_crs(gcrs.METRIC).to_file(tmp_path / "grids.gpkg")
-    back = read_layer(tmp_path / "grids.gpkg")
+    back = read_layer_file(tmp_path / "grids.gpkg")
     assert back.crs.to_epsg() == 4326
     assert np.allclose(back.total_bounds, grids.total_bounds, atol=1e-7)
 
@@ -154,7 +154,7 @@ def test_gcj02_file_is_shifted_to_wgs84(tmp_path: Path, grids) -> None:
         lambda xy: np.column_stack(gcrs.from_wgs84(xy[:, 0], xy[:, 1], "gcj02")),
     )
     shifted.to_file(tmp_path / "grids.geojson")
-    back = read_layer(tmp_path / "grids.geojson", crs="gcj02")
+    back = read_layer_file(tmp_path / "grids.geojson", crs="gcj02")
     err = shapely.hausdorff_distance(
         back.to_crs(gcrs.METRIC).geometry.values, grids.to_crs(gcrs.METRIC).geometry.values
     )
@@ -164,25 +164,25 @@ def test_gcj02_file_is_shifted_to_wgs84(tmp_path: Path, grids) -> None:
 def test_csv_points_with_lon_lat_and_bad_rows(tmp_path: Path) -> None:
     good = tmp_path / "merchants.csv"
     good.write_text("id,name,category,lng,lat\nM1,茶馆,food,121.83,29.895\n", encoding="utf-8")
-    frame = read_layer(good)
+    frame = read_layer_file(good)
     assert frame.geometry.iloc[0].equals(shapely.Point(121.83, 29.895))
     bad = tmp_path / "bad.csv"
     bad.write_text("id,lon,lat\nM1,121.83,north\n", encoding="utf-8")
     with pytest.raises(LayerReadError, match="row 2 has non-numeric coordinates"):
-        read_layer(bad)
+        read_layer_file(bad)
     nocoords = tmp_path / "nocoords.csv"
     nocoords.write_text("id,name\nM1,x\n", encoding="utf-8")
     with pytest.raises(LayerReadError, match="needs longitude and latitude"):
-        read_layer(nocoords)
+        read_layer_file(nocoords)
 
 
 def test_unsupported_or_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(LayerReadError, match="unsupported format"):
-        read_layer(tmp_path / "grids.dxf")
+        read_layer_file(tmp_path / "grids.dxf")
     junk = tmp_path / "grids.geojson"
     junk.write_text("{not json", encoding="utf-8")
     with pytest.raises(LayerReadError, match="cannot be read"):
-        read_layer(junk)
+        read_layer_file(junk)
 
 
 def _moved(frame: gpd.GeoDataFrame, dlon: float, dlat: float) -> gpd.GeoDataFrame:

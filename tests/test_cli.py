@@ -15,7 +15,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from api.cli import app
-from gis.io import read_layer as read_layer_file
+from gis.io import read_layer_file
 from tests.helpers import DATA, ROOT
 
 runner = CliRunner()

@@ -9,14 +9,14 @@ import pytest
 import shapely
 
 from gis.index import AreaIndex
-from gis.io import read_layer
+from gis.io import read_layer_file
 from gis.join import NotPointsError, join_areas
 from tests.helpers import BOUNDARIES
 
 
 @pytest.fixture(scope="module")
 def grids() -> gpd.GeoDataFrame:
-    return read_layer(BOUNDARIES / "grids.geojson")
+    return read_layer_file(BOUNDARIES / "grids.geojson")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_index_needs_polygons() -> None:
 
 
 def test_join_areas_keeps_outside_points_and_order(grids) -> None:
-    districts = read_layer(BOUNDARIES / "districts.geojson")
+    districts = read_layer_file(BOUNDARIES / "districts.geojson")
     points = gpd.GeoDataFrame(
         {"name": ["银泰", "医院", "远处"]},
         geometry=gpd.points_from_xy([121.827211, 121.838591, 121.90], [29.897781, 29.890289, 29.9]),

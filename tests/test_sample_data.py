@@ -16,28 +16,28 @@ from scipy.sparse.csgraph import connected_components
 
 from gis.boundaries import validate_boundaries
 from gis.crs import METRIC
-from gis.io import read_layer
+from gis.io import read_layer_file
 from gis.join import join_areas
 from tests.helpers import BOUNDARIES, DATA, HOSPITAL
 
 
 @pytest.fixture(scope="module")
 def grids() -> gpd.GeoDataFrame:
-    return read_layer(BOUNDARIES / "grids.geojson")
+    return read_layer_file(BOUNDARIES / "grids.geojson")
 
 
 @pytest.fixture(scope="module")
 def community() -> gpd.GeoDataFrame:
-    return read_layer(BOUNDARIES / "community.geojson")
+    return read_layer_file(BOUNDARIES / "community.geojson")
 
 
 @pytest.fixture(scope="module")
 def districts() -> gpd.GeoDataFrame:
-    return read_layer(BOUNDARIES / "districts.geojson")
+    return read_layer_file(BOUNDARIES / "districts.geojson")
 
 
 def layer(name: str) -> gpd.GeoDataFrame:
-    return read_layer(DATA / f"{name}.geojson")
+    return read_layer_file(DATA / f"{name}.geojson")
 
 
 def test_generator_reproduces_committed_files(tmp_path: Path) -> None:
