@@ -80,15 +80,8 @@ EXPORT_FIELDS = (
     "rework_count",
 )
 EXPORT_COLUMNS = (*EXPORT_FIELDS, "category_name", "grid_name", "deadline", "overdue")
-TIMES = (
-    "reported_at",
-    "filed_at",
-    "dispatched_at",
-    "resolved_at",
-    "closed_at",
-    "handle_deadline",
-    "deadline",
-)
+# the columns holding a time (naive UTC), written as ISO 8601 in GeoJSON
+TIMES = tuple(c for c in EXPORT_COLUMNS if c.endswith(("_at", "deadline")))
 
 
 def _export_frame(
