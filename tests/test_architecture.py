@@ -20,9 +20,12 @@ def _routes(path):  # type: ignore[no-untyped-def]
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for deco in node.decorator_list:
                 call = deco.func if isinstance(deco, ast.Call) else deco
-                if isinstance(call, ast.Attribute) and isinstance(call.value, ast.Name):
-                    if call.value.id == "router":
-                        yield node
+                if (
+                    isinstance(call, ast.Attribute)
+                    and isinstance(call.value, ast.Name)
+                    and call.value.id == "router"
+                ):
+                    yield node
 
 
 @pytest.mark.parametrize("path", ROUTE_MODULES, ids=lambda p: p.name)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from gis.io import read_layer_file
-from tests.helpers import DATA, ROOT
+from tests.helpers import DATA, ROOT, free_port, wait_until
 
 runner = CliRunner()
 
@@ -44,12 +42,6 @@ def test_load_refuses_a_broken_layer(tmp_path: Path, sample_dir: Path) -> None:
     assert "loaded grids: 22" in result.output
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_loads_the_sample_into_empty_sqlite_and_answers(tmp_path: Path) -> None:
     port = free_port()
     env = {
@@ -67,16 +59,16 @@ def test_serve_loads_the_sample_into_empty_sqlite_and_answers(tmp_path: Path) ->
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        health = None
-        for _ in range(300):
+
+        def answered() -> dict[str, object] | None:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as r:
-                    health = json.load(r)
-                break
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:
+                    return dict(json.load(r))
             except OSError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                time.sleep(0.1)
-        assert health is not None, "server did not answer"
+                return None
+
+        health = wait_until(answered, 120, "the server to answer /healthz")
         assert health["database"] == "sqlite" and health["layers"]["grids"] == 22
         with urllib.request.urlopen(f"{base}/api/v1/grids", timeout=5) as r:
             grids = json.load(r)
