@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from cases.lifecycle import WAITING_STATUSES, IllegalTransition, Status
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.issues import case_not_found
+from service.issues import load_case
 from service.place import wgs84_point
 from service.ranking import Ranking, escalation_unit, plan_batch, rank, squad_state
 from service.schemas import BatchIn, DispatchIn, PositionIn
@@ -24,7 +24,6 @@ from store.db import atomic
 from store.issues import (
     Actor,
     ConcurrentChange,
-    IssueNotFound,
     categories_by_code,
     filed_issues,
     get_issue,
@@ -64,10 +63,7 @@ def candidates(
     """Squads that can take a case (or a point and category), nearest on foot first,
     and those that cannot, with why."""
     if issue_id is not None:
-        try:
-            issue = get_issue(session, issue_id)
-        except IssueNotFound as exc:
-            raise case_not_found(exc) from exc
+        issue = load_case(session, issue_id)
         lon, lat, category = issue.lon, issue.lat, issue.category
     elif lon is None or lat is None or category is None:
         raise Invalid("missing_field", "give issue_id, or lon, lat and category")
@@ -108,10 +104,7 @@ def dispatch_case(
     now: datetime,
 ) -> dict[str, Any]:
     """Send a waiting case to the nearest able squad (or the one named); Conflict if taken."""
-    try:
-        issue = get_issue(session, issue_id)
-    except IssueNotFound as exc:
-        raise case_not_found(exc) from exc
+    issue = load_case(session, issue_id)
     if issue.status not in WAITING_STATUSES:
         raise Conflict(
             "not_waiting",

@@ -56,6 +56,7 @@ from store.issues import (
     list_issues,
     transition,
 )
+from store.models import Issue
 from store.photos import BadPhoto, TooManyPhotos, photo_of, photos_of, save_photo
 
 
@@ -69,6 +70,14 @@ class Reported:
 
 def case_not_found(exc: IssueNotFound) -> NotFound:
     return NotFound("issue_not_found", str(exc))
+
+
+def load_case(session: Session, issue_id: int) -> Issue:
+    """Case ``issue_id``, or ``NotFound`` naming it."""
+    try:
+        return get_issue(session, issue_id)
+    except IssueNotFound as exc:
+        raise case_not_found(exc) from exc
 
 
 def unknown_status(value: str) -> Invalid:
@@ -259,20 +268,15 @@ def read_case(
     session: Session, snapshot: CommunitySnapshot, issue_id: int, now: datetime, staff: bool
 ) -> dict[str, Any]:
     """One case; staff also see contact details, deadlines and photos."""
-    try:
-        issue = get_issue(session, issue_id)
-    except IssueNotFound as exc:
-        raise case_not_found(exc) from exc
+    issue = load_case(session, issue_id)
     photos = photos_of(session, issue_id) if staff else None
     return issue_view(issue, snapshot, categories_by_code(session), now, staff, photos)
 
 
 def case_history(session: Session, issue_id: int, staff: bool) -> dict[str, Any]:
     """Every status change of a case; staff also see who made it and the note."""
-    try:
-        events = history(session, issue_id)
-    except IssueNotFound as exc:
-        raise case_not_found(exc) from exc
+    load_case(session, issue_id)
+    events = history(session, issue_id)
     return {"issue_id": issue_id, "events": [event_view(e, staff) for e in events]}
 
 
@@ -354,10 +358,7 @@ def add_photo(
     ``data`` may be one byte longer than the limit, so that an oversized photo
     is told apart without reading all of it.
     """
-    try:
-        issue = get_issue(session, issue_id)
-    except IssueNotFound as exc:
-        raise case_not_found(exc) from exc
+    issue = load_case(session, issue_id)
     if actor.role is None:
         if limiter is not None:
             limiter.check(client)

@@ -14,12 +14,10 @@ from sqlalchemy.orm import Session
 from cases.lifecycle import TRANSITIONS, Status
 from service.community import CommunitySnapshot
 from service.errors import Unavailable
-from service.issues import case_not_found
+from service.issues import load_case
 from service.views import event_view, issue_view
 from store.issues import (
-    IssueNotFound,
     categories_by_code,
-    get_issue,
     history,
     open_and_overdue_by_grid,
 )
@@ -59,10 +57,7 @@ def case_story(
     session: Session, snapshot: CommunitySnapshot, issue_id: int, now: datetime
 ) -> CaseStory:
     """A case's public fields and history (staff fetch the rest with their token)."""
-    try:
-        issue = get_issue(session, issue_id)
-    except IssueNotFound as exc:
-        raise case_not_found(exc) from exc
+    issue = load_case(session, issue_id)
     categories = categories_by_code(session)
     view = issue_view(issue, snapshot, categories, now, staff=False)
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
