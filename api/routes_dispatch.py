@@ -3,7 +3,7 @@ and members' live positions. Each calls one use case in ``service.dispatch``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
@@ -12,6 +12,7 @@ from api.deps import NowDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import responses
 from cases.lifecycle import DISPATCHERS, FIELD_STAFF
 from service import dispatch as use
+from service.models import BatchPlanned, Candidates, Dispatched, PositionRecorded, SquadPositions
 from service.schemas import BatchIn, DispatchIn, PositionIn
 from store.issues import Actor
 
@@ -33,12 +34,12 @@ def candidates(
     lat: float | None = None,
     crs: str = "wgs84",
     category: str | None = None,
-) -> dict[str, Any]:
+) -> Candidates:
     """Squads that can take a case, nearest on foot first, and those that cannot, with why."""
-    return use.candidates(
+    return Candidates.model_validate(use.candidates(
         session, snapshot, settings, now,
         issue_id=issue_id, lon=lon, lat=lat, crs=crs, category=category,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 @router.post("/issues/{issue_id}/dispatch", responses=responses(401, 403, 404, 409, 422, 503))
@@ -50,14 +51,15 @@ def dispatch(
     actor: FieldStaffDep,
     now: NowDep,
     body: DispatchIn | None = None,
-) -> dict[str, Any]:
+) -> Dispatched:
     """Send a waiting case to the nearest able squad (or the one named); 409 if taken.
 
     Grid workers may do it too, on the spot; ranking squads without dispatching,
     which shows where people are, stays with dispatchers.
     """
     body = body or DispatchIn()
-    return use.dispatch_case(session, snapshot, settings, issue_id, body, actor, now)
+    answer = use.dispatch_case(session, snapshot, settings, issue_id, body, actor, now)
+    return Dispatched.model_validate(answer)
 
 
 @router.post("/dispatch/batch", responses=responses(401, 403, 404, 409, 422, 503))
@@ -68,9 +70,10 @@ def dispatch_batch(
     actor: DispatcherDep,
     now: NowDep,
     body: BatchIn | None = None,
-) -> dict[str, Any]:
+) -> BatchPlanned:
     """Assign waiting cases to squads with least total walking, within capacity."""
-    return use.dispatch_batch(session, snapshot, settings, body or BatchIn(), actor, now)
+    answer = use.dispatch_batch(session, snapshot, settings, body or BatchIn(), actor, now)
+    return BatchPlanned.model_validate(answer)
 
 
 @router.post("/squads/{squad_id}/position", responses=responses(401, 403, 404, 422, 503))
@@ -82,14 +85,15 @@ def squad_position(
     settings: SettingsDep,
     _: StaffDep,
     now: NowDep,
-) -> dict[str, Any]:
+) -> PositionRecorded:
     """Record where a member of the squad is now (or that the member went off duty)."""
-    return use.record_position(session, snapshot, settings, squad_id, body, now)
+    answer = use.record_position(session, snapshot, settings, squad_id, body, now)
+    return PositionRecorded.model_validate(answer)
 
 
 @router.get("/squads/positions", responses=responses(401, 403, 503))
 def squad_positions(
     session: SessionDep, snapshot: SnapshotDep, settings: SettingsDep, _: DispatcherDep, now: NowDep
-) -> dict[str, Any]:
+) -> SquadPositions:
     """Where each squad is now: its latest fresh member position, else its base (staff only)."""
-    return use.squad_positions(session, snapshot, settings, now)
+    return SquadPositions.model_validate(use.squad_positions(session, snapshot, settings, now))

@@ -10,15 +10,29 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
-from pydantic import ValidationError
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ValidationError
 
 from api.auth import optional_actor, require
 from api.deps import SessionDep, SettingsDep, SnapshotDep, get_now
 from api.errors import ApiError, responses
+from api.geojson import GeoJSONResponse
 from service import issues as use
 from service.geojson import parse_bbox
+from service.models import (
+    Cells,
+    HistoryPublic,
+    HistoryStaff,
+    IssueCollectionPublic,
+    IssueCollectionStaff,
+    IssuePublic,
+    IssueStaff,
+    Located,
+    Photo,
+    ReportedPublic,
+    ReportedStaff,
+)
 from service.schemas import IssueIn, TransitionIn
 from store.issues import Actor, IssueFilter
 
@@ -33,6 +47,33 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "?"
 
 
+def json_schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON Schema with its ``$defs`` written in place.
+
+    For a request body the route reads itself: placed inside the OpenAPI
+    document, a ``#/$defs/...`` reference would point at the document's root,
+    which has none.
+    """
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(value) for value in node]
+        return node
+
+    inlined: dict[str, Any] = inline(schema)
+    return inlined
+
+
+# The body is read by ``json_body``, not declared as a parameter: a body that is not
+# JSON must answer 415/400 with our codes, and the rate limit must run before the body
+# is validated. So the request body is described here by hand.
 @router.post(
     "/issues",
     status_code=201,
@@ -40,12 +81,13 @@ def client_of(request: Request) -> str:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": IssueIn.model_json_schema()}},
+            "content": {"application/json": {"schema": json_schema_of(IssueIn)}},
         }
     },
 )
 def report_issue(
     request: Request,
+    response: Response,
     session: SessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
@@ -53,8 +95,9 @@ def report_issue(
     now: NowDep,
     body: Annotated[Any, Depends(json_body)],
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
-) -> JSONResponse:
-    """Report a problem; answers the new case, or the first answer to a retried key."""
+) -> ReportedStaff | ReportedPublic:
+    """Report a problem; answers the new case (public fields unless staff report it),
+    or the first answer to a retried key."""
     use.admit_report(actor, client_of(request), request.app.state.report_limit)
     try:
         data = IssueIn.model_validate(body)
@@ -63,10 +106,12 @@ def report_issue(
     done = use.report_case(
         session, snapshot, settings, data, actor, now, idempotency_key=idempotency_key
     )
-    headers = {"Location": f"/api/v1/issues/{done.view['id']}"}
+    response.headers["Location"] = f"/api/v1/issues/{done.view['id']}"
     if done.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(done.view, status_code=201, headers=headers)
+        response.headers["Idempotent-Replayed"] = "true"
+    if actor.role is not None:
+        return ReportedStaff.model_validate(done.view)
+    return ReportedPublic.model_validate(done.view)
 
 
 async def json_body(request: Request) -> Any:
@@ -144,13 +189,16 @@ def issue_filter(
 FilterDep = Annotated[IssueFilter, Depends(issue_filter)]
 
 
-@router.get("/issues", responses=responses(400, 422, 503))
+@router.get("/issues", response_class=GeoJSONResponse, responses=responses(400, 422, 503))
 def list_cases(
     session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, filters: FilterDep
-) -> JSONResponse:
+) -> IssueCollectionStaff | IssueCollectionPublic:
     """Cases as a GeoJSON FeatureCollection, one page at a time, with the total count."""
-    answer = use.list_cases(session, snapshot, filters, staff=actor.role is not None)
-    return JSONResponse(answer, media_type="application/geo+json")
+    staff = actor.role is not None
+    answer = use.list_cases(session, snapshot, filters, staff=staff)
+    if staff:
+        return IssueCollectionStaff.model_validate(answer)
+    return IssueCollectionPublic.model_validate(answer)
 
 
 @router.get("/locate", responses=responses(422, 503))
@@ -159,12 +207,12 @@ def locate(
     lon: float,
     lat: float,
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84",
-) -> dict[str, Any]:
+) -> Located:
     """Which grid and business district a point falls in, or how far outside it lies.
 
     For the report page, which shows the grid as the pin moves.
     """
-    return use.locate(snapshot, lon, lat, crs)
+    return Located.model_validate(use.locate(snapshot, lon, lat, crs))
 
 
 @router.get("/issues/cells", responses=responses(400, 422, 503))
@@ -173,23 +221,29 @@ def case_cells(
     snapshot: SnapshotDep,
     filters: FilterDep,
     cell_deg: Annotated[float, Query(gt=0.00001, le=10.0)] = 0.001,
-) -> dict[str, Any]:
+) -> Cells:
     """Cases counted per lattice square, for maps zoomed out over many cases."""
-    return use.count_cells(session, filters, cell_deg)
+    return Cells.model_validate(use.count_cells(session, filters, cell_deg))
 
 
 @router.get("/issues/{issue_id}", responses=responses(404, 503))
 def read_case(
     issue_id: int, session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, now: NowDep
-) -> dict[str, Any]:
+) -> IssueStaff | IssuePublic:
     """One case; staff also see contact details, deadlines and photos."""
-    return use.read_case(session, snapshot, issue_id, now, staff=actor.role is not None)
+    staff = actor.role is not None
+    view = use.read_case(session, snapshot, issue_id, now, staff=staff)
+    return IssueStaff.model_validate(view) if staff else IssuePublic.model_validate(view)
 
 
 @router.get("/issues/{issue_id}/history", responses=responses(404))
-def case_history(issue_id: int, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def case_history(
+    issue_id: int, session: SessionDep, actor: ActorDep
+) -> HistoryStaff | HistoryPublic:
     """Every status change of a case; staff also see who made it and the note."""
-    return use.case_history(session, issue_id, staff=actor.role is not None)
+    staff = actor.role is not None
+    events = use.case_history(session, issue_id, staff=staff)
+    return HistoryStaff.model_validate(events) if staff else HistoryPublic.model_validate(events)
 
 
 @router.post("/issues/{issue_id}/transitions", responses=responses(401, 403, 404, 409, 422))
@@ -200,9 +254,9 @@ def move_case(
     snapshot: SnapshotDep,
     actor: StaffDep,
     now: NowDep,
-) -> dict[str, Any]:
+) -> IssueStaff:
     """Move a case through its lifecycle; an illegal move answers 409 and changes nothing."""
-    return use.move_case(session, snapshot, issue_id, body, actor, now)
+    return IssueStaff.model_validate(use.move_case(session, snapshot, issue_id, body, actor, now))
 
 
 @router.post(
@@ -217,16 +271,31 @@ def add_photo(
     now: NowDep,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
     x_photo_token: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
+) -> Photo:
     """Attach a photo: the reporter (with the case's photo token) or staff."""
     data = file.file.read(settings.max_photo_bytes + 1)
-    return use.add_photo(
+    return Photo.model_validate(use.add_photo(
         session, settings, issue_id, data, actor, now, photo_token_given=x_photo_token,
         client=client_of(request), limiter=request.app.state.report_limit,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
-@router.get("/issues/{issue_id}/photos/{photo_id}", responses=responses(401, 403, 404))
+IMAGES = ("image/jpeg", "image/png", "image/webp")
+
+
+@router.get(
+    "/issues/{issue_id}/photos/{photo_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The photo as stored, or its thumbnail (always JPEG)",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in IMAGES
+            },
+        },
+        **responses(401, 403, 404),
+    },
+)
 def get_photo(
     issue_id: int,
     photo_id: int,

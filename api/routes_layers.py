@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
+from api.errors import responses
 from api.geojson import GeoJSONResponse
 from service.catalogue import PUBLIC_LAYERS, catalogue, public_layer
 from service.geojson import feature_collection, parse_bbox
+from service.models import Catalogue, LayerCollection
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]
 
 
 def _layer_route(layer: str) -> None:
-    def endpoint(session: SessionDep, bbox: BBoxQuery = None) -> GeoJSONResponse:
+    def endpoint(session: SessionDep, bbox: BBoxQuery = None) -> LayerCollection:
         frame = public_layer(session, layer, parse_bbox(bbox))
-        return GeoJSONResponse(feature_collection(frame, total=len(frame)))
+        return LayerCollection.model_validate(feature_collection(frame, total=len(frame)))
 
     router.add_api_route(
         f"/{layer}",
@@ -27,6 +29,7 @@ def _layer_route(layer: str) -> None:
         name=f"list_{layer}",
         summary=f"The {layer.replace('_', ' ')} layer as GeoJSON",
         response_class=GeoJSONResponse,
+        responses=responses(400),
     )
 
 
@@ -35,6 +38,6 @@ for _layer in PUBLIC_LAYERS:
 
 
 @router.get("/categories")
-def list_categories(session: SessionDep) -> dict[str, Any]:
+def list_categories(session: SessionDep) -> Catalogue:
     """The issue catalogue: codes, names, time limits, escalation units, squads."""
-    return catalogue(session)
+    return Catalogue.model_validate(catalogue(session))

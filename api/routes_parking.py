@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
@@ -13,6 +13,7 @@ from cases.lifecycle import Role
 from gis.coverage import WALK
 from gis.parking import MAX_RADIUS_M, SCENARIO_CURRENT
 from service import parking as use
+from service.models import ParkingCoverage, ParkingSites
 from service.parking import Crs, SitesIn
 from store.issues import Actor
 
@@ -39,7 +40,7 @@ def parking_coverage(
     crs: Annotated[Crs, Query(description="CRS of the added facilities")] = "wgs84",
     cars_per_household: Annotated[float, Query(ge=0, le=10)] = 1.0,
     suggest: Annotated[int, Query(ge=0, le=20, description="new sites to suggest (MCLP)")] = 0,
-) -> dict[str, Any]:
+) -> ParkingCoverage:
     """Households covered by parking within the radius, now and in the scenario.
 
     ``figures`` are the scenario's, ``before`` the open facilities' as they
@@ -48,14 +49,14 @@ def parking_coverage(
     query = use.CoverageQuery(
         radius_m, mode, scenario, remove, tuple(add or ()), crs, cars_per_household, suggest
     )
-    return use.parking_coverage(session, snapshot, query)
+    return ParkingCoverage.model_validate(use.parking_coverage(session, snapshot, query))
 
 
 @router.post("/sites", responses=responses(401, 403, 409, 422, 503))
 def parking_sites(
     body: SitesIn, session: SessionDep, snapshot: SnapshotDep, _: PlannerDep
-) -> dict[str, Any]:
+) -> ParkingSites:
     """Choose new sites: the ``p`` that cover most households (MCLP), and the
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
-    return use.parking_sites(session, snapshot, body)
+    return ParkingSites.model_validate(use.parking_sites(session, snapshot, body))

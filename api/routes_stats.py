@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -12,6 +12,8 @@ from api.deps import NowDep, SessionDep, SnapshotDep
 from api.errors import responses
 from api.routes_issues import FilterDep
 from service import exports, stats
+from service.exports import MEDIA
+from service.models import Stats
 from service.stats import GroupBy
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
@@ -25,16 +27,26 @@ def indicators(
     group_by: GroupBy = "grid",
     start: Annotated[str | None, Query(alias="from", description="Reported from (date)")] = None,
     end: Annotated[str | None, Query(alias="to", description="Reported before (date)")] = None,
-) -> dict[str, Any]:
+) -> Stats:
     """Indicators per grid, squad, category or month for cases reported in [from, to)."""
     since, until = stats.period(start, end, now)
-    return stats.stats(session, snapshot, group_by, since, until, now)
+    return Stats.model_validate(stats.stats(session, snapshot, group_by, since, until, now))
 
 
 @router.get(
     "/exports/issues.{fmt}",
     dependencies=[Depends(require())],
-    responses=responses(400, 401, 403, 404, 422, 503),
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The file, as an attachment: csv, geojson, gpkg or xlsx",
+            "content": {
+                media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                for media in MEDIA.values()
+            },
+        },
+        **responses(400, 401, 403, 404, 422, 503),
+    },
 )
 def export_issues(
     fmt: str, session: SessionDep, snapshot: SnapshotDep, filters: FilterDep

@@ -1,7 +1,10 @@
 """How a case is shown: public fields for everyone, more for staff.
 
 Public views never carry the reporter's name or phone, the coordinates as
-typed, photos, or staff names in the history.
+typed, photos, or staff names in the history. The API answers them through
+the models in :mod:`service.models` (``IssuePublic``, ``IssueStaff``, ...),
+which hold the same rule a second time: what the public model lacks, the
+answer drops.
 """
 
 from __future__ import annotations
