@@ -335,9 +335,15 @@ def test_case_page_public_then_staff_actions(
             timeout=10_000,
         )
         page.wait_for_function("document.querySelectorAll('.gg-history tr').length === 1")
-        page.get_by_text("转为 已立案").click()
-        page.wait_for_load_state("load")
-        page.get_by_text("已立案").first.wait_for(timeout=10_000)
+        # wait for the move itself: the words 已立案 are on the button already, so
+        # waiting for them alone raced the request (the page closed before it was sent)
+        with page.expect_response(
+            lambda r: r.url.endswith("/transitions") and r.request.method == "POST"
+        ) as moved:
+            page.get_by_text("转为 已立案").click()
+        assert moved.value.status == 200, moved.value.text()
+        # the page reloads and the staff history shows the move
+        page.wait_for_function("document.querySelectorAll('.gg-history tr').length === 2")
         page.close()
     app.state.engine.dispose()
     assert client.get(f"/api/v1/issues/{created['id']}").json()["status"] == "filed"
