@@ -62,7 +62,8 @@ def test_report_from_a_phone(
         page.get_by_text("位于 凌霄社区第十六网格").wait_for()
         # move the pin a little west by tapping the map
         box = page.locator(".folium-map").bounding_box()
-        page.mouse.click(box["x"] + box["width"] / 2 - 30, box["y"] + box["height"] / 2)
+        with page.expect_response(lambda r: "/api/v1/locate" in r.url):  # the moved pin's grid
+            page.mouse.click(box["x"] + box["width"] / 2 - 30, box["y"] + box["height"] / 2)
         page.get_by_text("位于 凌霄社区第十六网格").wait_for()
         page.locator(".gg-cat[data-code=stairwell_clutter]").tap()
         page.locator(".gg-desc").fill("楼道里堆满装修垃圾")
