@@ -236,8 +236,11 @@ def postgis_copies(postgis_admin: str) -> Iterator[_PostgisCopies]:
 
 
 @pytest.fixture()
-def fresh_postgis(postgis_admin: str) -> Iterator[Callable[[], str]]:
-    """Make new, empty PostgreSQL databases; all dropped afterwards."""
+def fresh_postgis(
+    postgis_admin: str, postgis_copies: _PostgisCopies
+) -> Iterator[Callable[[], str]]:
+    """Make new, empty PostgreSQL databases; dropped afterwards in the background (a
+    DROP DATABASE waits for a checkpoint, which takes seconds on a busy server)."""
     made: list[str] = []
 
     def make() -> str:
@@ -247,7 +250,7 @@ def fresh_postgis(postgis_admin: str) -> Iterator[Callable[[], str]]:
 
     yield make
     for name in made:
-        _drop_database(postgis_admin, name)
+        postgis_copies.give_back(name)
 
 
 def _copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterator[str]:
