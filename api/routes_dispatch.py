@@ -36,10 +36,10 @@ def candidates(
     category: str | None = None,
 ) -> Candidates:
     """Squads that can take a case, nearest on foot first, and those that cannot, with why."""
-    return Candidates.model_validate(use.candidates(
+    return use.candidates(
         session, snapshot, settings, now,
         issue_id=issue_id, lon=lon, lat=lat, crs=crs, category=category,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 @router.post("/issues/{issue_id}/dispatch", responses=responses(401, 403, 404, 409, 422, 503))
@@ -58,8 +58,7 @@ def dispatch(
     which shows where people are, stays with dispatchers.
     """
     body = body or DispatchIn()
-    answer = use.dispatch_case(session, snapshot, settings, issue_id, body, actor, now)
-    return Dispatched.model_validate(answer)
+    return use.dispatch_case(session, snapshot, settings, issue_id, body, actor, now)
 
 
 @router.post("/dispatch/batch", responses=responses(401, 403, 404, 409, 422, 503))
@@ -72,8 +71,7 @@ def dispatch_batch(
     body: BatchIn | None = None,
 ) -> BatchPlanned:
     """Assign waiting cases to squads with least total walking, within capacity."""
-    answer = use.dispatch_batch(session, snapshot, settings, body or BatchIn(), actor, now)
-    return BatchPlanned.model_validate(answer)
+    return use.dispatch_batch(session, snapshot, settings, body or BatchIn(), actor, now)
 
 
 @router.post("/squads/{squad_id}/position", responses=responses(401, 403, 404, 422, 503))
@@ -87,8 +85,7 @@ def squad_position(
     now: NowDep,
 ) -> PositionRecorded:
     """Record where a member of the squad is now (or that the member went off duty)."""
-    answer = use.record_position(session, snapshot, settings, squad_id, body, now)
-    return PositionRecorded.model_validate(answer)
+    return use.record_position(session, snapshot, settings, squad_id, body, now)
 
 
 @router.get("/squads/positions", responses=responses(401, 403, 503))
@@ -96,4 +93,4 @@ def squad_positions(
     session: SessionDep, snapshot: SnapshotDep, settings: SettingsDep, _: DispatcherDep, now: NowDep
 ) -> SquadPositions:
     """Where each squad is now: its latest fresh member position, else its base (staff only)."""
-    return SquadPositions.model_validate(use.squad_positions(session, snapshot, settings, now))
+    return use.squad_positions(session, snapshot, settings, now)

@@ -106,12 +106,10 @@ def report_issue(
     done = use.report_case(
         session, snapshot, settings, data, actor, now, idempotency_key=idempotency_key
     )
-    response.headers["Location"] = f"/api/v1/issues/{done.view['id']}"
+    response.headers["Location"] = f"/api/v1/issues/{done.answer.id}"
     if done.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    if actor.role is not None:
-        return ReportedStaff.model_validate(done.view)
-    return ReportedPublic.model_validate(done.view)
+    return done.answer
 
 
 async def json_body(request: Request) -> Any:
@@ -194,11 +192,7 @@ def list_cases(
     session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, filters: FilterDep
 ) -> IssueCollectionStaff | IssueCollectionPublic:
     """Cases as a GeoJSON FeatureCollection, one page at a time, with the total count."""
-    staff = actor.role is not None
-    answer = use.list_cases(session, snapshot, filters, staff=staff)
-    if staff:
-        return IssueCollectionStaff.model_validate(answer)
-    return IssueCollectionPublic.model_validate(answer)
+    return use.list_cases(session, snapshot, filters, staff=actor.role is not None)
 
 
 @router.get("/locate", responses=responses(422, 503))
@@ -212,7 +206,7 @@ def locate(
 
     For the report page, which shows the grid as the pin moves.
     """
-    return Located.model_validate(use.locate(snapshot, lon, lat, crs))
+    return use.locate(snapshot, lon, lat, crs)
 
 
 @router.get("/issues/cells", responses=responses(400, 422, 503))
@@ -223,7 +217,7 @@ def case_cells(
     cell_deg: Annotated[float, Query(gt=0.00001, le=10.0)] = 0.001,
 ) -> Cells:
     """Cases counted per lattice square, for maps zoomed out over many cases."""
-    return Cells.model_validate(use.count_cells(session, filters, cell_deg))
+    return use.count_cells(session, filters, cell_deg)
 
 
 @router.get("/issues/{issue_id}", responses=responses(404, 503))
@@ -231,9 +225,7 @@ def read_case(
     issue_id: int, session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, now: NowDep
 ) -> IssueStaff | IssuePublic:
     """One case; staff also see contact details, deadlines and photos."""
-    staff = actor.role is not None
-    view = use.read_case(session, snapshot, issue_id, now, staff=staff)
-    return IssueStaff.model_validate(view) if staff else IssuePublic.model_validate(view)
+    return use.read_case(session, snapshot, issue_id, now, staff=actor.role is not None)
 
 
 @router.get("/issues/{issue_id}/history", responses=responses(404))
@@ -241,9 +233,7 @@ def case_history(
     issue_id: int, session: SessionDep, actor: ActorDep
 ) -> HistoryStaff | HistoryPublic:
     """Every status change of a case; staff also see who made it and the note."""
-    staff = actor.role is not None
-    events = use.case_history(session, issue_id, staff=staff)
-    return HistoryStaff.model_validate(events) if staff else HistoryPublic.model_validate(events)
+    return use.case_history(session, issue_id, staff=actor.role is not None)
 
 
 @router.post("/issues/{issue_id}/transitions", responses=responses(401, 403, 404, 409, 422))
@@ -256,7 +246,7 @@ def move_case(
     now: NowDep,
 ) -> IssueStaff:
     """Move a case through its lifecycle; an illegal move answers 409 and changes nothing."""
-    return IssueStaff.model_validate(use.move_case(session, snapshot, issue_id, body, actor, now))
+    return use.move_case(session, snapshot, issue_id, body, actor, now)
 
 
 @router.post(
@@ -274,10 +264,10 @@ def add_photo(
 ) -> Photo:
     """Attach a photo: the reporter (with the case's photo token) or staff."""
     data = file.file.read(settings.max_photo_bytes + 1)
-    return Photo.model_validate(use.add_photo(
+    return use.add_photo(
         session, settings, issue_id, data, actor, now, photo_token_given=x_photo_token,
         client=client_of(request), limiter=request.app.state.report_limit,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 IMAGES = ("image/jpeg", "image/png", "image/webp")

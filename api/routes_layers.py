@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from api.deps import SessionDep
 from api.errors import responses
 from api.geojson import GeoJSONResponse
-from service.catalogue import PUBLIC_LAYERS, catalogue, public_layer
-from service.geojson import feature_collection, parse_bbox
+from service.catalogue import PUBLIC_LAYERS, catalogue, public_features
+from service.geojson import parse_bbox
 from service.models import Catalogue, LayerCollection
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
@@ -19,8 +19,7 @@ BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat
 
 def _layer_route(layer: str) -> None:
     def endpoint(session: SessionDep, bbox: BBoxQuery = None) -> LayerCollection:
-        frame = public_layer(session, layer, parse_bbox(bbox))
-        return LayerCollection.model_validate(feature_collection(frame, total=len(frame)))
+        return public_features(session, layer, parse_bbox(bbox))
 
     router.add_api_route(
         f"/{layer}",
@@ -40,4 +39,4 @@ for _layer in PUBLIC_LAYERS:
 @router.get("/categories")
 def list_categories(session: SessionDep) -> Catalogue:
     """The issue catalogue: codes, names, time limits, escalation units, squads."""
-    return Catalogue.model_validate(catalogue(session))
+    return catalogue(session)

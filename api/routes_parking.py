@@ -49,7 +49,7 @@ def parking_coverage(
     query = use.CoverageQuery(
         radius_m, mode, scenario, remove, tuple(add or ()), crs, cars_per_household, suggest
     )
-    return ParkingCoverage.model_validate(use.parking_coverage(session, snapshot, query))
+    return use.parking_coverage(session, snapshot, query)
 
 
 @router.post("/sites", responses=responses(401, 403, 409, 422, 503))
@@ -59,4 +59,4 @@ def parking_sites(
     """Choose new sites: the ``p`` that cover most households (MCLP), and the
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
-    return ParkingSites.model_validate(use.parking_sites(session, snapshot, body))
+    return use.parking_sites(session, snapshot, body)

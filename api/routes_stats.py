@@ -30,7 +30,7 @@ def indicators(
 ) -> Stats:
     """Indicators per grid, squad, category or month for cases reported in [from, to)."""
     since, until = stats.period(start, end, now)
-    return Stats.model_validate(stats.stats(session, snapshot, group_by, since, until, now))
+    return stats.stats(session, snapshot, group_by, since, until, now)
 
 
 @router.get(

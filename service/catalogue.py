@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import geopandas as gpd
 from sqlalchemy.orm import Session
 
+from service.geojson import feature_collection
+from service.models import Catalogue, LayerCollection
 from store.issues import BBox, categories_by_code
 from store.layers import read_layer
 
@@ -34,7 +34,13 @@ def public_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.
     return read_layer(session, layer, bbox)
 
 
-def catalogue(session: Session) -> dict[str, Any]:
+def public_features(session: Session, layer: str, bbox: BBox | None = None) -> LayerCollection:
+    """A public layer as a GeoJSON FeatureCollection with its ``total``."""
+    frame = public_layer(session, layer, bbox)
+    return LayerCollection.model_validate(feature_collection(frame, total=len(frame)))
+
+
+def catalogue(session: Session) -> Catalogue:
     """The issue catalogue: codes, names, time limits, escalation units, the squads able."""
     squads = read_layer(session, "squads")
     handlers: dict[str, list[str]] = {}
@@ -42,17 +48,19 @@ def catalogue(session: Session) -> dict[str, Any]:
         for code in str(cats).split(","):
             handlers.setdefault(code.strip(), []).append(str(squad_id))
     rows = sorted(categories_by_code(session).values(), key=lambda c: c.code)
-    return {
-        "categories": [
-            {
-                "code": c.code,
-                "name_zh": c.name_zh,
-                "name_en": c.name_en,
-                "class": c.klass,
-                "time_limit": c.time_limit,
-                "escalation_unit": c.unit,
-                "squads": handlers.get(c.code, []),
-            }
-            for c in rows
-        ]
-    }
+    return Catalogue.model_validate(
+        {
+            "categories": [
+                {
+                    "code": c.code,
+                    "name_zh": c.name_zh,
+                    "name_en": c.name_en,
+                    "class": c.klass,
+                    "time_limit": c.time_limit,
+                    "escalation_unit": c.unit,
+                    "squads": handlers.get(c.code, []),
+                }
+                for c in rows
+            ]
+        }
+    )

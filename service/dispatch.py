@@ -15,6 +15,7 @@ from cases.lifecycle import WAITING_STATUSES, IllegalTransition, Status
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.issues import load_case
+from service.models import BatchPlanned, Candidates, Dispatched, PositionRecorded, SquadPositions
 from service.place import wgs84_point
 from service.ranking import Ranking, escalation_unit, plan_batch, rank, squad_state
 from service.schemas import BatchIn, DispatchIn, PositionIn
@@ -59,7 +60,7 @@ def candidates(
     lat: float | None = None,
     crs: str = "wgs84",
     category: str | None = None,
-) -> dict[str, Any]:
+) -> Candidates:
     """Squads that can take a case (or a point and category), nearest on foot first,
     and those that cannot, with why."""
     if issue_id is not None:
@@ -72,12 +73,14 @@ def candidates(
     if category not in categories_by_code(session):
         raise Invalid("unknown_category", f"category {category!r} is not in the catalogue")
     ranking = _rank_for(session, snapshot, settings, category, lon, lat, now)
-    return {
-        "issue_id": issue_id,
-        "category": category,
-        "location": {"lon": lon, "lat": lat},
-        **ranking.as_dict(),
-    }
+    return Candidates.model_validate(
+        {
+            "issue_id": issue_id,
+            "category": category,
+            "location": {"lon": lon, "lat": lat},
+            **ranking.as_dict(),
+        }
+    )
 
 
 def _file_and_dispatch(
@@ -102,7 +105,7 @@ def dispatch_case(
     body: DispatchIn,
     actor: Actor,
     now: datetime,
-) -> dict[str, Any]:
+) -> Dispatched:
     """Send a waiting case to the nearest able squad (or the one named); Conflict if taken."""
     issue = load_case(session, issue_id)
     if issue.status not in WAITING_STATUSES:
@@ -124,10 +127,12 @@ def dispatch_case(
             "already_dispatched",
             f"case {issue_id} was changed by someone else while you dispatched it: {exc}",
         ) from exc
-    return {
-        "issue": issue_view(issue, snapshot, categories_by_code(session), now, staff=True),
-        "assignment": chosen,
-    }
+    return Dispatched.model_validate(
+        {
+            "issue": issue_view(issue, snapshot, categories_by_code(session), now, staff=True),
+            "assignment": chosen,
+        }
+    )
 
 
 def _choose(ranking: Ranking, named: str | None, squads: dict[str, str]) -> dict[str, Any]:
@@ -175,7 +180,7 @@ def dispatch_batch(
     body: BatchIn,
     actor: Actor,
     now: datetime,
-) -> dict[str, Any]:
+) -> BatchPlanned:
     """Assign waiting cases to squads with least total walking, within capacity."""
     issues = _batch_cases(session, body.issue_ids)
     loads, positions = squad_state(session, now, settings)
@@ -209,18 +214,23 @@ def dispatch_batch(
             ) from exc
     saving = plan.greedy_total_m - plan.total_m
     same = plan.assigned == plan.greedy_assigned
-    return {
-        "dry_run": body.dry_run,
-        "assignments": assignments,
-        "unassigned": unassigned,
-        "assigned": plan.assigned,
-        "total_m": round(plan.total_m, 1),
-        "one_by_one": {"assigned": plan.greedy_assigned, "total_m": round(plan.greedy_total_m, 1)},
-        "saving_m": round(saving, 1) if same else None,
-        "saving_share": (
-            round(saving / plan.greedy_total_m, 4) if plan.greedy_total_m > 0 and same else None
-        ),
-    }
+    return BatchPlanned.model_validate(
+        {
+            "dry_run": body.dry_run,
+            "assignments": assignments,
+            "unassigned": unassigned,
+            "assigned": plan.assigned,
+            "total_m": round(plan.total_m, 1),
+            "one_by_one": {
+                "assigned": plan.greedy_assigned,
+                "total_m": round(plan.greedy_total_m, 1),
+            },
+            "saving_m": round(saving, 1) if same else None,
+            "saving_share": (
+                round(saving / plan.greedy_total_m, 4) if plan.greedy_total_m > 0 and same else None
+            ),
+        }
+    )
 
 
 def record_position(
@@ -230,7 +240,7 @@ def record_position(
     squad_id: str,
     body: PositionIn,
     now: datetime,
-) -> dict[str, Any]:
+) -> PositionRecorded:
     """Record where a member of the squad is now (or that the member went off duty)."""
     if squad_id not in snapshot.squad_names:
         raise NotFound("squad_not_found", f"no squad has id {squad_id!r}")
@@ -241,18 +251,20 @@ def record_position(
     except NotASquadMember as exc:
         raise Forbidden("not_a_member", str(exc)) from exc
     fresh = now + timedelta(minutes=settings.position_fresh_min)
-    return {
-        "squad_id": squad_id,
-        "member_id": body.member_id,
-        "on_duty": body.on_duty,
-        "location": {"lon": lon, "lat": lat} if body.on_duty else None,
-        "fresh_until": iso(fresh) if body.on_duty else None,
-    }
+    return PositionRecorded.model_validate(
+        {
+            "squad_id": squad_id,
+            "member_id": body.member_id,
+            "on_duty": body.on_duty,
+            "location": {"lon": lon, "lat": lat} if body.on_duty else None,
+            "fresh_until": iso(fresh) if body.on_duty else None,
+        }
+    )
 
 
 def squad_positions(
     session: Session, snapshot: CommunitySnapshot, settings: Settings, now: datetime
-) -> dict[str, Any]:
+) -> SquadPositions:
     """Where each squad is now: its latest fresh member position, else its base."""
     loads, positions = squad_state(session, now, settings)
     latest: dict[str, Any] = {}
@@ -277,4 +289,4 @@ def squad_positions(
                 "capacity": squad.capacity,
             }
         )
-    return {"now": iso(now), "squads": squads}
+    return SquadPositions.model_validate({"now": iso(now), "squads": squads})

@@ -32,6 +32,19 @@ from service.errors import (
     TooLarge,
     Unsupported,
 )
+from service.models import (
+    Cells,
+    HistoryPublic,
+    HistoryStaff,
+    IssueCollectionPublic,
+    IssueCollectionStaff,
+    IssuePublic,
+    IssueStaff,
+    Located,
+    Photo,
+    ReportedPublic,
+    ReportedStaff,
+)
 from service.place import wgs84_point
 from service.ratelimit import RateLimit
 from service.schemas import STAFF_CHANNELS, IssueIn, TransitionIn
@@ -64,7 +77,7 @@ from store.photos import BadPhoto, TooManyPhotos, photo_of, photos_of, save_phot
 class Reported:
     """A report's answer: the case as its reporter may see it, and whether it was a retry."""
 
-    view: dict[str, Any]
+    answer: ReportedStaff | ReportedPublic
     replayed: bool
 
 
@@ -168,7 +181,8 @@ def report_case(
     view = issue_view(issue, snapshot, known, now, staff=actor.role is not None)
     view["possible_duplicates"] = _possible_duplicates(session, settings, issue, now)
     view["photo_token"] = photo_token(settings.secret, issue.id)
-    return Reported(view, replayed)
+    answer = (ReportedStaff if actor.role is not None else ReportedPublic).model_validate(view)
+    return Reported(answer, replayed)
 
 
 def _description(text: str, limit: int) -> str:
@@ -219,65 +233,76 @@ def check_statuses(statuses: list[str]) -> list[str]:
 
 def list_cases(
     session: Session, snapshot: CommunitySnapshot, filters: IssueFilter, staff: bool
-) -> dict[str, Any]:
+) -> IssueCollectionStaff | IssueCollectionPublic:
     """One page of cases as a GeoJSON FeatureCollection, with the total and the server's now."""
     rows, total = list_issues(session, filters)
     known = categories_by_code(session)
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            issue_feature(issue_view(i, snapshot, known, filters.now, staff)) for i in rows
-        ],
-        "total": total,
-        "limit": filters.limit,
-        "offset": filters.offset,
-        "now": iso(filters.now),
-    }
+    model = IssueCollectionStaff if staff else IssueCollectionPublic
+    return model.model_validate(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                issue_feature(issue_view(i, snapshot, known, filters.now, staff)) for i in rows
+            ],
+            "total": total,
+            "limit": filters.limit,
+            "offset": filters.offset,
+            "now": iso(filters.now),
+        }
+    )
 
 
-def locate(snapshot: CommunitySnapshot, lon: float, lat: float, crs: str) -> dict[str, Any]:
+def locate(snapshot: CommunitySnapshot, lon: float, lat: float, crs: str) -> Located:
     """The grid and business district at a point, or how far outside the community it lies."""
     wlon, wlat = wgs84_point(lon, lat, crs)
     grid, district = snapshot.locate(wlon, wlat)
-    return {
-        "location": {"lon": wlon, "lat": wlat},
-        "inside": grid is not None,
-        "grid": {"code": grid, "name": snapshot.grid_names.get(grid)} if grid else None,
-        "district": (
-            {"code": district, "name": snapshot.district_names.get(district)} if district else None
-        ),
-        "outside_m": None if grid else round(snapshot.outside_by_m(wlon, wlat), 1),
-        "community": snapshot.community_name,
-    }
+    return Located.model_validate(
+        {
+            "location": {"lon": wlon, "lat": wlat},
+            "inside": grid is not None,
+            "grid": {"code": grid, "name": snapshot.grid_names.get(grid)} if grid else None,
+            "district": (
+                {"code": district, "name": snapshot.district_names.get(district)}
+                if district
+                else None
+            ),
+            "outside_m": None if grid else round(snapshot.outside_by_m(wlon, wlat), 1),
+            "community": snapshot.community_name,
+        }
+    )
 
 
-def count_cells(session: Session, filters: IssueFilter, cell_deg: float) -> dict[str, Any]:
+def count_cells(session: Session, filters: IssueFilter, cell_deg: float) -> Cells:
     """Cases counted per lattice square of ``cell_deg`` degrees, for zoomed-out maps."""
     cells = cell_counts(session, filters, cell_deg)
-    return {
-        "cell_deg": cell_deg,
-        "total": sum(c.count for c in cells),
-        "now": iso(filters.now),
-        "cells": [
-            {"lon": c.lon, "lat": c.lat, "count": c.count, "overdue": c.overdue} for c in cells
-        ],
-    }
+    return Cells.model_validate(
+        {
+            "cell_deg": cell_deg,
+            "total": sum(c.count for c in cells),
+            "now": iso(filters.now),
+            "cells": [
+                {"lon": c.lon, "lat": c.lat, "count": c.count, "overdue": c.overdue} for c in cells
+            ],
+        }
+    )
 
 
 def read_case(
     session: Session, snapshot: CommunitySnapshot, issue_id: int, now: datetime, staff: bool
-) -> dict[str, Any]:
+) -> IssueStaff | IssuePublic:
     """One case; staff also see contact details, deadlines and photos."""
     issue = load_case(session, issue_id)
     photos = photos_of(session, issue_id) if staff else None
-    return issue_view(issue, snapshot, categories_by_code(session), now, staff, photos)
+    view = issue_view(issue, snapshot, categories_by_code(session), now, staff, photos)
+    return (IssueStaff if staff else IssuePublic).model_validate(view)
 
 
-def case_history(session: Session, issue_id: int, staff: bool) -> dict[str, Any]:
+def case_history(session: Session, issue_id: int, staff: bool) -> HistoryStaff | HistoryPublic:
     """Every status change of a case; staff also see who made it and the note."""
     load_case(session, issue_id)
     events = history(session, issue_id)
-    return {"issue_id": issue_id, "events": [event_view(e, staff) for e in events]}
+    answer = {"issue_id": issue_id, "events": [event_view(e, staff) for e in events]}
+    return (HistoryStaff if staff else HistoryPublic).model_validate(answer)
 
 
 def move_case(
@@ -287,7 +312,7 @@ def move_case(
     body: TransitionIn,
     actor: Actor,
     now: datetime,
-) -> dict[str, Any]:
+) -> IssueStaff:
     """Move a case through its lifecycle; an illegal move is a Conflict and changes nothing."""
     try:
         target = Status(body.to)
@@ -310,7 +335,8 @@ def move_case(
         raise Invalid("missing_field", str(exc)) from exc
     except ConcurrentChange as exc:
         raise Conflict("concurrent_change", str(exc)) from exc
-    return issue_view(issue, snapshot, categories_by_code(session), now, staff=True)
+    view = issue_view(issue, snapshot, categories_by_code(session), now, staff=True)
+    return IssueStaff.model_validate(view)
 
 
 def _check_references(
@@ -352,7 +378,7 @@ def add_photo(
     photo_token_given: str | None = None,
     client: str = "?",
     limiter: RateLimit | None = None,
-) -> dict[str, Any]:
+) -> Photo:
     """Attach a photo: the reporter (with the case's photo token) or staff.
 
     ``data`` may be one byte longer than the limit, so that an oversized photo
@@ -389,7 +415,7 @@ def add_photo(
         for path in saved:
             path.unlink(missing_ok=True)
         raise
-    return photo_view(photo)
+    return Photo.model_validate(photo_view(photo))
 
 
 @dataclass(frozen=True)

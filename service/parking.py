@@ -26,6 +26,7 @@ from gis.parking import (
 from gis.siting import Siting, SitingError, network_sites
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Failed, Invalid
+from service.models import ParkingCoverage, ParkingSites
 from service.parking_view import answer_view, siting_view
 from service.place import wgs84_points
 from store.layers import read_layer
@@ -129,16 +130,16 @@ def coverage_report(
 
 def parking_coverage(
     session: Session, snapshot: CommunitySnapshot, query: CoverageQuery
-) -> dict[str, Any]:
+) -> ParkingCoverage:
     """Households covered by parking within the radius, now and in the scenario.
 
     ``figures`` are the scenario's, ``before`` the open facilities' as they
     stand; ``curve`` gives both from 100 to 800 m; ``layers`` are GeoJSON.
     """
-    return coverage_report(session, snapshot, query).view
+    return ParkingCoverage.model_validate(coverage_report(session, snapshot, query).view)
 
 
-def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) -> dict[str, Any]:
+def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) -> ParkingSites:
     """Choose new sites: the ``p`` that cover most households (MCLP), and the
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
@@ -179,7 +180,7 @@ def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) 
     for problem in problems:
         siting = _solve(problem, areas, buildings, parking, question, candidates, body.p)
         out[problem] = siting_view(siting)
-    return out
+    return ParkingSites.model_validate(out)
 
 
 def network_sites_in(areas: CommunitySnapshot, spacing_m: float = 100.0) -> gpd.GeoDataFrame:

@@ -4,7 +4,7 @@ category or month."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cases.indicators import indicators, month_of
 from service.community import CommunitySnapshot
 from service.errors import Malformed
+from service.models import Stats
 from service.views import iso
 from store.issues import cases_frame, categories_by_code
 
@@ -44,7 +45,7 @@ def stats(
     since: datetime,
     until: datetime,
     now: datetime,
-) -> dict[str, Any]:
+) -> Stats:
     """Indicators per grid, squad, category or month for cases reported in [since, until)."""
     frame = cases_frame(session, since, until, now)
     frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
@@ -68,10 +69,12 @@ def stats(
             }
         )
         rows.append(row)
-    return {
-        "group_by": group_by,
-        "from": iso(since),
-        "to": iso(until),
-        "now": iso(now),
-        "rows": rows,
-    }
+    return Stats.model_validate(
+        {
+            "group_by": group_by,
+            "from": iso(since),
+            "to": iso(until),
+            "now": iso(now),
+            "rows": rows,
+        }
+    )
