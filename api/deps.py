@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.i18n import pick_lang
 from service.community import CommunitySnapshot, SnapshotCache
+from service.schemas import MAX_ID
 from service.settings import Settings
 
 
@@ -53,6 +54,8 @@ def get_snapshot(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+IssueId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
+PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
 SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]

@@ -79,3 +79,40 @@ async def _too_large(send: Send, size: int, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class NoNulQuery:
+    """ASGI middleware: answer 400 to a query string holding a NUL character.
+
+    No parameter of the service may hold one, PostgreSQL refuses it in text, and
+    it is a common probe; refusing it here names the problem instead of letting
+    it surface as a database error.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"%00" in query or b"\x00" in query:
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "nul_in_query",
+                        "message": "the query string holds a NUL character (%00); remove it",
+                    }
+                }
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

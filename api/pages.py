@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from api.deps import LangDep, NowDep, SessionDep, SettingsDep, SnapshotDep
+from api.deps import IssueId, LangDep, NowDep, SessionDep, SettingsDep, SnapshotDep
 from layers.assets import localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
@@ -33,7 +33,7 @@ def map_page(
 
 @router.get("/issues/{issue_id}", response_class=HTMLResponse)
 def case_page_route(
-    issue_id: int, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
+    issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
 ) -> HTMLResponse:
     """A case's page: public fields for all; staff sign in with their token for the rest."""
     story = pages.case_story(session, snapshot, issue_id, now)
@@ -58,7 +58,7 @@ def report_form(
 
 @router.get("/report/{issue_id}", response_class=HTMLResponse)
 def report_status(
-    issue_id: int, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
+    issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
 ) -> HTMLResponse:
     """A reported case's progress, public fields only."""
     story = pages.case_story(session, snapshot, issue_id, now)

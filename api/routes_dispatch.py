@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from api.auth import require
-from api.deps import NowDep, SessionDep, SettingsDep, SnapshotDep
+from api.deps import IssueId, NowDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import responses
 from cases.lifecycle import DISPATCHERS, FIELD_STAFF
 from service import dispatch as use
 from service.models import BatchPlanned, Candidates, Dispatched, PositionRecorded, SquadPositions
-from service.schemas import BatchIn, DispatchIn, PositionIn
+from service.schemas import MAX_ID, BatchIn, DispatchIn, PositionIn
 from store.issues import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
@@ -29,7 +29,7 @@ def candidates(
     settings: SettingsDep,
     _: DispatcherDep,
     now: NowDep,
-    issue_id: int | None = None,
+    issue_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     lon: float | None = None,
     lat: float | None = None,
     crs: str = "wgs84",
@@ -44,7 +44,7 @@ def candidates(
 
 @router.post("/issues/{issue_id}/dispatch", responses=responses(401, 403, 404, 409, 422, 503))
 def dispatch(
-    issue_id: int,
+    issue_id: IssueId,
     session: SessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,

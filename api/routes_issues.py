@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 
 from api.auth import optional_actor, require
-from api.deps import SessionDep, SettingsDep, SnapshotDep, get_now
+from api.deps import IssueId, PhotoId, SessionDep, SettingsDep, SnapshotDep, get_now
 from api.errors import ApiError, responses
 from api.geojson import GeoJSONResponse
 from service import issues as use
@@ -33,7 +33,7 @@ from service.models import (
     ReportedPublic,
     ReportedStaff,
 )
-from service.schemas import IssueIn, TransitionIn
+from service.schemas import MAX_ID, IssueIn, TransitionIn
 from store.issues import Actor, IssueFilter
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
@@ -122,9 +122,35 @@ async def json_body(request: Request) -> Any:
             f"send the report as application/json, not {kind or 'a body without a content type'}",
         )
     try:
-        return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = json.loads(await request.body(), parse_int=_bounded_int)
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "bad_json", f"the body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise ApiError(400, "bad_json", "the body is nested far too deeply") from exc
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise ApiError(
+            400, "bad_json", f"the body is nested more than {MAX_JSON_DEPTH} levels deep"
+        )
+    return body
+
+
+MAX_JSON_DEPTH = 16
+MAX_INT_DIGITS = 20
+
+
+def _bounded_int(text: str) -> int:
+    """A JSON integer, refused when longer than any number the service takes."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"the number {text[:12]}… has {len(text)} digits")
+    return int(text)
+
+
+def _depth(node: Any, level: int = 0) -> int:
+    """How deeply ``node`` nests, counting no further than just past the limit."""
+    if level > MAX_JSON_DEPTH or not isinstance(node, dict | list):
+        return level
+    children = node.values() if isinstance(node, dict) else node
+    return max((_depth(child, level + 1) for child in children), default=level + 1)
 
 
 def _invalid(exc: ValidationError) -> ApiError:
@@ -166,7 +192,7 @@ def issue_filter(
     until: Annotated[str | None, Query(description="Changed before (ISO 8601)")] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> IssueFilter:
     """The list filters shared by the case list, the cells and the exports."""
     return IssueFilter(
@@ -222,7 +248,7 @@ def case_cells(
 
 @router.get("/issues/{issue_id}", responses=responses(404, 503))
 def read_case(
-    issue_id: int, session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, now: NowDep
+    issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, now: NowDep
 ) -> IssueStaff | IssuePublic:
     """One case; staff also see contact details, deadlines and photos."""
     return use.read_case(session, snapshot, issue_id, now, staff=actor.role is not None)
@@ -230,7 +256,7 @@ def read_case(
 
 @router.get("/issues/{issue_id}/history", responses=responses(404))
 def case_history(
-    issue_id: int, session: SessionDep, actor: ActorDep
+    issue_id: IssueId, session: SessionDep, actor: ActorDep
 ) -> HistoryStaff | HistoryPublic:
     """Every status change of a case; staff also see who made it and the note."""
     return use.case_history(session, issue_id, staff=actor.role is not None)
@@ -238,7 +264,7 @@ def case_history(
 
 @router.post("/issues/{issue_id}/transitions", responses=responses(401, 403, 404, 409, 422))
 def move_case(
-    issue_id: int,
+    issue_id: IssueId,
     body: TransitionIn,
     session: SessionDep,
     snapshot: SnapshotDep,
@@ -253,7 +279,7 @@ def move_case(
     "/issues/{issue_id}/photos", status_code=201, responses=responses(403, 404, 409, 413, 415)
 )
 def add_photo(
-    issue_id: int,
+    issue_id: IssueId,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -287,8 +313,8 @@ IMAGES = ("image/jpeg", "image/png", "image/webp")
     },
 )
 def get_photo(
-    issue_id: int,
-    photo_id: int,
+    issue_id: IssueId,
+    photo_id: PhotoId,
     session: SessionDep,
     settings: SettingsDep,
     _: StaffDep,

@@ -29,6 +29,7 @@ from service.errors import Conflict, Failed, Invalid
 from service.models import ParkingCoverage, ParkingSites
 from service.parking_view import answer_view, siting_view
 from service.place import wgs84_points
+from service.schemas import Text
 from store.layers import read_layer
 
 NEAR_COMMUNITY_M = 200.0  # a proposed lot may sit on a boundary street
@@ -41,8 +42,8 @@ class FacilityIn(BaseModel):
     """A facility a planner proposes to add."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    id: str = Field(min_length=1, max_length=40)
-    name: str | None = Field(default=None, max_length=80)
+    id: Text = Field(min_length=1, max_length=40)
+    name: Text | None = Field(default=None, max_length=80)
     lon: float
     lat: float
     capacity: int = Field(ge=0, le=100_000)
@@ -53,7 +54,7 @@ class SiteIn(BaseModel):
     """A candidate site a planner has drawn."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    id: str | None = Field(default=None, max_length=40)
+    id: Text | None = Field(default=None, max_length=40)
     lon: float
     lat: float
 
@@ -65,7 +66,7 @@ class SitesIn(BaseModel):
     radius_m: float = Field(default=300.0, gt=0, le=MAX_RADIUS_M)
     mode: Literal["walk", "straight_line"] = "walk"
     scenario: Literal["current", "planned"] = "current"
-    remove: list[str] = Field(default_factory=list, max_length=MAX_ADDED)
+    remove: list[Text] = Field(default_factory=list, max_length=MAX_ADDED)
     add: list[FacilityIn] = Field(default_factory=list, max_length=MAX_ADDED)
     crs: Crs = "wgs84"
     candidates: list[SiteIn] | None = Field(

@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gis.crs import SUPPORTED_INPUT_CRS
+
+# Ids are stored as 32-bit integers on PostgreSQL: anything larger names no row, and is
+# refused as input (422) before it can reach the database and overflow there.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Control characters (other than tab and newline) and lone surrogates are refused in
+# every text field: they hide text, break exports, and cannot be stored everywhere.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def _plain_text(value: str) -> str:
+    bad = _NOT_TEXT.search(value)
+    if bad:
+        raise ValueError(
+            f"holds the character U+{ord(bad.group()):04X} at position {bad.start()}; "
+            "only printable text, tabs and new lines are accepted"
+        )
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
 
 Channel = Literal["mobile", "web", "patrol", "phone"]
 STAFF_CHANNELS = frozenset({"patrol", "phone"})
@@ -16,8 +39,8 @@ class Reporter(BaseModel):
     """Optional contact details; seen by staff only, never in public answers."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, max_length=40)
-    phone: str | None = Field(default=None, max_length=20, pattern=r"^\+?[0-9][0-9 \-]{4,19}$")
+    name: Text | None = Field(default=None, max_length=40)
+    phone: Text | None = Field(default=None, max_length=20, pattern=r"^\+?[0-9][0-9 \-]{4,19}$")
 
 
 class IssueIn(BaseModel):
@@ -29,8 +52,8 @@ class IssueIn(BaseModel):
     crs: Literal["wgs84", "gcj02", "bd09"] = Field(
         default="wgs84", description=f"One of {', '.join(SUPPORTED_INPUT_CRS)}"
     )
-    category: str = Field(min_length=1, max_length=40)
-    description: str = Field(description="What is wrong, in the reporter's words")
+    category: Text = Field(min_length=1, max_length=40)
+    description: Text = Field(description="What is wrong, in the reporter's words")
     reporter: Reporter | None = None
     channel: Channel = "web"
 
@@ -39,28 +62,28 @@ class TransitionIn(BaseModel):
     """A move of a case to a new status, with what that move needs."""
 
     model_config = ConfigDict(extra="forbid")
-    to: str
-    note: str | None = Field(default=None, max_length=2000)
-    squad: str | None = None
-    department: str | None = None
-    deadline: str | None = Field(default=None, description="The department's limit: 24h, 3d, 5wd")
-    response: str | None = Field(default=None, max_length=2000)
-    duplicate_of: int | None = None
+    to: Text
+    note: Text | None = Field(default=None, max_length=2000)
+    squad: Text | None = None
+    department: Text | None = None
+    deadline: Text | None = Field(default=None, description="The department's limit: 24h, 3d, 5wd")
+    response: Text | None = Field(default=None, max_length=2000)
+    duplicate_of: RowId | None = None
 
 
 class DispatchIn(BaseModel):
     """Which squad: the best one unless a dispatcher names another able one."""
 
     model_config = ConfigDict(extra="forbid")
-    squad: str | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    squad: Text | None = None
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class BatchIn(BaseModel):
     """Cases to share out (default: every filed case), and whether to only plan."""
 
     model_config = ConfigDict(extra="forbid")
-    issue_ids: list[int] | None = Field(default=None, max_length=1000)
+    issue_ids: list[RowId] | None = Field(default=None, max_length=1000)
     dry_run: bool = False
 
 
@@ -68,8 +91,8 @@ class PositionIn(BaseModel):
     """A member's position from the phone."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    member_id: str = Field(min_length=1, max_length=20)
+    member_id: Text = Field(min_length=1, max_length=20)
     lon: float
     lat: float
-    crs: str = "wgs84"
+    crs: Text = "wgs84"
     on_duty: bool = True
