@@ -6,6 +6,8 @@ The service's errors are mapped to HTTP statuses here, once; routes raise
 
 from __future__ import annotations
 
+import logging
+import uuid
 from html import escape
 from typing import Any
 
@@ -14,8 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service import errors
+
+logger = logging.getLogger(__name__)
 
 STATUS: dict[type[errors.ServiceError], int] = {
     errors.Invalid: 422,
@@ -69,6 +74,22 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorOut, "description": _DESCRIPTIONS.get(s, "error")} for s in statuses}
 
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some route at this request's path answers (asked of the router itself,
+    so that routes in included routers count too)."""
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
 
@@ -106,9 +127,30 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path takes, not only the first route's
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _failed(request: Request, exc: Exception) -> JSONResponse:
+        """A fault of ours: the JSON error shape too, with an id that is also in the log."""
+        request_id = uuid.uuid4().hex[:12]
+        logger.error(
+            "request %s %s %s failed", request_id, request.method, request.url.path, exc_info=exc
+        )
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                "something went wrong on our side; quote this id when you report it",
+                request_id=request_id,
+            ),
+            status_code=500,
+        )
 
 
 _DESCRIPTIONS = {

@@ -179,7 +179,9 @@ def report_case(
     except IdempotencyMismatch as exc:
         raise Invalid("idempotency_key_reused", str(exc)) from exc
     view = issue_view(issue, snapshot, known, now, staff=actor.role is not None)
-    view["possible_duplicates"] = _possible_duplicates(session, settings, issue, now)
+    near = _possible_duplicates(session, settings, issue, now)
+    view["possible_duplicates"] = near[:SHOWN_DUPLICATES]
+    view["possible_duplicates_total"] = len(near)
     view["photo_token"] = photo_token(settings.secret, issue.id)
     answer = (ReportedStaff if actor.role is not None else ReportedPublic).model_validate(view)
     return Reported(answer, replayed)
@@ -195,6 +197,9 @@ def _description(text: str, limit: int) -> str:
             f"the description has {len(description)} characters; keep it under {limit}",
         )
     return description
+
+
+SHOWN_DUPLICATES = 5  # the nearest few; the total says how many more there are
 
 
 def _possible_duplicates(

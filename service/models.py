@@ -184,14 +184,20 @@ class PossibleDuplicate(Answer):
 class ReportedPublic(IssuePublic):
     """A new case as its reporter sees it, with near duplicates and the photo token."""
 
-    possible_duplicates: list[PossibleDuplicate]
+    possible_duplicates: list[PossibleDuplicate] = Field(
+        description="The nearest open cases of the same category (at most 5), nearest first"
+    )
+    possible_duplicates_total: int = Field(description="How many such cases there are in all")
     photo_token: str = Field(description="Send as X-Photo-Token to attach photos")
 
 
 class ReportedStaff(IssueStaff):
     """A new case reported by staff, with near duplicates and the photo token."""
 
-    possible_duplicates: list[PossibleDuplicate]
+    possible_duplicates: list[PossibleDuplicate] = Field(
+        description="The nearest open cases of the same category (at most 5), nearest first"
+    )
+    possible_duplicates_total: int = Field(description="How many such cases there are in all")
     photo_token: str = Field(description="Send as X-Photo-Token to attach photos")
 
 

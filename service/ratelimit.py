@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -28,8 +29,8 @@ class RateLimit:
                 self._buckets[client] = (tokens, now)
                 raise TooMany(
                     "rate_limited",
-                    f"too many reports from this device; try again in {wait:.0f} s",
-                    retry_after_s=round(wait),
+                    f"too many reports from this device; try again in {math.ceil(wait)} s",
+                    retry_after_s=max(1, math.ceil(wait)),  # never "0": that invites a retry now
                 )
             self._buckets[client] = (tokens - 1, now)
             if len(self._buckets) > 50_000:  # forget idle clients

@@ -441,3 +441,58 @@ def test_parallel_retries_with_one_key_make_one_case(live_server: str, loaded_ur
     assert {status for status, _ in answers} == {201}
     assert len({case for _, case in answers}) == 1
     assert count_rows(loaded_url) == (1, 1)
+
+
+def test_a_report_lists_the_five_nearest_possible_duplicates_and_counts_all(
+    api: TestClient,
+) -> None:
+    for k in range(7):  # seven earlier reports, each a little further east
+        body = {**GOOD, "lon": GOOD["lon"] + 0.00003 * (k + 1)}
+        assert api.post("/api/v1/issues", json=body).status_code == 201
+    case = api.post("/api/v1/issues", json=GOOD).json()
+    shown = case["possible_duplicates"]
+    assert case["possible_duplicates_total"] == 7 and len(shown) == 5
+    distances = [d["distance_m"] for d in shown]
+    assert distances == sorted(distances) and distances[0] < 5
+
+
+def test_the_first_429_asks_to_wait_at_least_a_second(
+    settings: Any, loaded_url: str, tmp_path: Any
+) -> None:
+    from api.app import create_app
+    from service.settings import Settings
+
+    app = create_app(
+        Settings(database_url=loaded_url, var_dir=tmp_path, report_rate=1, report_period_s=0.5)
+    )
+    with TestClient(app) as client:
+        assert client.post("/api/v1/issues", json=GOOD).status_code == 201
+        refused = client.post("/api/v1/issues", json=GOOD)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    app.state.engine.dispose()
+
+
+def test_errors_keep_their_shape_a_405_says_what_is_allowed(api: TestClient) -> None:
+    answer = api.delete("/api/v1/issues")
+    assert answer.status_code == 405 and "GET" in answer.headers["Allow"]
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_fault_of_ours_is_a_json_500_with_a_request_id(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from api.app import create_app
+    from service import issues
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(issues, "count_cells", broken)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/issues/cells")
+    app.state.engine.dispose()
+    assert answer.status_code == 500
+    error = answer.json()["error"]
+    assert error["code"] == "internal_error" and len(error["request_id"]) == 12
+    assert error["request_id"] in caplog.text
