@@ -20,7 +20,7 @@ from api import (
     routes_stats,
 )
 from api.deps import LangDep, SessionDep
-from api.limits import BodyLimit, NoNulQuery
+from api.limits import BodyLimit, NoNulQuery, SecurityHeaders
 from cases.deadlines import utcnow
 from layers.i18n import LANGS, name_in
 from layers.templating import render
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(NoNulQuery)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,
         limit_for=lambda path: (

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.errors import Invalid
 from service.settings import Settings
+from store.db import private_dir
 from store.demo import load_demo_cases
 from store.issues import count_issues
 from store.layers import layer_counts
@@ -70,7 +71,7 @@ def demo(engine: Engine, settings: Settings, now: datetime) -> Demo:
             if old is not None:
                 old.active = False
             _, token = add_user(session, DEMO_MANAGER, "manager", now)
-            token_file.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(token_file.parent)
             token_file.write_text(token + "\n")
             token_file.chmod(0o600)
     return Demo(loaded, token)

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.db import private_dir
 from store.models import IssuePhoto
 
 FORMATS = {
@@ -71,7 +72,7 @@ def save_photo(
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise BadPhoto(f"the {kind} image cannot be read ({exc})") from exc
     content_type, suffix = FORMATS[kind]
-    (folder / str(issue_id)).mkdir(parents=True, exist_ok=True)
+    private_dir(folder / str(issue_id))
     name = f"{issue_id}/{uuid.uuid4().hex}"
     rel, rel_thumb = f"{name}{suffix}", f"{name}_thumb.jpg"
     path, thumb = folder / rel, folder / rel_thumb
@@ -83,6 +84,8 @@ def save_photo(
     small = image.convert("RGB")
     small.thumbnail(THUMBNAIL)
     small.save(thumb, format="JPEG", quality=80)
+    for written in (path, thumb):
+        written.chmod(0o600)
     photo = IssuePhoto(
         issue_id=issue_id,
         path=rel,

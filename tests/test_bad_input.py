@@ -98,3 +98,47 @@ def test_a_nul_in_the_query_is_a_400(api: TestClient, param: str) -> None:
     answer = api.get(f"/api/v1/issues?{param}=%00")
     assert answer.status_code == 400 and error_code(answer) == "nul_in_query"
     assert api.get("/api/v1/issues?category=x%00y").status_code == 400
+
+
+def test_every_answer_carries_the_security_headers(api: TestClient) -> None:
+    for path in ("/", "/report", "/api/v1/issues", "/api/v1/issues/424242", "/healthz"):
+        headers = api.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert headers["referrer-policy"] == "same-origin", path
+
+
+def test_the_database_var_folder_and_photos_are_the_owners_alone(tmp_path: Any) -> None:
+    import io
+    import stat
+
+    from PIL import Image
+
+    from api.app import create_app
+    from service.settings import Settings
+    from store.load import load_folder
+    from tests.helpers import DATA
+
+    db = tmp_path / "new" / "gridgov.sqlite3"
+    settings = Settings(database_url=f"sqlite:///{db}", var_dir=tmp_path / "var", report_rate=99)
+    app = create_app(settings)
+    assert load_folder(app.state.engine, DATA).ok
+    with TestClient(app) as client:
+        case = client.post("/api/v1/issues", json=GOOD_REPORT).json()
+        picture = io.BytesIO()
+        Image.new("RGB", (64, 48), "red").save(picture, format="JPEG")
+        sent = client.post(
+            f"/api/v1/issues/{case['id']}/photos",
+            files={"file": ("p.jpg", picture.getvalue(), "image/jpeg")},
+            headers={"X-Photo-Token": case["photo_token"]},
+        )
+        assert sent.status_code == 201
+    app.state.engine.dispose()
+
+    def mode(path: Any) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(db.parent) == 0o700 and mode(db) == 0o600
+    assert mode(tmp_path / "var") == 0o700 and mode(tmp_path / "var" / "secret.key") == 0o600
+    photos = [p for p in (tmp_path / "var" / "photos").rglob("*")]
+    assert photos and all(mode(p) == (0o700 if p.is_dir() else 0o600) for p in photos)
