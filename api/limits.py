@@ -59,19 +59,19 @@ class _Overflow(Exception):
 
 
 async def _too_large(send: Send, size: int, limit: int) -> None:
-    body = json.dumps(
-        {
-            "error": {
-                "code": "payload_too_large",
-                "message": f"the request body is {human_size(size)} or more; "
-                f"the limit here is {human_size(limit)}",
-            }
-        }
-    ).encode()
+    message = (
+        f"the request body is {human_size(size)} or more; the limit here is {human_size(limit)}"
+    )
+    await send_error(send, 413, "payload_too_large", message)
+
+
+async def send_error(send: Send, status: int, code: str, message: str) -> None:
+    """Answer with the service's JSON error shape from inside an ASGI middleware."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
@@ -95,25 +95,8 @@ class NoNulQuery:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if b"%00" in query or b"\x00" in query:
-            body = json.dumps(
-                {
-                    "error": {
-                        "code": "nul_in_query",
-                        "message": "the query string holds a NUL character (%00); remove it",
-                    }
-                }
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            message = "the query string holds a NUL character (%00); remove it"
+            await send_error(send, 400, "nul_in_query", message)
             return
         await self.app(scope, receive, send)
 
