@@ -41,16 +41,12 @@ def page_lang(
     return pick_lang(lang, accept_language, request.app.state.settings.default_lang)
 
 
-def snapshot_of(request: Request, session: Session) -> CommunitySnapshot:
-    """The loaded community, as of the latest layers (503 while none is loaded)."""
-    cache: SnapshotCache = request.app.state.areas
-    return cache.require(session)
-
-
 def get_snapshot(
     request: Request, session: Annotated[Session, Depends(get_session)]
 ) -> CommunitySnapshot:
-    return snapshot_of(request, session)
+    """The loaded community, as of the latest layers (503 while none is loaded)."""
+    cache: SnapshotCache = request.app.state.areas
+    return cache.require(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

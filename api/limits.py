@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.issues import human_size
+from service.sizes import human_size
 
 
 class BodyLimit:

@@ -49,6 +49,7 @@ from service.place import wgs84_point
 from service.ratelimit import RateLimit
 from service.schemas import STAFF_CHANNELS, IssueIn, TransitionIn
 from service.settings import Settings
+from service.sizes import human_size
 from service.tokens import photo_token
 from service.views import event_view, iso, issue_feature, issue_view, photo_view
 from store.db import atomic
@@ -441,8 +442,3 @@ def photo_file(
     if thumbnail:
         return PhotoFile(settings.photo_dir / photo.thumb_path, "image/jpeg")
     return PhotoFile(settings.photo_dir / photo.path, photo.content_type)
-
-
-def human_size(n: int) -> str:
-    """Bytes as KB or MB, for messages."""
-    return f"{n / (1 << 20):.1f} MB" if n >= 1 << 20 else f"{n / 1024:.0f} KB"

@@ -108,7 +108,7 @@ def coverage_report(
 ) -> CoverageReport:
     """Households covered by parking within the radius, now and in the scenario, with the
     ``suggest`` best new sites; for the API and the ``gridgov coverage`` report alike."""
-    q = query
+    q = query  # short, for the many fields below
     added = [_parse_added(text, i) for i, text in enumerate(q.add, start=1)]
     question = _question(
         q.radius_m,
@@ -145,7 +145,6 @@ def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) 
     fewest that cover every reachable home (LSCP), with the coverage each reaches.
     """
     added = [f.model_dump() for f in body.add]
-    areas = snapshot
     question = _question(
         body.radius_m,
         body.mode,
@@ -154,11 +153,11 @@ def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) 
         added,
         body.crs,
         body.cars_per_household,
-        areas,
+        snapshot,
     )
     buildings, parking = _layers(session)
     if body.candidates is None:
-        candidates = network_sites_in(areas, body.spacing_m)
+        candidates = network_sites_in(snapshot, body.spacing_m)
         if len(candidates) > MAX_CANDIDATES:
             raise Invalid(
                 "too_many_candidates",
@@ -167,7 +166,7 @@ def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) 
             )
     else:
         candidates = _points(
-            [c.model_dump() for c in body.candidates], body.crs, areas, "candidate site"
+            [c.model_dump() for c in body.candidates], body.crs, snapshot, "candidate site"
         )
         candidates["id"] = [c.id or f"S{i:04d}" for i, c in enumerate(body.candidates, start=1)]
     if not len(candidates):
@@ -179,7 +178,7 @@ def parking_sites(session: Session, snapshot: CommunitySnapshot, body: SitesIn) 
         "candidates": len(candidates),
     }
     for problem in problems:
-        siting = _solve(problem, areas, buildings, parking, question, candidates, body.p)
+        siting = _solve(problem, snapshot, buildings, parking, question, candidates, body.p)
         out[problem] = siting_view(siting)
     return ParkingSites.model_validate(out)
 
