@@ -314,6 +314,13 @@ def db_current(database_url: UrlOption = None) -> None:
 def users_add(
     role: Annotated[str, typer.Option(help="grid_worker, dispatcher, manager, planner or admin")],
     name: Annotated[str, typer.Option(help="Who the token is for")],
+    member: Annotated[
+        str | None,
+        typer.Option(
+            help="A squad member's id: the token is that member's phone, which may "
+            "post the member's live position"
+        ),
+    ] = None,
     database_url: UrlOption = None,
 ) -> None:
     """Create a staff user and print its token (shown only this once)."""
@@ -322,7 +329,7 @@ def users_add(
     engine = make_engine(database_url or Settings().database_url)
     create_schema(engine)
     try:
-        user_id, token = add_staff(engine, name, role, utcnow())
+        user_id, token = add_staff(engine, name, role, utcnow(), member)
     except ServiceError as exc:
         typer.echo(f"error: {exc.message}")
         raise typer.Exit(2) from exc

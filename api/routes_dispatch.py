@@ -81,11 +81,13 @@ def squad_position(
     session: SessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
-    _: StaffDep,
+    actor: StaffDep,
     now: NowDep,
 ) -> PositionRecorded:
-    """Record where a member of the squad is now (or that the member went off duty)."""
-    return use.record_position(session, snapshot, settings, squad_id, body, now)
+    """Record where a member of the squad is now (or that the member went off duty).
+
+    A member's own device (an account made with ``--member``) or a dispatcher and above."""
+    return use.record_position(session, snapshot, settings, squad_id, body, now, actor)
 
 
 @router.get("/squads/positions", responses=responses(401, 403, 503))

@@ -33,6 +33,48 @@ class BadDutyHours(ValueError):
     """Duty hours are not written ``HH:MM-HH:MM``."""
 
 
+class OverCapacity(Exception):
+    """A squad already at capacity was chosen without an override."""
+
+
+class OverrideNeedsNote(ValueError):
+    """A capacity override was asked for without a note saying why."""
+
+
+def over_capacity(name: str, load: int, capacity: int, override: bool, note: str | None) -> bool:
+    """Whether sending one more case to a squad goes over its capacity, and may.
+
+    A dispatcher may overload a squad on purpose (the nearest squad is the only
+    one that can reach a flooded cellar in time), but must say so: ``override``
+    and a ``note`` that the case history keeps.
+
+    Returns
+    -------
+    bool
+        True when the dispatch goes over capacity (and is allowed), False when
+        the squad has room.
+
+    Raises
+    ------
+    OverCapacity
+        The squad is full and there is no ``override``.
+    OverrideNeedsNote
+        The squad is full and the ``override`` carries no note.
+    """
+    if load < capacity:
+        return False
+    if not override:
+        raise OverCapacity(
+            f"{name} already holds {load} open tasks and its capacity is {capacity}; "
+            "choose another squad, or send override: true with a note saying why"
+        )
+    if not (note and note.strip()):
+        raise OverrideNeedsNote(
+            f"dispatching to {name} over its capacity ({load}/{capacity}) needs a note saying why"
+        )
+    return True
+
+
 @dataclass(frozen=True)
 class SquadState:
     """What decides whether a squad can take a case now."""
@@ -66,13 +108,19 @@ def on_duty(duty_hours: str, local: datetime) -> bool:
     return now >= start or now < end
 
 
-def exclusion(squad: SquadState, category: str, local: datetime) -> str | None:
-    """Why ``squad`` cannot take a case of ``category`` now, or None if it can."""
+def exclusion(
+    squad: SquadState, category: str, local: datetime, ignore_capacity: bool = False
+) -> str | None:
+    """Why ``squad`` cannot take a case of ``category`` now, or None if it can.
+
+    ``ignore_capacity`` is for a dispatcher's explicit override (see
+    :func:`over_capacity`): a full squad still counts as able.
+    """
     if category not in squad.categories:
         return CATEGORY
     if not on_duty(squad.duty_hours, local):
         return OFF_DUTY
-    if squad.load >= squad.capacity:
+    if squad.load >= squad.capacity and not ignore_capacity:
         return FULL
     return None
 

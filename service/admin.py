@@ -17,7 +17,7 @@ from store.db import private_dir
 from store.demo import load_demo_cases
 from store.issues import count_issues
 from store.layers import layer_counts
-from store.users import UnknownRole, add_user, user_by_name, user_by_token
+from store.users import UnknownMember, UnknownRole, add_user, user_by_name, user_by_token
 
 DEMO_MANAGER = "演示管理员"
 
@@ -39,14 +39,21 @@ def has_grids(engine: Engine) -> bool:
         return bool(layer_counts(session).get("grids"))
 
 
-def add_staff(engine: Engine, name: str, role: str, now: datetime) -> tuple[int, str]:
-    """Create a staff user; its id and token (only a hash of the token is stored)."""
+def add_staff(
+    engine: Engine, name: str, role: str, now: datetime, member_id: str | None = None
+) -> tuple[int, str]:
+    """Create a staff user (``member_id``: a member's phone); its id and token.
+
+    Only a hash of the token is stored.
+    """
     try:
         with session_on(engine, write=True) as session:
-            user, token = add_user(session, name, role, now)
+            user, token = add_user(session, name, role, now, member_id)
             return user.id, token
     except UnknownRole as exc:
         raise Invalid("unknown_role", str(exc)) from exc
+    except UnknownMember as exc:
+        raise Invalid("unknown_member", str(exc)) from exc
 
 
 @dataclass(frozen=True)

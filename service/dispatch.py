@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases.lifecycle import WAITING_STATUSES, IllegalTransition, Status
+from cases.lifecycle import DISPATCHERS, WAITING_STATUSES, IllegalTransition, Status
+from service.capacity import check_capacity
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.issues import load_case
@@ -43,10 +44,11 @@ def _rank_for(
     lon: float,
     lat: float,
     now: datetime,
+    overridden: str | None = None,
 ) -> Ranking:
     loads, positions = squad_state(session, now, settings)
     unit = escalation_unit(session, snapshot, category)
-    return rank(snapshot, category, lon, lat, now, loads, positions, settings, unit)
+    return rank(snapshot, category, lon, lat, now, loads, positions, settings, unit, overridden)
 
 
 def candidates(
@@ -84,17 +86,22 @@ def candidates(
 
 
 def _file_and_dispatch(
-    session: Session, issue_id: int, squad: str, note: str, actor: Actor, now: datetime
+    session: Session,
+    issue_id: int,
+    squad: str,
+    note: str,
+    actor: Actor,
+    now: datetime,
+    override: bool = False,
 ) -> Issue:
     """File a reported case (if it is not yet), then dispatch it to ``squad``.
 
-    Runs in the caller's transaction.
+    Runs in the caller's transaction; ``override`` marks a dispatch over capacity.
     """
     if get_issue(session, issue_id).status == Status.REPORTED:
         transition(session, issue_id, Status.FILED, actor, now)
-    return transition(
-        session, issue_id, Status.DISPATCHED, actor, now, {"squad": squad, "note": note}
-    )
+    fields: dict[str, str | None] = {"squad": squad, "note": note}
+    return transition(session, issue_id, Status.DISPATCHED, actor, now, fields, override=override)
 
 
 def dispatch_case(
@@ -106,22 +113,35 @@ def dispatch_case(
     actor: Actor,
     now: datetime,
 ) -> Dispatched:
-    """Send a waiting case to the nearest able squad (or the one named); Conflict if taken."""
+    """Send a waiting case to the nearest able squad (or the one named); Conflict if taken.
+
+    A named squad at capacity takes the case only with ``override`` and a note.
+    """
     issue = load_case(session, issue_id)
     if issue.status not in WAITING_STATUSES:
         raise Conflict(
             "not_waiting",
             f"case {issue_id} is {issue.status}; only reported or filed cases can be dispatched",
         )
-    ranking = _rank_for(session, snapshot, settings, issue.category, issue.lon, issue.lat, now)
+    if body.override and body.squad is None:
+        raise Invalid("squad_required", "an override needs the squad it is for: give squad")
+    overridden = body.squad if body.override else None
+    ranking = _rank_for(
+        session, snapshot, settings, issue.category, issue.lon, issue.lat, now, overridden
+    )
     chosen = _choose(ranking, body.squad, snapshot.squad_names)
+    over = check_capacity(
+        actor, chosen["squad_name"], chosen["load"], chosen["capacity"], body.override, body.note
+    )
     note = body.note or (
         f"{chosen['squad_name']}: {chosen['distance_m']:.0f} m "
         f"({chosen['distance_kind']}), about {chosen['eta_min']:.0f} min"
     )
     try:
         with atomic(session):
-            issue = _file_and_dispatch(session, issue_id, chosen["squad_id"], note, actor, now)
+            issue = _file_and_dispatch(
+                session, issue_id, chosen["squad_id"], note, actor, now, over
+            )
     except (ConcurrentChange, IllegalTransition) as exc:
         raise Conflict(
             "already_dispatched",
@@ -240,10 +260,23 @@ def record_position(
     squad_id: str,
     body: PositionIn,
     now: datetime,
+    actor: Actor,
 ) -> PositionRecorded:
-    """Record where a member of the squad is now (or that the member went off duty)."""
+    """Record where a member of the squad is now (or that the member went off duty).
+
+    A dispatcher or above may post any member's position; any other account only
+    its own member's, from that member's device (``gridgov users add --member``).
+    Positions decide who is dispatched, so a planner's or another member's account
+    may not move a squad.
+    """
     if squad_id not in snapshot.squad_names:
         raise NotFound("squad_not_found", f"no squad has id {squad_id!r}")
+    if actor.role not in DISPATCHERS and actor.member_id != body.member_id:
+        raise Forbidden(
+            "not_your_position",
+            f"this account may post only its own member's position, not {body.member_id!r}; "
+            "dispatchers and above may post any member's",
+        )
     lon, lat = wgs84_point(body.lon, body.lat, body.crs)
     try:
         with atomic(session):

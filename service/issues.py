@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
+from service.capacity import check_capacity
 from service.community import CommunitySnapshot
 from service.errors import (
     Conflict,
@@ -72,6 +73,7 @@ from store.issues import (
 )
 from store.models import Issue
 from store.photos import BadPhoto, TooManyPhotos, photo_of, photos_of, save_photo
+from store.squads import squad_loads
 
 
 @dataclass(frozen=True)
@@ -319,18 +321,23 @@ def move_case(
     actor: Actor,
     now: datetime,
 ) -> IssueStaff:
-    """Move a case through its lifecycle; an illegal move is a Conflict and changes nothing."""
+    """Move a case through its lifecycle; an illegal move is a Conflict and changes nothing.
+
+    A move to ``dispatched`` respects the squad's capacity unless a dispatcher
+    overrides it with a note (:func:`service.capacity.check_capacity`).
+    """
     try:
         target = Status(body.to)
     except ValueError as exc:
         raise unknown_status(body.to) from exc
     _check_references(session, snapshot, issue_id, body)
-    fields = body.model_dump(exclude={"to"}, exclude_none=False) | {
+    over = _over_capacity(session, snapshot, target, body, actor)
+    fields = body.model_dump(exclude={"to", "override"}, exclude_none=False) | {
         "duplicate_of": str(body.duplicate_of) if body.duplicate_of is not None else None
     }
     try:
         with atomic(session):
-            issue = transition(session, issue_id, target, actor, now, fields)
+            issue = transition(session, issue_id, target, actor, now, fields, override=over)
     except IssueNotFound as exc:
         raise case_not_found(exc) from exc
     except IllegalTransition as exc:
@@ -343,6 +350,25 @@ def move_case(
         raise Conflict("concurrent_change", str(exc)) from exc
     view = issue_view(issue, snapshot, categories_by_code(session), now, staff=True)
     return IssueStaff.model_validate(view)
+
+
+def _over_capacity(
+    session: Session,
+    snapshot: CommunitySnapshot,
+    target: Status,
+    body: TransitionIn,
+    actor: Actor,
+) -> bool:
+    """Whether a move dispatches over the squad's capacity (allowed); raise if refused."""
+    if body.override and target != Status.DISPATCHED:
+        raise Invalid(
+            "override_not_applicable", f"override applies only to dispatched, not {target}"
+        )
+    if target != Status.DISPATCHED or body.squad is None:
+        return False
+    squad = next(s for s in snapshot.squads if s.id == body.squad)
+    load = squad_loads(session).get(squad.id, 0)
+    return check_capacity(actor, squad.name, load, squad.capacity, body.override, body.note)
 
 
 def _check_references(

@@ -210,11 +210,13 @@ class EventPublic(Answer):
 
 
 class EventStaff(EventPublic):
-    """A status change with who made it, in what role, and the note."""
+    """A status change with who made it, in what role, and the note; ``override`` when
+    a dispatcher sent the case to a squad already at capacity."""
 
     actor: str
     role: str | None
     note: str | None
+    override: bool = False
 
 
 class HistoryPublic(Answer):

@@ -82,11 +82,13 @@ def rank(
     positions: list[Position],
     settings: Settings,
     escalate_to: tuple[str, str] | None = None,
+    overridden: str | None = None,
 ) -> Ranking:
     """Rank the squads for a case of ``category`` at a WGS84 point.
 
     A squad is measured from its nearest fresh member position if it has any,
-    else from its base, along the walking network where there is one.
+    else from its base, along the walking network where there is one.  The
+    ``overridden`` squad counts as able even at capacity (a dispatcher's override).
     """
     local = local_time(now)
     ranking = Ranking()
@@ -100,7 +102,7 @@ def rank(
             squad.capacity,
             loads.get(squad.id, 0),
         )
-        reason = exclusion(state, category, local)
+        reason = exclusion(state, category, local, ignore_capacity=squad.id == overridden)
         if reason is None:
             able.add(squad.id)
         else:

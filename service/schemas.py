@@ -69,6 +69,11 @@ class TransitionIn(BaseModel):
     deadline: Text | None = Field(default=None, description="The department's limit: 24h, 3d, 5wd")
     response: Text | None = Field(default=None, max_length=2000)
     duplicate_of: RowId | None = None
+    override: bool = Field(
+        default=False,
+        description="Dispatch to a squad already at capacity on purpose (dispatchers and "
+        "above; needs a note, which the history keeps)",
+    )
 
 
 class DispatchIn(BaseModel):
@@ -77,6 +82,11 @@ class DispatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     squad: Text | None = None
     note: Text | None = Field(default=None, max_length=2000)
+    override: bool = Field(
+        default=False,
+        description="Send to the named squad even though it is at capacity (dispatchers and "
+        "above; needs a note, which the history keeps)",
+    )
 
 
 class BatchIn(BaseModel):

@@ -99,7 +99,14 @@ def photo_view(photo: IssuePhoto) -> dict[str, Any]:
 def event_view(event: IssueEvent, staff: bool) -> dict[str, Any]:
     view: dict[str, Any] = {"at": iso(event.at), "from": event.from_status, "to": event.to_status}
     if staff:
-        view.update({"actor": event.actor, "role": event.actor_role, "note": event.note})
+        view.update(
+            {
+                "actor": event.actor,
+                "role": event.actor_role,
+                "note": event.note,
+                "override": bool(event.override),
+            }
+        )
     return view
 
 

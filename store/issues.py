@@ -56,10 +56,14 @@ class NewIssue:
 
 @dataclass(frozen=True)
 class Actor:
-    """Who does something: a staff user's name and role, or the public."""
+    """Who does something: a staff user's name and role, or the public.
+
+    ``member_id`` is set for a squad member's own device.
+    """
 
     name: str
     role: Role | None = None
+    member_id: str | None = None
 
 
 PUBLIC = Actor("public")
@@ -146,6 +150,7 @@ def _record(
     source: Status | None,
     target: Status,
     note: str | None,
+    override: bool = False,
 ) -> None:
     """Append one event to a case's history."""
     session.add(
@@ -157,6 +162,7 @@ def _record(
             from_status=source,
             to_status=target,
             note=note,
+            override=override or None,
         )
     )
 
@@ -281,13 +287,15 @@ def transition(
     now: datetime,
     fields: dict[str, str | None] | None = None,
     calendar: Calendar | None = None,
+    override: bool = False,
 ) -> Issue:
     """Move a case to ``target`` with a history event, or change nothing and raise.
 
     ``fields`` carries what the move needs: ``note``, ``squad``, ``department``,
     ``deadline`` (the department's own limit, e.g. ``3d``), ``response``,
-    ``duplicate_of``.  Checking that a squad, department or duplicate exists is
-    the caller's job.
+    ``duplicate_of``.  Checking that a squad, department or duplicate exists,
+    and a squad's capacity, is the caller's job; ``override`` marks the event
+    of a dispatch the caller let through over capacity.
     """
     fields = fields or {}
     issue = get_issue(session, issue_id)
@@ -327,7 +335,7 @@ def transition(
     issue.status = target
     issue.updated_at = now
     note = fields.get("note") or fields.get("response")
-    _record(session, issue.id, actor, now, source, target, note)
+    _record(session, issue.id, actor, now, source, target, note, override)
     try:
         session.flush()
     except StaleDataError as exc:

@@ -88,7 +88,11 @@ class Category(Base):
 
 
 class User(Base):
-    """A staff account; only a hash of its bearer token is kept."""
+    """A staff account; only a hash of its bearer token is kept.
+
+    ``member_id`` makes the account a squad member's device: it may post that
+    member's live position, and nobody else's.
+    """
 
     __tablename__ = "users"
 
@@ -98,6 +102,7 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    member_id: Mapped[str | None] = mapped_column(String(20))
 
 
 _OPEN_VALUES = sorted(s.value for s in OPEN_STATUSES)
@@ -168,7 +173,11 @@ class Issue(Base):
 
 
 class IssueEvent(Base):
-    """One step in a case's history: who moved it, when, from what to what."""
+    """One step in a case's history: who moved it, when, from what to what.
+
+    ``override`` is true where a dispatcher sent the case to a squad already at
+    capacity, on purpose (the note says why).
+    """
 
     __tablename__ = "issue_events"
 
@@ -180,6 +189,7 @@ class IssueEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    override: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class IssuePhoto(Base):

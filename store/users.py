@@ -10,26 +10,44 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.lifecycle import Role
-from store.models import User
+from store.models import Member, User
 
 
 class UnknownRole(ValueError):
     """The role is not one of cases.lifecycle.Role."""
 
 
+class UnknownMember(LookupError):
+    """The member a device account is for does not exist."""
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(session: Session, name: str, role: str, now: datetime) -> tuple[User, str]:
-    """Create a staff user; returns it and its token, which is shown only this once."""
+def add_user(
+    session: Session, name: str, role: str, now: datetime, member_id: str | None = None
+) -> tuple[User, str]:
+    """Create a staff user; returns it and its token, which is shown only this once.
+
+    With ``member_id`` the account is that squad member's device.
+    """
     try:
         checked = Role(role)
     except ValueError as exc:
         roles = ", ".join(r.value for r in Role)
         raise UnknownRole(f"role {role!r} is not one of: {roles}") from exc
+    if member_id is not None and session.get(Member, member_id) is None:
+        raise UnknownMember(f"no member has id {member_id!r}")
     token = secrets.token_urlsafe(32)
-    user = User(name=name, role=checked, token_hash=token_hash(token), active=True, created_at=now)
+    user = User(
+        name=name,
+        role=checked,
+        token_hash=token_hash(token),
+        active=True,
+        created_at=now,
+        member_id=member_id,
+    )
     session.add(user)
     session.flush()
     return user, token

@@ -119,6 +119,34 @@ def test_db_commands(tmp_path) -> None:  # type: ignore[no-untyped-def]
         app, ["users", "add", "--role", "mayor", "--name", "x", "--database-url", url]
     )
     assert wrong.exit_code == 2 and "is not one of" in wrong.output
+    nobody = runner.invoke(
+        app,
+        ["users", "add", "--role", "grid_worker", "--name", "x", "--member", "M404",
+         "--database-url", url],
+    )  # fmt: skip
+    assert nobody.exit_code == 2 and "no member has id 'M404'" in nobody.output
+
+
+def test_a_members_phone_gets_a_token(loaded_url: str) -> None:
+    import csv
+
+    from tests.helpers import DATA
+
+    with (DATA / "members.csv").open(encoding="utf-8") as fh:
+        member = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ3")
+    added = runner.invoke(
+        app,
+        ["users", "add", "--role", "grid_worker", "--name", "phone", "--member", member,
+         "--database-url", loaded_url],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    token = added.output.strip().splitlines()[-1]
+    engine = make_engine(loaded_url)
+    with Session(engine) as session:
+        from service.staff import actor_for_token
+
+        assert actor_for_token(session, token).member_id == member
+    engine.dispose()
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]

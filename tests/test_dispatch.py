@@ -242,8 +242,8 @@ def test_off_duty_squads_are_skipped_and_escalation_suggested(
     assert ok.status_code == 200 and ok.json()["assignment"]["squad_id"] == "SQ5"
 
 
-def test_full_squads_are_skipped(desk: TestClient, tokens: dict[str, str], loaded_url: str) -> None:
-    case = report(desk)
+def _fill_squad(loaded_url: str, squad: str, n: int) -> None:
+    """Give ``squad`` ``n`` cases in progress, written straight to the database."""
     engine = make_engine(loaded_url)
     busy = [
         {
@@ -254,22 +254,25 @@ def test_full_squads_are_skipped(desk: TestClient, tokens: dict[str, str], loade
             "geom": shapely.Point(SHIMAO),
             "grid_code": "330206002016016",
             "status": "in_progress",
-            "squad_id": "SQ2",
+            "squad_id": squad,
             "reported_at": MORNING,
             "updated_at": MORNING,
             "file_deadline": MORNING,
             "due_at": MORNING,
             "rework_count": 0,
             "version": 1,
+            "channel": "web",
         }
-        for _ in range(10)
+        for _ in range(n)
     ]
-    for row in busy:
-        row.pop("channel")
-        row["channel"] = "web"
     with Session(engine) as session, session.begin():
         session.execute(insert(Issue), busy)
     engine.dispose()
+
+
+def test_full_squads_are_skipped(desk: TestClient, tokens: dict[str, str], loaded_url: str) -> None:
+    case = report(desk)
+    _fill_squad(loaded_url, "SQ2", 10)
     body = desk.get(
         "/api/v1/dispatch/candidates", params={"issue_id": case}, headers=auth(tokens["dispatcher"])
     ).json()
@@ -282,36 +285,116 @@ def test_full_squads_are_skipped(desk: TestClient, tokens: dict[str, str], loade
     assert named.status_code == 409 and named.json()["error"]["reason"] == "at_capacity"
 
 
-def test_a_members_live_position_counts_while_fresh(
-    desk: TestClient, tokens: dict[str, str]
+def _history(api: TestClient, case: int, token: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = api.get(
+        f"/api/v1/issues/{case}/history", headers=auth(token)
+    ).json()["events"]
+    return events
+
+
+def test_a_manual_dispatch_over_capacity_needs_an_override_with_a_note(
+    desk: TestClient, tokens: dict[str, str], loaded_url: str
 ) -> None:
-    case = report(desk)
+    _fill_squad(loaded_url, "SQ2", 10)
+    boss, worker = auth(tokens["dispatcher"]), auth(tokens["grid_worker"])
+
+    def filed() -> int:
+        case = report(desk)
+        moved = desk.post(f"/api/v1/issues/{case}/transitions", json={"to": "filed"}, headers=boss)
+        assert moved.status_code == 200, moved.text
+        return case
+
+    # the manual transition: refused at capacity, and nothing changes
+    case = filed()
+    url = f"/api/v1/issues/{case}/transitions"
+    plain = desk.post(url, json={"to": "dispatched", "squad": "SQ2"}, headers=boss)
+    assert plain.status_code == 409, plain.text
+    error = plain.json()["error"]
+    assert error["code"] == "squad_at_capacity" and "10" in error["message"]
+    assert error["load"] == error["capacity"] == 10
+    silent = desk.post(
+        url, json={"to": "dispatched", "squad": "SQ2", "override": True}, headers=boss
+    )
+    assert silent.status_code == 422 and silent.json()["error"]["code"] == "note_required"
+    blank = {"to": "dispatched", "squad": "SQ2", "override": True, "note": "   "}
+    assert desk.post(url, json=blank, headers=boss).status_code == 422
+    field = {"to": "dispatched", "squad": "SQ2", "override": True, "note": "only SQ2 is near"}
+    refused = desk.post(url, json=field, headers=worker)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "override_not_allowed"
+    assert desk.get(f"/api/v1/issues/{case}", headers=boss).json()["status"] == "filed"
+    # a squad with room needs no override, and an override elsewhere is refused
+    roomy = desk.post(url, json={"to": "dispatched", "squad": "SQ8"}, headers=worker)
+    assert roomy.status_code == 200, roomy.text
+    assert _history(desk, case, tokens["dispatcher"])[-1]["override"] is False
+    other = filed()
+    wrong = {"to": "rejected", "note": "x", "override": True}
+    answer = desk.post(f"/api/v1/issues/{other}/transitions", json=wrong, headers=boss)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "override_not_applicable"
+    # with the override and a note: dispatched, and the history says so
+    done = desk.post(f"/api/v1/issues/{other}/transitions", json=field, headers=boss)
+    assert done.status_code == 200, done.text
+    assert done.json()["squad"]["id"] == "SQ2"
+    last = _history(desk, other, tokens["dispatcher"])[-1]
+    assert last["to"] == "dispatched" and last["override"] is True
+    assert last["note"] == "only SQ2 is near"
+    public = desk.get(f"/api/v1/issues/{other}/history").json()["events"][-1]
+    assert "override" not in public and "note" not in public
+
+    # the dispatch with a named squad: the same rule
+    third = report(desk)
+    dispatch = f"/api/v1/issues/{third}/dispatch"
+    named = desk.post(dispatch, json={"squad": "SQ2", "override": True}, headers=boss)
+    assert named.status_code == 422 and named.json()["error"]["code"] == "note_required"
+    unnamed = desk.post(dispatch, json={"override": True, "note": "why"}, headers=boss)
+    assert unnamed.status_code == 422 and unnamed.json()["error"]["code"] == "squad_required"
+    sent = desk.post(
+        dispatch, json={"squad": "SQ2", "override": True, "note": "flooded cellar"}, headers=boss
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["assignment"]["squad_id"] == "SQ2"
+    assert sent.json()["assignment"]["load"] == 11  # ten, and the case overridden above
+    last = _history(desk, third, tokens["dispatcher"])[-1]
+    assert last["override"] is True and last["note"] == "flooded cellar"
+
+
+def _device(loaded_url: str, member: str) -> str:
+    """A token for ``member``'s own phone (``gridgov users add --member``)."""
+    from store.users import add_user
+
+    engine = make_engine(loaded_url)
+    with Session(engine) as session, session.begin():
+        _, token = add_user(session, f"phone of {member}", "grid_worker", MORNING, member)
+    engine.dispose()
+    return token
+
+
+def _member_of(squad: str, skip: int = 0) -> str:
     import csv
 
     from tests.helpers import DATA
 
     with (DATA / "members.csv").open(encoding="utf-8") as fh:
-        member = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ8")
-        fh.seek(0)
-        stranger = next(r["id"] for r in csv.DictReader(fh) if r["squad"] == "SQ1")
+        return [r["id"] for r in csv.DictReader(fh) if r["squad"] == squad][skip]
+
+
+def test_a_members_live_position_counts_while_fresh(
+    desk: TestClient, tokens: dict[str, str], loaded_url: str
+) -> None:
+    case = report(desk)
+    member, stranger = _member_of("SQ8"), _member_of("SQ1")
+    phone = auth(_device(loaded_url, member))
     near = {"member_id": member, "lon": SHIMAO[0] + 0.0002, "lat": SHIMAO[1]}
-    posted = desk.post(
-        "/api/v1/squads/SQ8/position", json=near, headers=auth(tokens["grid_worker"])
-    )
+    posted = desk.post("/api/v1/squads/SQ8/position", json=near, headers=phone)
     assert posted.status_code == 200, posted.text
     assert desk.post("/api/v1/squads/SQ8/position", json=near).status_code == 401
     wrong = desk.post(
         "/api/v1/squads/SQ8/position",
-        headers=auth(tokens["grid_worker"]),
+        headers=auth(tokens["dispatcher"]),
         json={**near, "member_id": stranger},
     )
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "not_a_member"
-    assert (
-        desk.post(
-            "/api/v1/squads/SQ99/position", json=near, headers=auth(tokens["grid_worker"])
-        ).status_code
-        == 404
-    )
+    assert desk.post("/api/v1/squads/SQ99/position", json=near, headers=phone).status_code == 404
 
     def sq8() -> dict[str, Any]:
         body = desk.get(
@@ -327,12 +410,34 @@ def test_a_members_live_position_counts_while_fresh(
     desk.app.state.clock = lambda: MORNING + timedelta(minutes=16)  # type: ignore[attr-defined]
     assert sq8()["position_source"] == "base"
     desk.app.state.clock = lambda: MORNING  # type: ignore[attr-defined]
-    desk.post(
-        "/api/v1/squads/SQ8/position",
-        json={**near, "on_duty": False},
-        headers=auth(tokens["grid_worker"]),
-    )
+    desk.post("/api/v1/squads/SQ8/position", json={**near, "on_duty": False}, headers=phone)
     assert sq8()["position_source"] == "base"
+
+
+def test_only_a_members_own_device_or_a_dispatcher_posts_positions(
+    desk: TestClient, tokens: dict[str, str], loaded_url: str
+) -> None:
+    member, teammate = _member_of("SQ8"), _member_of("SQ8", 1)
+    url = "/api/v1/squads/SQ8/position"
+    here = {"member_id": member, "lon": SHIMAO[0], "lat": SHIMAO[1]}
+    for role in ("planner", "grid_worker"):
+        refused = desk.post(url, json=here, headers=auth(tokens[role]))
+        assert refused.status_code == 403, (role, refused.text)
+        assert refused.json()["error"]["code"] == "not_your_position"
+    teammates_phone = auth(_device(loaded_url, teammate))
+    other = desk.post(url, json=here, headers=teammates_phone)
+    assert other.status_code == 403 and other.json()["error"]["code"] == "not_your_position"
+    mine = desk.post(url, json={**here, "member_id": teammate}, headers=teammates_phone)
+    assert mine.status_code == 200, mine.text
+    # a member's device names the member's own squad; another squad's path is refused
+    elsewhere = desk.post(
+        "/api/v1/squads/SQ1/position", json={**here, "member_id": teammate}, headers=teammates_phone
+    )
+    assert elsewhere.status_code == 403 and elsewhere.json()["error"]["code"] == "not_a_member"
+    for role in ("dispatcher", "manager", "admin"):
+        assert desk.post(url, json=here, headers=auth(tokens[role])).status_code == 200, role
+    squads = desk.get("/api/v1/squads/positions", headers=auth(tokens["dispatcher"])).json()
+    assert next(s for s in squads["squads"] if s["squad_id"] == "SQ8")["members_on_duty"] == 2
 
 
 def test_dispatch_assigns_the_best_and_records_it(desk: TestClient, tokens: dict[str, str]) -> None:
@@ -477,7 +582,7 @@ def test_squads_current_positions_for_staff(desk: TestClient, tokens: dict[str, 
     assert desk.get(url).status_code == 401
     assert desk.get(url, headers=auth(tokens["grid_worker"])).status_code == 403
     here = {"member_id": member, "lon": 121.8300, "lat": 29.8950}
-    desk.post("/api/v1/squads/SQ3/position", json=here, headers=auth(tokens["grid_worker"]))
+    desk.post("/api/v1/squads/SQ3/position", json=here, headers=auth(tokens["dispatcher"]))
     body = desk.get(url, headers=auth(tokens["dispatcher"])).json()
     squads = {s["squad_id"]: s for s in body["squads"]}
     assert len(squads) == 8
