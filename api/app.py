@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import (
     errors,
+    openapi,
     pages,
     routes_dispatch,
     routes_issues,
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = utcnow
     app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
     errors.install(app)
+    openapi.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(NoNulQuery)
     app.add_middleware(SecurityHeaders)

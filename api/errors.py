@@ -71,7 +71,7 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route may give."""
-    return {s: {"model": ErrorOut, "description": _DESCRIPTIONS.get(s, "error")} for s in statuses}
+    return {s: {"model": ErrorOut, "description": STATUS_TEXT.get(s, "error")} for s in statuses}
 
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -153,7 +153,7 @@ def install(app: FastAPI) -> None:
         )
 
 
-_DESCRIPTIONS = {
+STATUS_TEXT = {
     400: "The request is malformed",
     401: "A staff token is needed, or the one sent is unknown",
     403: "The caller may not do this",

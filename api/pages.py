@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import IssueId, LangDep, NowDep, SessionDep, SettingsDep, SnapshotDep
+from api.errors import responses
 from layers.assets import localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
@@ -31,7 +32,7 @@ def map_page(
     return HTMLResponse(localise(page_html(fmap, lang)))
 
 
-@router.get("/issues/{issue_id}", response_class=HTMLResponse)
+@router.get("/issues/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))
 def case_page_route(
     issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
 ) -> HTMLResponse:
@@ -56,7 +57,7 @@ def report_form(
     return HTMLResponse(localise(report_page(form.centre, lang, start, form.catalogue)))
 
 
-@router.get("/report/{issue_id}", response_class=HTMLResponse)
+@router.get("/report/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))
 def report_status(
     issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
 ) -> HTMLResponse:

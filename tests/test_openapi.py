@@ -342,3 +342,18 @@ def test_staff_answers_keep_to_the_staff_schemas(
         keeps_to_schema(spec, path, method, response)
     features = checks[0][2].json()["features"]
     assert any(f["properties"].get("reporter") == reporter for f in features)
+
+
+def test_error_answers_are_documented_as_they_are_sent(spec: dict[str, Any]) -> None:
+    """Errors of a GeoJSON or file route are JSON; a page's are HTML; a route that reads
+    a token documents the 401 for a bad one."""
+    grids = spec["paths"]["/api/v1/grids"]["get"]["responses"]
+    assert set(grids["400"]["content"]) == {"application/json"}
+    assert set(grids["200"]["content"]) == {"application/geo+json"}
+    export = spec["paths"]["/api/v1/exports/issues.{fmt}"]["get"]["responses"]
+    assert all(set(export[s]["content"]) == {"application/json"} for s in export if s >= "400")
+    case_page = spec["paths"]["/issues/{issue_id}"]["get"]["responses"]
+    assert set(case_page["404"]["content"]) == {"text/html"}
+    for path in ("/api/v1/issues", "/api/v1/issues/{issue_id}"):
+        assert "401" in spec["paths"][path]["get"]["responses"], path
+    assert "401" not in spec["paths"]["/api/v1/grids"]["get"]["responses"]
