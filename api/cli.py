@@ -337,10 +337,22 @@ def users_add(
     typer.echo(token)
 
 
+WORKER_HEALTHCHECK_S = 60
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes; a supervisor replaces any that dies. Several need "
+            "GRIDGOV_REDIS_URL (one rate limit) and, for more than one host, GRIDGOV_SECRET",
+        ),
+    ] = 1,
     sample_if_empty: Annotated[
         bool,
         typer.Option(
@@ -349,17 +361,29 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Run the HTTP service."""
+    """Run the HTTP service (``--workers N``: N processes on one port)."""
     import uvicorn
-
-    from api.app import create_app
 
     settings = Settings()
     if sample_if_empty:
         load(settings.sample_dir, crs=None, database_url=settings.database_url, if_empty=True)
         _demo(settings)
-    typer.echo(f"gridgov on http://{host}:{port}/  (database: {settings.database_url})")
-    uvicorn.run(create_app(settings), host=host, port=port)
+    settings.secret  # noqa: B018  (made here, once, before any worker reads it)
+    typer.echo(
+        f"gridgov on http://{host}:{port}/  (database: {settings.database_url}; "
+        f"{workers} worker{'s' if workers > 1 else ''})"
+    )
+    # each worker builds its own app from the environment, as create_app() does; a new
+    # worker imports the whole geospatial stack before it can answer the supervisor's
+    # ping, which takes more than uvicorn's default 5 s on a busy machine
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+    )
 
 
 def _demo(settings: Settings) -> None:

@@ -11,14 +11,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.i18n import pick_lang
 from service.community import CommunitySnapshot, SnapshotCache
+from service.errors import Unavailable
 from service.schemas import MAX_ID
 from service.settings import Settings
+from store.db import DatabaseBusy
 
 
 def get_session(request: Request) -> Iterator[Session]:
+    """A session for one request; a write that found the database locked is a 503."""
     sessions: sessionmaker[Session] = request.app.state.sessions
     with sessions() as session:
-        yield session
+        try:
+            yield session
+        except DatabaseBusy as exc:
+            raise Unavailable("database_busy", str(exc), retry_after_s=1) from exc
 
 
 def get_settings(request: Request) -> Settings:

@@ -100,7 +100,7 @@ def install(app: FastAPI) -> None:
             page = f'<!doctype html><meta charset="utf-8"><p>{escape(exc.message)}</p>'
             return HTMLResponse(page, status_code=status)
         headers = None
-        if isinstance(exc, errors.TooMany) and "retry_after_s" in exc.extra:
+        if "retry_after_s" in exc.extra:  # a 429, or a 503 that will pass
             headers = {"Retry-After": str(exc.extra["retry_after_s"])}
         extra = {k: v for k, v in exc.extra.items() if k != "retry_after_s"}
         return JSONResponse(

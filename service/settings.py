@@ -72,8 +72,28 @@ class Settings(BaseSettings):
             return self.secret_text.encode()
         path = self.var_dir / "secret.key"
         if not path.exists():
-            private_dir(path.parent)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(32))
+            _create_once(path, secrets.token_urlsafe(32))
         return path.read_text().strip().encode()
+
+
+def _create_once(path: Path, text: str) -> None:
+    """Write ``path`` (0600) holding ``text`` unless it exists, safely across processes.
+
+    Worker processes starting together may all find no key: each writes its own
+    to a private temporary file and links it into place.  A link is atomic and
+    fails if the name exists, so exactly one key wins, and nobody reads a file
+    still being written.
+    """
+    private_dir(path.parent)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process won; its key is the one
+    finally:
+        draft.unlink(missing_ok=True)

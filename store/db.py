@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -52,15 +54,26 @@ def private_file(path: Path) -> Path:
     """
     private_dir(path.parent)
     if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        with contextlib.suppress(FileExistsError):  # another worker process made it first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     return path
 
 
+SQLITE_BUSY_MS = 5000  # how long a write waits for another process's write lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Each new SQLite connection: wait for locks, check foreign keys, use the WAL.
+
+    The wait comes first, and the journal mode is switched only when it is not WAL
+    yet (once per file): switching needs the write lock, so a worker opening a
+    connection while another process writes would otherwise fail at once.
+    """
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -103,6 +116,27 @@ def atomic(session: Session) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            if _busy(exc):
+                raise DatabaseBusy(
+                    "the database stayed locked by another process's write; nothing was "
+                    "written, try again"
+                ) from exc
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+class DatabaseBusy(RuntimeError):
+    """SQLite's lock was held by another process for longer than the busy timeout.
+
+    Several worker processes on one SQLite file queue on SQLite's own lock; a
+    write that waited too long is rolled back whole and may simply be retried.
+    """
+
+
+def _busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text

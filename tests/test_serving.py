@@ -1,0 +1,187 @@
+"""Running supervised: several worker processes, a worker killed and replaced, a locked
+SQLite write answered 503, one secret across processes, and the systemd unit."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from service.settings import Settings
+from store.db import DatabaseBusy, atomic, make_engine, session_factory
+from tests.helpers import DATA, GOOD_REPORT, ROOT, free_port, wait_until
+
+UNIT = ROOT / "deploy" / "gridgov.service"
+
+
+def _workers(pid: int) -> set[int]:
+    """The live worker processes uvicorn's supervisor ``pid`` runs (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            # not multiprocessing's resource tracker, which is a child too
+            if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+                found.add(int(entry.name))
+    return found
+
+
+def test_serve_with_workers_replaces_a_killed_worker(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gridgov.sqlite3'}"
+    loaded = subprocess.run(
+        [sys.executable, "-m", "api.cli", "load", str(DATA), "--database-url", url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    port = free_port()
+    env = {**os.environ, "GRIDGOV_DATABASE_URL": url, "GRIDGOV_VAR_DIR": str(tmp_path / "var")}
+    argv = [sys.executable, "-m", "api.cli", "serve", "--workers", "2", "--port", str(port)]
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+                return bool(json.load(answer)["status"] == "ok")
+        except OSError:
+            return False
+
+    def two_workers() -> set[int] | None:
+        workers = _workers(proc.pid)
+        return workers if len(workers) == 2 else None
+
+    try:
+        wait_until(healthy, 300, "the workers to answer /healthz")
+        workers = wait_until(two_workers, 300, "two worker processes")
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        replaced = wait_until(
+            lambda: (w := two_workers()) and victim not in w and w, 300, "a replacement worker"
+        )
+        assert len(replaced) == 2 and victim not in replaced
+        wait_until(healthy, 300, "the service to answer after the kill")
+        key = (tmp_path / "var" / "secret.key").stat()
+        assert key.st_mode & 0o777 == 0o600
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    assert "2 workers" in out
+
+
+def _read_secret(var_dir: str, start: Any, out: Any) -> None:
+    start.wait()
+    out.put(Settings(var_dir=Path(var_dir)).secret.decode())
+
+
+def test_processes_starting_together_share_one_secret(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Event(), context.Queue()
+    var = tmp_path / "var"
+    procs = [context.Process(target=_read_secret, args=(str(var), start, out)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    start.set()
+    secrets = {out.get(timeout=60) for _ in procs}
+    for p in procs:
+        p.join(timeout=60)
+    assert len(secrets) == 1 and len(secrets.pop()) >= 40
+    assert sorted(p.name for p in var.iterdir()) == ["secret.key"]  # no draft left behind
+    assert (var / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.fixture()
+def locked_sqlite(loaded_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Another process's open write transaction on the SQLite file, and a short busy wait."""
+    if not loaded_url.startswith("sqlite"):
+        pytest.skip("SQLite's file lock only")
+    import store.db
+
+    monkeypatch.setattr(store.db, "SQLITE_BUSY_MS", 50)
+    engine = make_engine(loaded_url)  # the first connection switches the file to WAL
+    engine.connect().close()
+    engine.dispose()
+    other = sqlite3.connect(loaded_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    yield loaded_url
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def test_a_write_that_finds_the_database_locked_is_rolled_back(locked_sqlite: str) -> None:
+    engine = make_engine(locked_sqlite)
+    sessions = session_factory(engine)
+    with (
+        sessions() as session,
+        pytest.raises(DatabaseBusy, match="nothing was written"),
+        atomic(session),
+    ):
+        session.execute(text("UPDATE categories SET name_en = 'x'"))
+    engine.dispose()
+
+
+def test_the_api_answers_503_with_retry_after_when_the_database_is_locked(
+    locked_sqlite: str, settings: Settings
+) -> None:
+    from api.app import create_app
+
+    app = create_app(settings)
+    with TestClient(app) as client:
+        before = client.get("/api/v1/issues?limit=1").json()["total"]
+        answer = client.post("/api/v1/issues", json=GOOD_REPORT)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == "1"
+        assert answer.json()["error"]["code"] == "database_busy"
+        assert client.get("/api/v1/issues?limit=1").json()["total"] == before
+    app.state.engine.dispose()
+
+
+def test_the_systemd_unit_restarts_on_failure_and_runs_workers() -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(UNIT)
+    service = unit["Service"]
+    assert service["Restart"] == "on-failure"
+    assert " serve " in service["ExecStart"] and "--workers" in service["ExecStart"]
+    assert service["UMask"] == "0077" and service["NoNewPrivileges"] == "yes"
+    assert "PYTHONFAULTHANDLER=1" in service["Environment"]
+    for name in (service["EnvironmentFile"],):
+        assert (ROOT / "deploy" / Path(name).name).exists()
+
+
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    gridgov = Path(sys.executable).with_name("gridgov")
+    unit = UNIT.read_text(encoding="utf-8")
+    unit = unit.replace("/opt/gridgov/.venv/bin/gridgov", str(gridgov))
+    unit = unit.replace("/etc/gridgov.env", str(ROOT / "deploy" / "gridgov.env"))
+    (tmp_path / "gridgov.service").write_text(unit, encoding="utf-8")
+    done = subprocess.run(
+        [analyze, "verify", "--man=no", str(tmp_path / "gridgov.service")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and not done.stderr.strip(), done.stderr
