@@ -276,7 +276,9 @@ def move_case(
 
 
 @router.post(
-    "/issues/{issue_id}/photos", status_code=201, responses=responses(403, 404, 409, 413, 415)
+    "/issues/{issue_id}/photos",
+    status_code=201,
+    responses=responses(403, 404, 409, 413, 415, 429, 503),
 )
 def add_photo(
     issue_id: IssueId,
