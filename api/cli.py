@@ -352,7 +352,11 @@ def serve(
         load(settings.sample_dir, crs=None, database_url=settings.database_url, if_empty=True)
         _demo(settings)
     typer.echo(f"gridgov on http://{host}:{port}/  (database: {settings.database_url})")
-    uvicorn.run(create_app(settings), host=host, port=port)
+    # proxy_headers=False: uvicorn would otherwise take the client from X-Forwarded-For
+    # whenever the peer is 127.0.0.1 or ::1 (its default FORWARDED_ALLOW_IPS), before the
+    # app sees the request. Who the client is behind a proxy is the app's one rule
+    # (GRIDGOV_TRUSTED_PROXIES, service/clients.py), so uvicorn must hand over the peer.
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False)
 
 
 def _demo(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.clients import Network, parse_networks
 from store.db import private_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, repr=False)
     # the start of this deployment's keys in Redis; unset, one made from the database URL
     rate_limit_prefix: str = ""
+    # proxies whose X-Forwarded-For names the client: comma-separated IPs or CIDR networks
+    trusted_proxies: str = ""
     walking_speed_mps: float = Field(1.2, gt=0)
     position_fresh_min: float = Field(15.0, gt=0)
     secret_text: str = Field("", validation_alias=_env("SECRET"), repr=False)
@@ -78,6 +81,17 @@ class Settings(BaseSettings):
                 "(like redis://127.0.0.1:6379/0)"
             )
         return url
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, text: str) -> str:
+        parse_networks(text)  # a ValueError names the bad entry
+        return text
+
+    @cached_property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """``trusted_proxies`` as networks (a single address is a /32 or /128)."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def photo_dir(self) -> Path:
