@@ -26,7 +26,7 @@ from cases.deadlines import utcnow
 from layers.i18n import LANGS, name_in
 from layers.templating import render
 from service.community import SnapshotCache
-from service.ratelimit import RateLimit
+from service.ratelimit import report_limit
 from service.settings import Settings
 from service.startup import configure
 from store.db import create_schema, make_engine, session_factory
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.areas = SnapshotCache()
     app.state.clock = utcnow
-    app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
+    app.state.report_limit = report_limit(settings)
     errors.install(app)
     openapi.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)

@@ -373,9 +373,18 @@ def serve(
         f"gridgov on http://{host}:{port}/  (database: {settings.database_url}; "
         f"{workers} worker{'s' if workers > 1 else ''})"
     )
-    # each worker builds its own app from the environment, as create_app() does; a new
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            "warning: without GRIDGOV_REDIS_URL each worker keeps its own rate limit, "
+            f"so a client gets up to {workers} times the report limit"
+        )
+    # Each worker builds its own app from the environment, as create_app() does; a new
     # worker imports the whole geospatial stack before it can answer the supervisor's
-    # ping, which takes more than uvicorn's default 5 s on a busy machine
+    # ping, which takes more than uvicorn's default 5 s on a busy machine.
+    # proxy_headers=False: uvicorn would otherwise take the client from X-Forwarded-For
+    # whenever the peer is 127.0.0.1 or ::1 (its default FORWARDED_ALLOW_IPS), before the
+    # app sees the request. Who the client is behind a proxy is the app's one rule
+    # (GRIDGOV_TRUSTED_PROXIES, service/clients.py), so uvicorn must hand over the peer.
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -383,6 +392,7 @@ def serve(
         port=port,
         workers=workers,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        proxy_headers=False,
     )
 
 

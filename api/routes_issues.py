@@ -19,6 +19,7 @@ from api.deps import IssueId, PhotoId, SessionDep, SettingsDep, SnapshotDep, get
 from api.errors import ApiError, responses
 from api.geojson import GeoJSONResponse
 from service import issues as use
+from service.clients import client_address
 from service.geojson import parse_bbox
 from service.models import (
     Cells,
@@ -43,8 +44,13 @@ NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def client_of(request: Request) -> str:
-    """The client's address, as the rate limit counts it."""
-    return request.client.host if request.client else "?"
+    """The client's address, as the rate limit counts it: the peer, or the client that
+    trusted proxies name in X-Forwarded-For (the rule is ``service.clients``)."""
+    return client_address(
+        request.client.host if request.client else None,
+        ",".join(request.headers.getlist("x-forwarded-for")),
+        request.app.state.settings.trusted_networks,
+    )
 
 
 def json_schema_of(model: type[BaseModel]) -> dict[str, Any]:
@@ -276,7 +282,9 @@ def move_case(
 
 
 @router.post(
-    "/issues/{issue_id}/photos", status_code=201, responses=responses(403, 404, 409, 413, 415)
+    "/issues/{issue_id}/photos",
+    status_code=201,
+    responses=responses(403, 404, 409, 413, 415, 429, 503),
 )
 def add_photo(
     issue_id: IssueId,

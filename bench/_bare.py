@@ -5,7 +5,7 @@ small pydantic model and answers 201 with a small JSON object; nothing is
 stored, located or checked against a database.  ``GET /healthz`` answers 200.
 
 Served the way ``gridgov serve`` serves the real app: ``uvicorn.run`` with its
-defaults (one process, access log on)::
+defaults (one process, access log on) less proxy headers::
 
     python -m bench._bare --host 127.0.0.1 --port 8001
 """
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
-    uvicorn.run(create_app(), host=args.host, port=args.port)
+    uvicorn.run(create_app(), host=args.host, port=args.port, proxy_headers=False)
 
 
 if __name__ == "__main__":

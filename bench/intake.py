@@ -520,8 +520,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"then {sizes.requests:,} measured requests from {sizes.concurrency} client threads "
         f"(http.client, one keep-alive connection each; measured phase bounded to "
         f"{sizes.max_seconds:.0f} s); seed {SEED}",
-        "servers: one uvicorn process each on 127.0.0.1 (uvicorn.run defaults, access "
-        "log on), sharing the machine's CPUs with the client",
+        "servers: one uvicorn process each on 127.0.0.1 (uvicorn.run defaults less proxy "
+        "headers, access log on), sharing the machine's CPUs with the client",
         f"reports: building centroids of the sample, categories from the catalogue, one "
         f"in {REPORTER_EVERY} with a reporter; a fresh Idempotency-Key per request",
     )

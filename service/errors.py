@@ -53,7 +53,8 @@ class Unsupported(ServiceError):
 
 
 class Unavailable(ServiceError):
-    """The service cannot answer yet (no community loaded)."""
+    """The service cannot answer now: no community is loaded yet, or a store it relies on
+    (the rate limit's Redis) cannot be reached."""
 
 
 class Failed(ServiceError):

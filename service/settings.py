@@ -13,13 +13,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.clients import Network, parse_networks
 from store.db import private_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///var/gridgov.sqlite3"
+REDIS_SCHEMES = ("redis", "rediss", "redis+unix")
 
 
 def _env(name: str) -> AliasChoices:
@@ -48,7 +50,15 @@ class Settings(BaseSettings):
     max_photos: int = Field(6, ge=0)
     max_description: int = Field(2000, ge=1)
     report_rate: int = Field(30, ge=1)
-    report_period_s: float = Field(60.0, gt=0)
+    # whole seconds: the limits library counts its windows in seconds
+    report_period_s: int = Field(60, ge=1)
+    # where the rate limit counts, shared by every process: redis://host:port/db; unset,
+    # each process counts in its own memory
+    redis_url: str | None = Field(None, repr=False)
+    # the start of this deployment's keys in Redis; unset, one made from the database URL
+    rate_limit_prefix: str = ""
+    # proxies whose X-Forwarded-For names the client: comma-separated IPs or CIDR networks
+    trusted_proxies: str = ""
     walking_speed_mps: float = Field(1.2, gt=0)
     position_fresh_min: float = Field(15.0, gt=0)
     secret_text: str = Field("", validation_alias=_env("SECRET"), repr=False)
@@ -57,6 +67,31 @@ class Settings(BaseSettings):
     vendor_dir: Path = Path("var/vendor")
     # an operator's additions to China's working-day calendar (see README)
     workdays_file: Path | None = REPO_ROOT / "data" / "workdays.csv"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        """Refuse a URL the Redis client cannot use, at start (an empty value means unset)."""
+        if not url:
+            return None
+        scheme = url.partition("://")[0]
+        if scheme not in REDIS_SCHEMES:
+            raise ValueError(
+                f"the scheme {scheme!r} is not one of {', '.join(REDIS_SCHEMES)} "
+                "(like redis://127.0.0.1:6379/0)"
+            )
+        return url
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, text: str) -> str:
+        parse_networks(text)  # a ValueError names the bad entry
+        return text
+
+    @cached_property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """``trusted_proxies`` as networks (a single address is a /32 or /128)."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def photo_dir(self) -> Path:

@@ -6,8 +6,9 @@ one with the Lingxiao sample loaded. Every test gets its own copy (a file copy
 for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL), so tests stay
 independent of each other and of their order.
 
-Tests marked for PostGIS skip with a notice when no server is reachable, unless
-``GRIDGOV_STRICT=1`` (set by CI), which turns the skip into a failure. Helpers
+Tests marked for PostGIS, and those that need Redis, skip with a notice when no
+server is reachable, unless ``GRIDGOV_STRICT=1`` (set by CI), which turns the
+skip into a failure. Helpers
 that are not fixtures live in ``tests/helpers.py``.
 """
 
@@ -34,6 +35,8 @@ from tests.helpers import CHROMIUM_ARGS, DATA, chromium_path, serving, unavailab
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+# a database of its own on the local Redis; each test's keys carry a prefix of their own too
+REDIS_TEST_URL = os.environ.get("GRIDGOV_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ["sqlite", "postgis"]
 
 
@@ -278,6 +281,41 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def loaded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database on each backend with the Lingxiao sample loaded."""
     yield from _copy(request, tmp_path, "loaded")
+
+
+# --- Redis -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis's URL (``GRIDGOV_TEST_REDIS_URL``), once a server answers there."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        unavailable("Redis", f"{REDIS_TEST_URL}: {type(exc).__name__}")
+    finally:
+        client.close()
+    return REDIS_TEST_URL
+
+
+@pytest.fixture()
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own on the test Redis; its keys are deleted afterwards,
+    and nobody else's are touched (other runs may share the server)."""
+    import redis
+
+    prefix = f"gridgov-test:{uuid.uuid4().hex}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 # --- users, settings, app ------------------------------------------------------------------

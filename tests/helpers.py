@@ -83,10 +83,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serving(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields its base URL.
+
+    Without uvicorn's proxy headers, as ``gridgov serve`` runs it: the app alone decides
+    who the client is."""
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -463,7 +463,7 @@ def test_the_first_429_asks_to_wait_at_least_a_second(
     from service.settings import Settings
 
     app = create_app(
-        Settings(database_url=loaded_url, var_dir=tmp_path, report_rate=1, report_period_s=0.5)
+        Settings(database_url=loaded_url, var_dir=tmp_path, report_rate=1, report_period_s=1)
     )
     with TestClient(app) as client:
         assert client.post("/api/v1/issues", json=GOOD).status_code == 201
