@@ -23,6 +23,7 @@ from api import (
 from api.deps import LangDep, SessionDep
 from api.limits import BodyLimit, NoNulQuery, SecurityHeaders
 from cases.deadlines import utcnow
+from layers.basemaps import tile_hosts
 from layers.i18n import LANGS, name_in
 from layers.templating import render
 from service.community import SnapshotCache
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="gridgov",
         version="0.1.0",
         description="Grid-governance map service / 网格治理地图服务",
+        docs_url=None,  # served by api/pages.py from gridgov's own copies, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -56,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(NoNulQuery)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         BodyLimit,
         limit_for=lambda path: (
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else settings.max_body_bytes
         ),
     )
+    # added last, so outermost: the answers of the middleware above carry the headers too
+    app.add_middleware(SecurityHeaders, img_hosts=tile_hosts(bool(settings.tianditu_key)))
     app.include_router(routes_layers.router)
     app.include_router(routes_issues.router)
     app.include_router(routes_stats.router)

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.i18n import pick_lang
+from api.limits import NONCE_KEY
 from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Unavailable
 from service.schemas import MAX_ID
@@ -55,6 +56,13 @@ def get_snapshot(
     return cache.require(session)
 
 
+def csp_nonce(request: Request) -> str:
+    """This answer's Content-Security-Policy nonce (made by ``api.limits.SecurityHeaders``):
+    a page's scripts run only if they carry it."""
+    nonce: str = getattr(request.state, NONCE_KEY)
+    return nonce
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 IssueId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
@@ -62,3 +70,4 @@ SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+NonceDep = Annotated[str, Depends(csp_nonce)]

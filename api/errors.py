@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.limits import security_headers
 from service import errors
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,9 @@ def install(app: FastAPI) -> None:
                 request_id=request_id,
             ),
             status_code=500,
+            # answered outside every middleware (Starlette's ServerErrorMiddleware): the
+            # security headers are added here
+            headers=security_headers(None),
         )
 
 

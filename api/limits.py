@@ -1,9 +1,11 @@
-"""Protection from oversized requests (report floods: ``service.ratelimit``)."""
+"""Protection from oversized requests (report floods: ``service.ratelimit``), and the
+security headers every answer carries (its Content-Security-Policy among them)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -104,27 +106,75 @@ class NoNulQuery:
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
     (b"x-frame-options", b"DENY"),
 )
+NONCE_KEY = "csp_nonce"  # where a request's nonce is kept in its state (request.state.csp_nonce)
+
+
+def content_security_policy(
+    nonce: str | None, img_hosts: Sequence[str] = (), *, workers: bool = False
+) -> str:
+    """The Content-Security-Policy of an answer: the one definition, for every page.
+
+    Scripts run from this site and, inline, only with ``nonce`` (none without
+    one); no inline event handler attributes or ``javascript:`` addresses, no
+    ``eval``.  Styles may be inline (Leaflet and Folium set them on elements).
+    Images may come from ``img_hosts`` (the basemaps' tile servers) besides this
+    site, ``data:`` (icons in stylesheets) and ``blob:`` (photos fetched with a
+    staff token, a resident's photo before sending).  ``workers`` lets a page
+    start web workers from ``blob:`` addresses (ReDoc's search).
+    """
+    scripts = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    directives = [
+        ("default-src", "'self'"),
+        ("script-src", scripts),
+        ("style-src", "'self' 'unsafe-inline'"),
+        ("img-src", " ".join(["'self'", "data:", "blob:", *img_hosts])),
+        ("connect-src", "'self'"),
+        ("font-src", "'self' data:"),
+        *([("worker-src", "blob:")] if workers else []),
+        ("object-src", "'none'"),
+        ("base-uri", "'none'"),
+        ("frame-ancestors", "'none'"),
+        ("form-action", "'self'"),
+    ]
+    return "; ".join(f"{name} {value}" for name, value in directives)
+
+
+def security_headers(nonce: str | None, img_hosts: Sequence[str] = ()) -> dict[str, str]:
+    """Every security header of an answer whose inline scripts carry ``nonce``."""
+    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    return {**headers, "content-security-policy": content_security_policy(nonce, img_hosts)}
 
 
 class SecurityHeaders:
-    """ASGI middleware: every answer says not to sniff types, not to be framed, and to
-    keep the referrer to this site (a case page's address names the case)."""
+    """ASGI middleware: every answer says not to sniff types, not to be framed, to keep
+    the referrer to this site (a case page's address names the case), and which
+    scripts and images it may load (``content_security_policy``).
 
-    def __init__(self, app: ASGIApp) -> None:
+    Each request gets a fresh nonce in its state (``request.state.csp_nonce``);
+    pages put it on their scripts.  A header the app set itself is kept: a page
+    that needs more (ReDoc's workers) sets its own policy.
+    """
+
+    def __init__(self, app: ASGIApp, img_hosts: Sequence[str] = ()) -> None:
         self.app = app
+        self.img_hosts = tuple(img_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})[NONCE_KEY] = nonce
+        ours = [
+            (k.encode(), v.encode()) for k, v in security_headers(nonce, self.img_hosts).items()
+        ]
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                extra = [(k, v) for k, v in ours if k not in present]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

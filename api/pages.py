@@ -1,20 +1,24 @@
-"""HTML pages: the grid managers' map (at /), the case, report, follow and planning pages.
+"""HTML pages: the grid managers' map (at /), the case, report, follow and planning pages,
+and the API's documentation (``/docs``, ``/redoc``).
 
 Each route takes its data from ``service.pages`` and draws it with ``layers``;
 a service error on a page is answered as a short HTML page (``api/errors.py``).
+Every page's scripts carry the answer's nonce (``api.limits.SecurityHeaders``).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api.deps import IssueId, LangDep, NowDep, SessionDep, SettingsDep, SnapshotDep
+from api.deps import IssueId, LangDep, NonceDep, NowDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import responses
-from layers.assets import localise
+from api.limits import content_security_policy
+from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
-from layers.page import page_html
+from layers.page import page_html, with_nonce
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from service import pages
@@ -22,24 +26,35 @@ from service import pages
 router = APIRouter(tags=["pages"])
 
 
+def _page(html: str, nonce: str, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A page's answer: its CDN links pointed at the local copies (or refused), and the
+    answer's nonce on every script, so that its Content-Security-Policy lets them run."""
+    return HTMLResponse(with_nonce(localise(html), nonce), headers=headers)
+
+
 @router.get("/", response_class=HTMLResponse)
 def map_page(
-    session: SessionDep, settings: SettingsDep, now: NowDep, lang: LangDep
+    session: SessionDep, settings: SettingsDep, now: NowDep, lang: LangDep, nonce: NonceDep
 ) -> HTMLResponse:
     """The grid managers' live map, Chinese by default (``?lang=en`` for English)."""
     layers = pages.map_layers(session, now)
     fmap = manager_map(layers, lang=lang, live=True, tianditu_key=settings.tianditu_key)
-    return HTMLResponse(localise(page_html(fmap, lang)))
+    return _page(page_html(fmap, lang), nonce)
 
 
 @router.get("/issues/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))
 def case_page_route(
-    issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
+    issue_id: IssueId,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    now: NowDep,
+    lang: LangDep,
+    nonce: NonceDep,
 ) -> HTMLResponse:
     """A case's page: public fields for all; staff sign in with their token for the rest."""
     story = pages.case_story(session, snapshot, issue_id, now)
     html = case_page(story.view, story.events, pages.page_moves(), lang, unit=story.escalation_unit)
-    return HTMLResponse(localise(html))
+    return _page(html, nonce)
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -47,6 +62,7 @@ def report_form(
     session: SessionDep,
     snapshot: SnapshotDep,
     lang: LangDep,
+    nonce: NonceDep,
     lon: float | None = None,
     lat: float | None = None,
     crs: str = "wgs84",
@@ -54,21 +70,56 @@ def report_form(
     """The phone page for reporting; ``?lon=&lat=&crs=gcj02`` opens it with the pin placed."""
     form = pages.report_form(session, snapshot)
     start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
-    return HTMLResponse(localise(report_page(form.centre, lang, start, form.catalogue)))
+    return _page(report_page(form.centre, lang, start, form.catalogue), nonce)
 
 
 @router.get("/report/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))
 def report_status(
-    issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, now: NowDep, lang: LangDep
+    issue_id: IssueId,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    now: NowDep,
+    lang: LangDep,
+    nonce: NonceDep,
 ) -> HTMLResponse:
     """A reported case's progress, public fields only."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    return HTMLResponse(follow_page(issue_id, story.view, story.events, lang))
+    return _page(follow_page(issue_id, story.view, story.events, lang), nonce)
 
 
 @router.get("/planning/parking", response_class=HTMLResponse)
-def parking_page(session: SessionDep, settings: SettingsDep, lang: LangDep) -> HTMLResponse:
+def parking_page(
+    session: SessionDep, settings: SettingsDep, lang: LangDep, nonce: NonceDep
+) -> HTMLResponse:
     """The planner's parking coverage map; figures come from the API with a planner token."""
     layers = pages.planning_layers(session)
     fmap = parking_map(layers, lang, tianditu_key=settings.tianditu_key)
-    return HTMLResponse(localise(page_html(fmap, lang)))
+    return _page(page_html(fmap, lang), nonce)
+
+
+@router.get("/docs", include_in_schema=False)
+def swagger_ui(request: Request, nonce: NonceDep) -> HTMLResponse:
+    """The API's documentation to try it out (Swagger UI), from gridgov's own copy."""
+    page = get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title=f"{request.app.title} - Swagger UI",
+        swagger_js_url=f"/vendor/{SWAGGER_JS}",
+        swagger_css_url=f"/vendor/{SWAGGER_CSS}",
+        swagger_favicon_url=f"/vendor/{SWAGGER_ICON}",
+    )
+    return _page(bytes(page.body).decode(), nonce)
+
+
+@router.get("/redoc", include_in_schema=False)
+def redoc(request: Request, nonce: NonceDep) -> HTMLResponse:
+    """The API's documentation to read (ReDoc), from gridgov's own copy; its search runs in
+    a web worker it starts from a ``blob:`` address, which its policy allows."""
+    page = get_redoc_html(
+        openapi_url=request.app.openapi_url,
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"/vendor/{REDOC_JS}",
+        redoc_favicon_url=f"/vendor/{SWAGGER_ICON}",
+        with_google_fonts=False,
+    )
+    policy = content_security_policy(nonce, workers=True)
+    return _page(bytes(page.body).decode(), nonce, {"content-security-policy": policy})

@@ -1,4 +1,5 @@
-"""The JavaScript and CSS that map pages need, served by gridgov itself.
+"""The JavaScript and CSS that map pages (and the API's documentation) need, served by
+gridgov itself.
 
 Folium writes links to public CDNs; deployments on government intranets have
 no internet.  Every script and stylesheet a page uses is therefore installed
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -31,9 +33,16 @@ PACKAGES = {
     "leaflet-search": "2.9.7",
     "leaflet.heat": "0.2.0",
     "chart.js": "4.4.7",
+    # the API's documentation pages (/docs and /redoc), which FastAPI would load from a CDN
+    "swagger-ui-dist": "5.35.0",
+    "redoc": "2.5.4",
 }
 # files pages link directly (not through a CDN address folium writes)
-DIRECT = ("chart.js/dist/chart.umd.js",)
+SWAGGER_JS = "swagger-ui-dist/swagger-ui-bundle.js"
+SWAGGER_CSS = "swagger-ui-dist/swagger-ui.css"
+SWAGGER_ICON = "swagger-ui-dist/favicon-32x32.png"
+REDOC_JS = "redoc/bundles/redoc.standalone.js"
+DIRECT = ("chart.js/dist/chart.umd.js", SWAGGER_JS, SWAGGER_CSS, SWAGGER_ICON, REDOC_JS)
 
 # CDN address (as folium writes it) → file in an npm package, or None to drop a
 # stylesheet the pages do not use
@@ -101,6 +110,9 @@ def install(folder: Path, npm: str = "npm") -> Path:
     subprocess.run(
         [npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", str(folder)],
         check=True,
+        # swagger-ui-dist depends on Scarf, whose install script (where npm runs such
+        # scripts) reports the installation to its vendor; this turns that off
+        env={**os.environ, "SCARF_ANALYTICS": "false"},
     )
     modules = folder / "node_modules"
     check(modules)

@@ -7,32 +7,55 @@ tile server at all.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import folium
 
+OSM = "OpenStreetMap"  # folium's name for the standard OpenStreetMap tiles
 AMAP = (
     "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
     "&x={x}&y={y}&z={z}"
 )
+AMAP_SUBDOMAINS = "1234"
 TIANDITU = (
     "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
     "&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
     "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}"
 )
+TIANDITU_SUBDOMAINS = "01234567"
+
+
+def tile_hosts(tianditu: bool = False) -> list[str]:
+    """The origins (``https://host``) the basemaps load tiles from, one per subdomain.
+
+    Pages may load images from these and no other outside address (their
+    Content-Security-Policy); Tianditu's only when ``tianditu`` (a key is set).
+    """
+    sources = [(folium.TileLayer(OSM).tiles, ""), (AMAP, AMAP_SUBDOMAINS)]
+    if tianditu:
+        sources.append((TIANDITU.format(layer="vec", key=""), TIANDITU_SUBDOMAINS))
+    hosts: list[str] = []
+    for url, subdomains in sources:
+        filled = [url.replace("{s}", s) for s in subdomains] if "{s}" in url else [url]
+        for one in filled:
+            parts = urlsplit(one)
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in hosts:
+                hosts.append(origin)
+    return hosts
 
 
 def add_basemaps(
     fmap: folium.Map, labels: dict[str, str], tianditu_key: str = "", amap: bool = True
 ) -> None:
     """Add the basemaps to ``fmap``; ``labels`` name them (see ``layers.text.LABELS``)."""
-    folium.TileLayer("OpenStreetMap", name=labels["basemap_osm"], show=True).add_to(fmap)
+    folium.TileLayer(OSM, name=labels["basemap_osm"], show=True).add_to(fmap)
     if amap:
         folium.TileLayer(
             tiles=AMAP,
             attr=labels["amap_attr"],
             name=labels["basemap_amap"],
-            subdomains="1234",
+            subdomains=AMAP_SUBDOMAINS,
             show=False,
             gcj02=True,
         ).add_to(fmap)
@@ -42,7 +65,7 @@ def add_basemaps(
                 tiles=TIANDITU.format(layer=layer, key=quote(tianditu_key)),
                 attr="© 天地图",
                 name=name or labels["basemap_tianditu"] + " 注记",
-                subdomains="01234567",
+                subdomains=TIANDITU_SUBDOMAINS,
                 show=False,
                 overlay=name is None,
             ).add_to(fmap)

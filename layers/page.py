@@ -1,10 +1,34 @@
-"""A Folium map rendered as a whole page that says which language it speaks."""
+"""Whole pages: a Folium map as a page that says its language, and scripts a CSP lets run."""
 
 from __future__ import annotations
 
+import re
+
 import folium
+
+SCRIPT_TAG = re.compile(r"<script(?=[\s>/])", re.IGNORECASE)
+NONCE = re.compile(r"[A-Za-z0-9+/_=-]+")
 
 
 def page_html(fmap: folium.Map, lang: str) -> str:
     """The page's HTML, its ``<html>`` element carrying ``lang`` (screen readers, fonts)."""
     return fmap.get_root().render().replace("<html>", f'<html lang="{lang}">', 1)
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """``html`` with ``nonce="…"`` on every ``<script`` opening tag, inline or not.
+
+    Served pages answer with a Content-Security-Policy that runs only scripts
+    carrying the answer's nonce; Folium and FastAPI's documentation pages write
+    inline scripts of their own, so the nonce is added to the finished document.
+    This blesses every script element in it: it is for documents whose untrusted
+    text is escaped (Jinja2 autoescaping, ``tojson``), as all of gridgov's are.
+
+    Raises
+    ------
+    ValueError
+        For a nonce that is not base64 (it could end the attribute it is written in).
+    """
+    if not NONCE.fullmatch(nonce):
+        raise ValueError(f"a nonce is base64 text, not {nonce!r}")
+    return SCRIPT_TAG.sub(rf'\g<0> nonce="{nonce}"', html)

@@ -11,6 +11,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
+from layers.basemaps import OSM
 from layers.i18n import labels
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -36,7 +37,7 @@ def report_page(
     )
     fmap.default_js = [("leaflet", LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    folium.TileLayer(OSM, name="OpenStreetMap").add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(Element(render("report.html", lang)))

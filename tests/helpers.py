@@ -73,6 +73,27 @@ def wait_until(
         time.sleep(0.02)
 
 
+def wait_for_js(page: Any, expression: str, timeout: float = 30_000) -> Any:
+    """Wait until the JavaScript ``expression`` is truthy in ``page`` (``timeout`` in ms, as
+    Playwright counts), and return its value.
+
+    Playwright's ``page.wait_for_function`` polls with ``eval`` inside the page, which the
+    pages' Content-Security-Policy blocks (no ``'unsafe-eval'``); ``page.evaluate`` goes
+    through the DevTools protocol, which the policy does not govern.  As Playwright's
+    own wait does, it keeps waiting across a navigation (a page that reloads itself).
+    """
+
+    def check() -> Any:
+        try:
+            return page.evaluate(expression)
+        except Exception as exc:  # Playwright's Error (this module does not import it)
+            if "Execution context was destroyed" in str(exc):
+                return None
+            raise
+
+    return wait_until(check, timeout / 1000, what=expression)
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as s:
@@ -152,6 +173,29 @@ def offline_page(browser: Any, base: str, **context: Any) -> tuple[Any, list[str
 
     page.route("**/*", route)
     return page, outside
+
+
+# runs before any script of every document the page loads
+CSP_LISTENER = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__csp.push(e.effectiveDirective + " " + (e.blockedURI || "inline"));
+});
+"""
+
+
+def watch_csp(page: Any) -> Callable[[], list[str]]:
+    """Record the Content-Security-Policy violations of ``page`` from now on; returns a
+    function listing them: each ``securitypolicyviolation`` event of the current document
+    (``directive blocked-address``) and each message Chromium wrote to the console about
+    the policy (from any document the page loaded, workers' included)."""
+    page.add_init_script(CSP_LISTENER)
+    console: list[str] = []
+    page.on(
+        "console",
+        lambda m: console.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return lambda: [*page.evaluate("window.__csp || []"), *console]
 
 
 def pin_browser_clock(page: Any, at: datetime) -> None:

@@ -24,6 +24,7 @@ from tests.helpers import (
     pin_browser_clock,
     serving,
     vendor_modules,
+    wait_for_js,
 )
 
 
@@ -103,9 +104,7 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(base + "/?lang=zh", wait_until="load")
-        page.wait_for_function(
-            "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000
-        )
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
         assert page.locator("path.leaflet-interactive").count() >= 22 + 1 + 2
         assert page.locator(".gg-grid-label").count() == 22
         assert page.locator(".leaflet-control-layers").count() >= 1
@@ -116,11 +115,11 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         # toggle the overdue choropleth on (22 more grid shapes) and the merchants off
         shapes = page.locator("path.leaflet-interactive").count()
         page.get_by_text("网格：超期案件").click()
-        page.wait_for_function(
-            f"document.querySelectorAll('path.leaflet-interactive').length === {shapes + 22}"
+        wait_for_js(
+            page, f"document.querySelectorAll('path.leaflet-interactive').length === {shapes + 22}"
         )
         page.locator(".leaflet-control-layers-overlays label", has_text="商户").click()
-        page.wait_for_function(f"document.querySelectorAll('{markers}').length < {with_merchants}")
+        wait_for_js(page, f"document.querySelectorAll('{markers}').length < {with_merchants}")
         # a new case appears without a reload
         fresh = client.post(
             "/api/v1/issues",
@@ -133,7 +132,7 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
             },
         ).json()
         page.clock.fast_forward(10_000)  # the map's next poll
-        page.wait_for_function(f"window.gridgovState.byId[{fresh['id']}] !== undefined")
+        wait_for_js(page, f"window.gridgovState.byId[{fresh['id']}] !== undefined")
         # a resident's markup shows as text in the popup
         page.evaluate(f"window.gridgovState.byId[{bad['id']}].openPopup()")
         popup = page.locator(".gg-case .gg-description")
@@ -171,9 +170,7 @@ def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
     with serving(app) as base:
         page, _ = offline_page(browser, base)
         page.goto(base + "/?lang=zh", wait_until="load")
-        page.wait_for_function(
-            "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000
-        )
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
         label = page.locator(".gg-grid-label").first
         before = label.bounding_box()
         map_name = page.evaluate(
@@ -195,13 +192,13 @@ def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
         )
         page.get_by_text("高德地图（GCJ-02）").click()
         label_x = "document.querySelector('.gg-grid-label').getBoundingClientRect().x"
-        page.wait_for_function(f"{label_x} !== {before['x']}")
+        wait_for_js(page, f"{label_x} !== {before['x']}")
         after = label.bounding_box()
         moved = (after["x"] - before["x"], after["y"] - before["y"])
         assert abs(moved[0] - expect[0]) <= 2 and abs(moved[1] - expect[1]) <= 2
         assert abs(moved[0]) > 100  # ~490 m at zoom 16 is a couple of hundred pixels
         page.get_by_text("空白底图（离线）").click()
-        page.wait_for_function(f"{label_x} !== {after['x']}")
+        wait_for_js(page, f"{label_x} !== {after['x']}")
         back = label.bounding_box()
         assert abs(back["x"] - before["x"]) <= 1 and abs(back["y"] - before["y"]) <= 1
         page.close()
@@ -260,7 +257,7 @@ def test_search_finds_a_grid_by_name(browser: Any, settings: Any) -> None:
         map_name = page.evaluate(
             "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
         )
-        page.wait_for_function(f"window['{map_name}'].getZoom() === 18", timeout=5_000)
+        wait_for_js(page, f"window['{map_name}'].getZoom() === 18", timeout=5_000)
         centre = page.evaluate(f"window['{map_name}'].getCenter()")
         page.close()
     app.state.engine.dispose()
@@ -280,8 +277,8 @@ def test_statistics_panel_draws_three_charts(browser: Any, settings: Any) -> Non
     with serving(app) as base:
         page, _ = offline_page(browser, base)
         page.goto(base + "/?lang=zh", wait_until="load")
-        page.wait_for_function(
-            "window.gridgovCharts && window.gridgovCharts.length === 3", timeout=20_000
+        wait_for_js(
+            page, "window.gridgovCharts && window.gridgovCharts.length === 3", timeout=20_000
         )
         sizes = page.evaluate("window.gridgovCharts.map(c => c.data.labels.length)")
         assert page.locator("#gg-stats canvas").count() == 3
@@ -330,11 +327,12 @@ def test_case_page_public_then_staff_actions(
         page.locator(".gg-token").fill(tokens["manager"])
         page.locator(".gg-login").click()
         page.get_by_text("上报人: 王阿姨 13800138000").wait_for(timeout=10_000)
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "[...document.querySelectorAll('.gg-thumb')].some(i => i.naturalWidth > 0)",
             timeout=10_000,
         )
-        page.wait_for_function("document.querySelectorAll('.gg-history tr').length === 1")
+        wait_for_js(page, "document.querySelectorAll('.gg-history tr').length === 1")
         # wait for the move itself: the words 已立案 are on the button already, so
         # waiting for them alone raced the request (the page closed before it was sent)
         with page.expect_response(
@@ -343,7 +341,7 @@ def test_case_page_public_then_staff_actions(
             page.get_by_text("转为 已立案").click()
         assert moved.value.status == 200, moved.value.text()
         # the page reloads and the staff history shows the move
-        page.wait_for_function("document.querySelectorAll('.gg-history tr').length === 2")
+        wait_for_js(page, "document.querySelectorAll('.gg-history tr').length === 2")
         page.close()
     app.state.engine.dispose()
     assert client.get(f"/api/v1/issues/{created['id']}").json()["status"] == "filed"
@@ -368,14 +366,15 @@ def test_zoomed_out_map_shows_counts_per_square_not_cases(browser: Any, settings
     with serving(app) as base:
         page, _ = offline_page(browser, base)
         page.goto(base + "/?lang=zh", wait_until="load")
-        page.wait_for_function("window.gridgovState && window.gridgovState.fetches > 0")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0")
         map_name = page.evaluate(
             "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
         )
         page.evaluate(f"void window['{map_name}'].setZoom(13)")
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "window.gridgovState.mode === 'cells' && "
-            "document.querySelectorAll('.gg-cell').length > 0"
+            "document.querySelectorAll('.gg-cell').length > 0",
         )
         counts = page.evaluate(
             "[...document.querySelectorAll('.gg-cell span')].map(s => Number(s.textContent))"
@@ -439,7 +438,8 @@ def test_a_crowded_view_shows_counts_not_a_truncated_list(
     with serving(app) as base:
         page, _ = offline_page(browser, base)
         page.goto(base + "/?lang=zh", wait_until="load")
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "window.gridgovState && window.gridgovState.mode === 'cells' "
             "&& document.querySelectorAll('.gg-cell').length > 0",
             timeout=20_000,
@@ -466,8 +466,6 @@ def test_signed_in_staff_see_squads_where_they_are(
         assert page.evaluate("window.gridgovState.squads.getLayers().length") == 0
         page.evaluate(f"localStorage.setItem('gridgovToken', '{tokens['dispatcher']}')")
         page.reload(wait_until="load")
-        page.wait_for_function(
-            "window.gridgovState.squads.getLayers().length === 8", timeout=20_000
-        )
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=20_000)
         page.close()
     app.state.engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.helpers import ARTIFACTS, LINKS, XSS, offline_page, vendor_modules
+from tests.helpers import ARTIFACTS, LINKS, XSS, offline_page, vendor_modules, wait_for_js
 
 SHARE = '#gg-parking tr[data-figure="households_covered_share"] .gg-proposed'
 MAP = "window[Object.keys(window).find(k => k.startsWith('map_'))]"
@@ -116,14 +116,14 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(base + "/planning/parking?lang=zh", wait_until="load")
-        page.wait_for_function(
-            "document.querySelector('#gg-parking .gg-message').textContent.length > 0"
+        wait_for_js(
+            page, "document.querySelector('#gg-parking .gg-message').textContent.length > 0"
         )
         assert "规划人员令牌" in page.locator("#gg-parking .gg-message").inner_text()
         page.locator("#gg-parking .gg-token").fill(tokens["planner"])
         page.locator("#gg-parking .gg-signin").click()
         ready = "document.getElementById('gg-parking').dataset.ready === '1'"
-        page.wait_for_function(ready, timeout=20_000)
+        wait_for_js(page, ready, timeout=20_000)
         at300 = page.locator(SHARE).inner_text()
         assert at300.endswith("%")
         drawn = page.locator("path.leaflet-interactive").count()
@@ -133,7 +133,8 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
             "#gg-parking .gg-radius",
             "el => { el.value = '500'; el.dispatchEvent(new Event('input')); }",
         )
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.getElementById('gg-parking').dataset.radius === '500' && " + ready,
             timeout=20_000,
         )
@@ -143,7 +144,8 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
         # the planned smart lot: the proposal column moves, current stays
         now = page.locator('tr[data-figure="smart_covered_share"] .gg-now').inner_text()
         page.locator("#gg-parking .gg-scenario").select_option("planned")
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.querySelector('tr[data-figure=\"smart_covered_share\"] .gg-change')"
             ".textContent.startsWith('+')",
             timeout=20_000,
@@ -155,7 +157,8 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
         page.evaluate(
             f"""() => {{ {MAP}.fire('click', {{latlng: L.latLng(29.8949, 121.8245)}}); }}"""
         )
-        page.wait_for_function(
+        wait_for_js(
+            page,
             f"document.querySelector('{SHARE}').textContent !== '{before_add}' && " + ready,
             timeout=20_000,
         )
@@ -168,20 +171,23 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
                }}); }}"""
         )
         page.wait_for_selector("#gg-parking .gg-restore")
-        page.wait_for_function(
+        wait_for_js(
+            page,
             f"document.querySelector('{SHARE}').textContent !== '{with_new}' && " + ready,
             timeout=20_000,
         )
         assert float(page.locator(SHARE).inner_text().rstrip("%")) < float(with_new.rstrip("%"))
         page.locator("#gg-parking .gg-restore").click()
-        page.wait_for_function(
+        wait_for_js(
+            page,
             f"document.querySelector('{SHARE}').textContent === '{with_new}' && " + ready,
             timeout=20_000,
         )
         page.locator("#gg-parking .gg-add").uncheck()
         # suggested sites appear with their gain
         page.locator("#gg-parking .gg-suggest").click()
-        page.wait_for_function(
+        wait_for_js(
+            page,
             "document.querySelector('#gg-parking .gg-suggestion').textContent.includes('→')",
             timeout=30_000,
         )
@@ -218,7 +224,7 @@ def test_report_map_draws_offline(browser: Any, loaded_url: str, tmp_path: Path)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto((out / "coverage.html").as_uri(), wait_until="load")
-    page.wait_for_function("document.getElementById('gg-parking').dataset.ready === '1'")
+    wait_for_js(page, "document.getElementById('gg-parking').dataset.ready === '1'")
     assert page.locator(SHARE).inner_text().endswith("%")
     assert "半径 300 米" in page.locator(".gg-static").inner_text()
     page.close()

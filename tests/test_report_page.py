@@ -9,7 +9,14 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from gis.crs import from_wgs84, to_metric
-from tests.helpers import SHIMAO, offline_page, serving, vendor_modules, wait_until
+from tests.helpers import (
+    SHIMAO,
+    offline_page,
+    serving,
+    vendor_modules,
+    wait_for_js,
+    wait_until,
+)
 
 PHONE = {
     "viewport": {"width": 375, "height": 667},
@@ -68,7 +75,7 @@ def test_report_from_a_phone(
         page.locator(".gg-cat[data-code=stairwell_clutter]").tap()
         page.locator(".gg-desc").fill("楼道里堆满装修垃圾")
         page.locator(".gg-photo").set_input_files(str(photo))
-        page.wait_for_function("window.gridgovReportState.photo !== null")
+        wait_for_js(page, "window.gridgovReportState.photo !== null")
         page.locator(".gg-send").tap()
         page.get_by_text("已收到，谢谢！").wait_for()
         number = page.locator("#gg-result p").first.inner_text()
@@ -148,7 +155,7 @@ def test_a_report_survives_a_cut_network_and_is_sent_once(
         cut["on"] = False
         page.evaluate("window.dispatchEvent(new Event('online'))")
         page.get_by_text("已收到，谢谢！").wait_for()
-        page.wait_for_function("JSON.parse(localStorage.getItem('gridgovPending')).length === 0")
+        wait_for_js(page, "JSON.parse(localStorage.getItem('gridgovPending')).length === 0")
         page.evaluate("window.dispatchEvent(new Event('online'))")  # a second retry: no harm
         assert page.evaluate("window.gridgovReportState.sent") == 1
         page.close()
@@ -171,7 +178,7 @@ def test_a_deep_link_places_the_pin_on_the_wgs84_truth(
     with serving(app) as base:
         page = phone_page(browser, base)
         page.goto(f"{base}/report?lon={lon}&lat={lat}&crs={crs}", wait_until="load")
-        page.wait_for_function("window.gridgovReportState.pin !== null")
+        wait_for_js(page, "window.gridgovReportState.pin !== null")
         pin = page.evaluate(
             "(() => { const p = window.gridgovReportState.pin.getLatLng();"
             " return [p.lng, p.lat]; })()"

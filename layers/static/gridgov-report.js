@@ -61,6 +61,8 @@
     var send = form.querySelector(".gg-send");
     var pending = form.querySelector(".gg-pending");
     var result = document.getElementById("gg-result");
+    // the form is sent by script only: never by the browser (Enter in a field)
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
     // a grid worker signed in (staff token on this phone) reports on patrol and may
     // file and dispatch on the spot
     var token = window.localStorage && localStorage.getItem("gridgovToken");
