@@ -100,7 +100,7 @@ def install(app: FastAPI) -> None:
             page = f'<!doctype html><meta charset="utf-8"><p>{escape(exc.message)}</p>'
             return HTMLResponse(page, status_code=status)
         headers = None
-        if isinstance(exc, errors.TooMany) and "retry_after_s" in exc.extra:
+        if "retry_after_s" in exc.extra:  # TooMany, or Unavailable while busy
             headers = {"Retry-After": str(exc.extra["retry_after_s"])}
         extra = {k: v for k, v in exc.extra.items() if k != "retry_after_s"}
         return JSONResponse(
@@ -163,5 +163,5 @@ _DESCRIPTIONS = {
     415: "Unsupported media type",
     422: "A value cannot be acted on; the message names it",
     429: "Too many requests; see Retry-After",
-    503: "No community is loaded yet",
+    503: "No community is loaded yet, or too busy just now; see Retry-After when given",
 }

@@ -53,7 +53,9 @@ class Unsupported(ServiceError):
 
 
 class Unavailable(ServiceError):
-    """The service cannot answer yet (no community loaded)."""
+    """The service cannot answer now: no community is loaded yet, or it is too busy
+    (every photo worker taken and the queue full); ``retry_after_s``, when given, says
+    when to try again."""
 
 
 class Failed(ServiceError):
