@@ -25,6 +25,7 @@ from cases.deadlines import utcnow
 from layers.i18n import LANGS, name_in
 from layers.templating import render
 from service.community import SnapshotCache
+from service.gate import Gate
 from service.ratelimit import RateLimit
 from service.settings import Settings
 from service.startup import configure
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.areas = SnapshotCache()
     app.state.clock = utcnow
     app.state.report_limit = RateLimit(settings.report_rate, settings.report_period_s)
+    app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(NoNulQuery)
