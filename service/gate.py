@@ -10,9 +10,11 @@ The routes are synchronous and run on the web server's worker threads, so the
 gate is a condition variable those threads wait on.  The work itself (``run``)
 goes on a thread started for it that ends with it: glibc's malloc keeps what a
 thread freed in that thread's arena, so decodes taking turns on the web
-server's forty long-lived threads would leave many of them holding a large
-image's worth of memory, where a thread that ends hands it back (measured in
-``bench/README.md``, ``bench.photos``).
+server's forty long-lived threads leave many of them holding a large image's
+worth of memory, where a thread that ends hands it back.  Measured 2026-11-30
+on six 40-megapixel PNGs cleaned two at a time: on six long-lived threads the
+process peaked at 800 MB and kept 730 MB afterwards; on a thread each, it
+peaked at 440 MB and went back to 20 MB.
 """
 
 from __future__ import annotations
