@@ -220,6 +220,26 @@ def test_exif_with_gps_is_removed(
         assert b"GridPhone" not in raw and b"GP-9 Pro" not in raw and b"Exif\x00\x00" not in raw
 
 
+def test_a_phones_multi_picture_jpeg_is_stored_as_a_plain_jpeg(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    # phones write MPO (a JPEG carrying a second picture, e.g. a depth map): still a JPEG
+    buffer = io.BytesIO()
+    halves((160, 120)).save(
+        buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (160, 120))],
+        exif=phone_exif(),
+    )  # fmt: skip
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    response = upload(api, case["id"], buffer.getvalue(), photo_token=case["photo_token"])
+    assert response.status_code == 201, response.text
+    assert response.json()["content_type"] == "image/jpeg"
+    raw = api.get(response.json()["url"], headers=auth(tokens["admin"])).content
+    stored = Image.open(io.BytesIO(raw))
+    assert stored.format == "JPEG" and getattr(stored, "n_frames", 1) == 1
+    assert b"GridPhone" not in raw and not stored.getexif()
+    assert close(stored.convert("RGB").getpixel((20, 60)), RED)
+
+
 def test_jpeg_comment_is_removed(
     api: TestClient, case: dict[str, Any], tokens: dict[str, str]
 ) -> None:
