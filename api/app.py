@@ -27,6 +27,7 @@ from layers.basemaps import tile_hosts
 from layers.i18n import LANGS, name_in
 from layers.templating import render
 from service.community import SnapshotCache
+from service.gate import Gate
 from service.ratelimit import report_limit
 from service.settings import Settings
 from service.startup import configure
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.areas = SnapshotCache()
     app.state.clock = utcnow
     app.state.report_limit = report_limit(settings)
+    app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)
     errors.install(app)
     openapi.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=2048)

@@ -167,5 +167,6 @@ STATUS_TEXT = {
     415: "Unsupported media type",
     422: "A value cannot be acted on; the message names it",
     429: "Too many requests; see Retry-After",
-    503: "No community is loaded yet, or a store the service relies on is unreachable",
+    503: "No community is loaded yet, a store the service relies on is unreachable, or it is "
+    "too busy just now; see Retry-After when given",
 }

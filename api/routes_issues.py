@@ -284,7 +284,7 @@ def move_case(
 @router.post(
     "/issues/{issue_id}/photos",
     status_code=201,
-    responses=responses(403, 404, 409, 413, 415, 429, 503),
+    responses=responses(401, 403, 404, 409, 413, 415, 429, 503),
 )
 def add_photo(
     issue_id: IssueId,
@@ -296,11 +296,14 @@ def add_photo(
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
     x_photo_token: Annotated[str | None, Header()] = None,
 ) -> Photo:
-    """Attach a photo: the reporter (with the case's photo token) or staff."""
+    """Attach a photo: the reporter (with the case's photo token) or staff.
+
+    Answers 503 with Retry-After when too many photos are being processed."""
     data = file.file.read(settings.max_photo_bytes + 1)
     return use.add_photo(
-        session, settings, issue_id, data, actor, now, photo_token_given=x_photo_token,
-        client=client_of(request), limiter=request.app.state.report_limit,
+        session, settings, issue_id, data, actor, now, gate=request.app.state.photo_gate,
+        photo_token_given=x_photo_token, client=client_of(request),
+        limiter=request.app.state.report_limit,
     )  # fmt: skip
 
 

@@ -51,6 +51,9 @@ from bench.intake import make_bodies
 SEED = 20261130
 SQLITE, POSTGIS = "SQLite", "PostGIS"
 REQUEST_TIMEOUT_S = 30.0
+READ_BACK = """
+    SELECT id, idempotency_key, description FROM issues WHERE idempotency_key LIKE :p
+"""
 FATAL = ("Fatal Python error", "Segmentation fault", "double free", "corrupted")
 
 
@@ -247,7 +250,7 @@ def verify(phase: Phase, database_url: str) -> None:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT id, idempotency_key, description FROM issues WHERE idempotency_key LIKE :p"),
+                text(READ_BACK),
                 {"p": prefix},
             ).all()
     finally:
@@ -258,7 +261,7 @@ def verify(phase: Phase, database_url: str) -> None:
         if f"[{key}]" not in description:
             phase.wrong_id += 1
     markers: dict[str, int] = {}
-    for _, key, description in rows:
+    for _row_id, _key, description in rows:
         marker = description.rsplit("[", 1)[-1].rstrip("]")
         markers[marker] = markers.get(marker, 0) + 1
     phase.duplicated = sum(n - 1 for n in markers.values() if n > 1) + sum(

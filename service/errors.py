@@ -53,8 +53,10 @@ class Unsupported(ServiceError):
 
 
 class Unavailable(ServiceError):
-    """The service cannot answer now: no community is loaded yet, or a store it relies on
-    (the rate limit's Redis) cannot be reached."""
+    """The service cannot answer now: no community is loaded yet, a store it relies on
+    (the rate limit's Redis, a locked SQLite file) cannot be reached, or it is too busy
+    (every photo worker taken and the queue full); ``retry_after_s``, when given, says
+    when to try again."""
 
 
 class Failed(ServiceError):

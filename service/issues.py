@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
+from service import images
 from service.capacity import check_capacity
 from service.community import CommunitySnapshot
 from service.errors import (
@@ -33,6 +34,7 @@ from service.errors import (
     TooLarge,
     Unsupported,
 )
+from service.gate import Gate
 from service.models import (
     Cells,
     HistoryPublic,
@@ -53,7 +55,7 @@ from service.settings import Settings
 from service.sizes import human_size
 from service.tokens import photo_token
 from service.views import event_view, iso, issue_feature, issue_view, photo_view
-from store.db import atomic
+from store.db import atomic, release
 from store.issues import (
     Actor,
     ConcurrentChange,
@@ -72,7 +74,14 @@ from store.issues import (
     transition,
 )
 from store.models import Issue
-from store.photos import BadPhoto, TooManyPhotos, photo_of, photos_of, save_photo
+from store.photos import (
+    TooManyPhotos,
+    count_photos,
+    photo_of,
+    photos_of,
+    record_photo,
+    write_photo_files,
+)
 from store.squads import squad_loads
 
 
@@ -407,6 +416,7 @@ def add_photo(
     actor: Actor,
     now: datetime,
     *,
+    gate: Gate,
     photo_token_given: str | None = None,
     client: str = "?",
     limiter: RateLimit | None = None,
@@ -414,7 +424,12 @@ def add_photo(
     """Attach a photo: the reporter (with the case's photo token) or staff.
 
     ``data`` may be one byte longer than the limit, so that an oversized photo
-    is told apart without reading all of it.
+    is told apart without reading all of it.  Who may upload, and whether the
+    case has room, is checked first, so that no one makes the server decode for
+    nothing.  The decode then runs with no database connection held, through
+    ``gate`` (a few at a time; when it is full, ``Unavailable`` with a
+    ``retry_after_s``); the files are written whole; and only recording the row
+    takes the write lock.  If recording fails, the files are removed.
     """
     issue = load_case(session, issue_id)
     if actor.role is None:
@@ -432,22 +447,47 @@ def add_photo(
             "payload_too_large",
             f"the photo is larger than {human_size(settings.max_photo_bytes)}; downscale it first",
         )
-    saved: list[Path] = []
+    if count_photos(session, issue_id) >= settings.max_photos:
+        raise _too_many_photos(issue_id, settings.max_photos)
+    release(session)
+    cleaned = _clean(data, settings, gate)
+    files = write_photo_files(
+        settings.photo_dir, issue_id, cleaned.data, cleaned.suffix, cleaned.thumbnail
+    )
     try:
         with atomic(session):
-            photo = save_photo(
-                session, issue_id, data, settings.photo_dir, now, settings.max_photos
+            size = (cleaned.width, cleaned.height)
+            photo = record_photo(
+                session, issue_id, files, cleaned.content_type, size, now, settings.max_photos
             )
-            saved = [settings.photo_dir / photo.path, settings.photo_dir / photo.thumb_path]
-    except BadPhoto as exc:
-        raise Unsupported("unsupported_image", str(exc)) from exc
-    except TooManyPhotos as exc:
-        raise Conflict("too_many_photos", str(exc)) from exc
-    except Exception:
-        for path in saved:
-            path.unlink(missing_ok=True)
+    except TooManyPhotos as exc:  # another upload took the last place meanwhile
+        files.remove()
+        raise _too_many_photos(issue_id, settings.max_photos) from exc
+    except IssueNotFound as exc:
+        files.remove()
+        raise case_not_found(exc) from exc
+    except BaseException:
+        files.remove()
         raise
     return Photo.model_validate(photo_view(photo))
+
+
+def _clean(data: bytes, settings: Settings, gate: Gate) -> images.CleanPhoto:
+    """The photo decoded and cleaned in one of the gate's places; a service error if bad."""
+    try:
+        return gate.run(
+            images.clean_photo, data, settings.max_photo_pixels, settings.photo_max_side
+        )
+    except images.BadImage as exc:
+        raise Unsupported("unsupported_image", str(exc)) from exc
+    except images.TooManyPixels as exc:
+        raise TooLarge("too_many_pixels", str(exc)) from exc
+
+
+def _too_many_photos(issue_id: int, limit: int) -> Conflict:
+    return Conflict(
+        "too_many_photos", f"case {issue_id} already has {limit} photos, the most allowed"
+    )
 
 
 @dataclass(frozen=True)

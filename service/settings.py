@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(256 * 1024, ge=1024)
     max_photo_bytes: int = Field(8 << 20, ge=1024)
     max_photos: int = Field(6, ge=0)
+    # a photo's size in pixels, read from its header before any pixel is decoded: the
+    # full-resolution photo of a 50-megapixel phone camera (8192×6144) is the largest taken
+    max_photo_pixels: int = Field(8192 * 6144, ge=1)
+    # photos are stored downscaled to this longest side (JPEGs are decoded at a reduced
+    # scale on the way); thumbnails are 320 px
+    photo_max_side: int = Field(2560, ge=320)
+    # photo decodes at a time, uploads waiting for one, and how long one waits, beyond
+    # which an upload is answered 503 with Retry-After
+    photo_workers: int = Field(2, ge=1)
+    photo_queue: int = Field(8, ge=0)
+    photo_wait_s: float = Field(30.0, ge=0)
     max_description: int = Field(2000, ge=1)
     report_rate: int = Field(30, ge=1)
     # whole seconds: the limits library counts its windows in seconds

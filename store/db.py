@@ -104,6 +104,16 @@ def _writer_lock(engine: Engine) -> AbstractContextManager[object]:
         return _SQLITE_WRITERS.setdefault(str(engine.url), threading.RLock())
 
 
+def release(session: Session) -> None:
+    """End the session's transaction and give its connection back to the pool.
+
+    For slow work between reading and writing (decoding a photo): meanwhile the
+    request holds no connection, no snapshot and no lock.  The session can be
+    used again afterwards; what it had loaded is expired.
+    """
+    session.close()
+
+
 @contextmanager
 def atomic(session: Session) -> Iterator[Session]:
     """Commit what the block wrote, or roll all of it back if the block raises.

@@ -1,108 +1,127 @@
-"""Case photos: checked by content, cleaned of metadata, stored on disk.
+"""Case photos: files in the photo folder, a row per photo in the database.
 
 The database keeps a row per photo with the paths of the image and its
-thumbnail relative to the photo folder, where the files are.  Re-encoding drops
-EXIF data and comments, which on phone photos include the GPS position and the
-device.
+thumbnail relative to the photo folder, where the files are.  The photo arrives
+here already cleaned (``service.images``, outside any transaction): its files
+are written whole under a temporary name in the case's folder and renamed into
+place, readable by their owner only; then a short transaction records the row
+(``record_photo``).  If that transaction fails, ``StoredFiles.remove`` takes the
+files away again, so no file outlives a photo that was not recorded.
 """
 
 from __future__ import annotations
 
-import io
+import os
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.db import private_dir
-from store.models import IssuePhoto
-
-FORMATS = {
-    "JPEG": ("image/jpeg", ".jpg"),
-    "PNG": ("image/png", ".png"),
-    "WEBP": ("image/webp", ".webp"),
-}
-MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"))
-MAX_PIXELS = 40_000_000
-THUMBNAIL = (320, 320)
-
-
-class BadPhoto(ValueError):
-    """The upload is not a JPEG, PNG or WebP image that can be read."""
+from store.issues import IssueNotFound
+from store.models import Issue, IssuePhoto
 
 
 class TooManyPhotos(ValueError):
     """The case already has as many photos as allowed."""
 
 
-def sniff(data: bytes) -> str:
-    """The image format named by the file's first bytes, whatever it claims to be."""
-    for magic, name in MAGIC:
-        if data.startswith(magic):
-            return name
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    raise BadPhoto("the file is not a JPEG, PNG or WebP image (checked by its content)")
+@dataclass(frozen=True)
+class StoredFiles:
+    """A photo's two files, written whole; paths relative to the photo folder ``folder``."""
+
+    folder: Path
+    path: str
+    thumb_path: str
+    size: int  # of the photo, in bytes
+
+    def remove(self) -> None:
+        """Delete both files (when the photo's row could not be recorded)."""
+        for rel in (self.path, self.thumb_path):
+            (self.folder / rel).unlink(missing_ok=True)
 
 
-def save_photo(
-    session: Session, issue_id: int, data: bytes, folder: Path, now: datetime, max_photos: int
-) -> IssuePhoto:
-    """Check, clean and store one photo of a case; returns its row (not yet committed)."""
+def write_photo_files(
+    folder: Path, issue_id: int, data: bytes, suffix: str, thumbnail: bytes
+) -> StoredFiles:
+    """Write a cleaned photo and its JPEG thumbnail into case ``issue_id``'s folder."""
+    private_dir(folder / str(issue_id))
+    name = f"{issue_id}/{uuid.uuid4().hex}"
+    files = StoredFiles(folder, f"{name}{suffix}", f"{name}_thumb.jpg", len(data))
+    try:
+        _write_whole(folder / files.path, data)
+        _write_whole(folder / files.thumb_path, thumbnail)
+    except BaseException:
+        files.remove()
+        raise
+    return files
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """``data`` at ``path``, owner-only (0600), appearing only once it is all written."""
+    partial = path.with_name(f".{path.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def count_photos(session: Session, issue_id: int) -> int:
+    """How many photos case ``issue_id`` has."""
     count = session.scalar(
         select(func.count()).select_from(IssuePhoto).where(IssuePhoto.issue_id == issue_id)
     )
-    if (count or 0) >= max_photos:
+    return int(count or 0)
+
+
+def record_photo(
+    session: Session,
+    issue_id: int,
+    files: StoredFiles,
+    content_type: str,
+    size: tuple[int, int],
+    now: datetime,
+    max_photos: int,
+) -> IssuePhoto:
+    """The row of a photo whose files are written; flushed, not committed.
+
+    Called inside the write transaction: the case's row is locked first (on
+    PostgreSQL; SQLite has one writer anyway), so that two uploads at once
+    cannot both take the last free place.
+
+    Raises
+    ------
+    IssueNotFound
+        When the case no longer exists.
+    TooManyPhotos
+        When the case already has ``max_photos`` photos.
+    """
+    if session.get(Issue, issue_id, with_for_update=True) is None:
+        raise IssueNotFound(f"no case has id {issue_id}")
+    count = count_photos(session, issue_id)
+    if count >= max_photos:
         raise TooManyPhotos(f"case {issue_id} already has {count} photos, the most allowed")
-    kind = sniff(data)
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format != kind:
-                raise BadPhoto(f"the file starts like {kind} but reads as {probe.format}")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise BadPhoto(
-                    f"the image is {probe.width}×{probe.height} pixels; the most "
-                    f"allowed is {MAX_PIXELS // 1_000_000} megapixels"
-                )
-            image = ImageOps.exif_transpose(probe)
-            image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise BadPhoto(f"the {kind} image cannot be read ({exc})") from exc
-    content_type, suffix = FORMATS[kind]
-    private_dir(folder / str(issue_id))
-    name = f"{issue_id}/{uuid.uuid4().hex}"
-    rel, rel_thumb = f"{name}{suffix}", f"{name}_thumb.jpg"
-    path, thumb = folder / rel, folder / rel_thumb
-    icc = image.info.get("icc_profile")
-    image.info = {}  # comments, EXIF, XMP: nothing the phone wrote goes along
-    clean = image.convert("RGB") if kind == "JPEG" and image.mode not in ("RGB", "L") else image
-    options = {"quality": 90} if kind != "PNG" else {}
-    clean.save(path, format=kind, **options, **({"icc_profile": icc} if icc else {}))
-    small = image.convert("RGB")
-    small.thumbnail(THUMBNAIL)
-    small.save(thumb, format="JPEG", quality=80)
-    for written in (path, thumb):
-        written.chmod(0o600)
     photo = IssuePhoto(
         issue_id=issue_id,
-        path=rel,
-        thumb_path=rel_thumb,
+        path=files.path,
+        thumb_path=files.thumb_path,
         content_type=content_type,
-        size=path.stat().st_size,
-        width=image.width,
-        height=image.height,
+        size=files.size,
+        width=size[0],
+        height=size[1],
         created_at=now,
     )
     session.add(photo)
-    try:
-        session.flush()
-    except Exception:
-        path.unlink(missing_ok=True)
-        thumb.unlink(missing_ok=True)
-        raise
+    session.flush()
     return photo
 
 

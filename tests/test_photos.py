@@ -1,21 +1,26 @@
 """Case photos through the API, on SQLite and on PostGIS.
 
 Photos are checked by their content, cleaned of EXIF (phone photos carry the GPS
-position), turned upright, stored as files beside a JPEG thumbnail, and shown to
-staff only.
+position), turned upright, downscaled, stored as files beside a JPEG thumbnail, and
+shown to staff only.  They are decoded a few at a time (more are answered 503),
+with no database connection held, and never more pixels than the limit allows.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+import queue
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +32,7 @@ from tests.helpers import auth
 MEDIA = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 RED, BLUE = (220, 20, 20), (20, 20, 220)
+T = TypeVar("T")
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -214,6 +220,26 @@ def test_exif_with_gps_is_removed(
         assert b"GridPhone" not in raw and b"GP-9 Pro" not in raw and b"Exif\x00\x00" not in raw
 
 
+def test_a_phones_multi_picture_jpeg_is_stored_as_a_plain_jpeg(
+    api: TestClient, case: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    # phones write MPO (a JPEG carrying a second picture, e.g. a depth map): still a JPEG
+    buffer = io.BytesIO()
+    halves((160, 120)).save(
+        buffer, "MPO", save_all=True, append_images=[Image.new("RGB", (160, 120))],
+        exif=phone_exif(),
+    )  # fmt: skip
+    assert Image.open(io.BytesIO(buffer.getvalue())).format == "MPO"
+    response = upload(api, case["id"], buffer.getvalue(), photo_token=case["photo_token"])
+    assert response.status_code == 201, response.text
+    assert response.json()["content_type"] == "image/jpeg"
+    raw = api.get(response.json()["url"], headers=auth(tokens["admin"])).content
+    stored = Image.open(io.BytesIO(raw))
+    assert stored.format == "JPEG" and getattr(stored, "n_frames", 1) == 1
+    assert b"GridPhone" not in raw and not stored.getexif()
+    assert close(stored.convert("RGB").getpixel((20, 60)), RED)
+
+
 def test_jpeg_comment_is_removed(
     api: TestClient, case: dict[str, Any], tokens: dict[str, str]
 ) -> None:
@@ -398,16 +424,83 @@ def test_content_that_is_not_a_readable_image_is_refused(
     assert staff["photos"] == []
 
 
-def test_images_over_the_pixel_limit_are_refused(
-    api: TestClient, case: dict[str, Any], settings: Any
+def png_of_size(width: int, height: int, *, decodable: bool = True) -> bytes:
+    """A one-bit black PNG of ``width``×``height`` pixels, made a band of rows at a time,
+    so that even a huge one is a few kB and costs the test little memory.
+
+    With ``decodable=False`` its pixel data is garbage: only a decoder would notice,
+    so an answer that names the size proves the size was refused before decoding.
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
+    if decodable:
+        row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then the bits
+        packer = zlib.compressobj(9)
+        band = row * 1000
+        pixels = b"".join(packer.compress(band) for _ in range(height // 1000))
+        pixels += packer.compress(row * (height % 1000)) + packer.flush()
+    else:
+        pixels = os.urandom(256)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_png_of_size_makes_what_it_says() -> None:
+    image = Image.open(io.BytesIO(png_of_size(1500, 2100)))
+    assert image.size == (1500, 2100) and image.mode == "1"
+    image.load()
+    assert image.getextrema() == (0, 0)
+
+
+@pytest.mark.parametrize("decodable", [True, False], ids=["valid", "garbage-pixels"])
+def test_images_over_the_pixel_limit_are_refused_before_decoding(
+    api: TestClient, case: dict[str, Any], settings: Any, decodable: bool
 ) -> None:
-    # 7000×7000 one-bit pixels compress to a few kB but would take ~150 MB to decode as RGB
-    data = encode(Image.new("1", (7000, 7000)), "PNG")
-    assert len(data) < 200_000
+    # 9000×9000 one-bit pixels: a few kB that would take 81 MB to decode, 324 MB as RGB
+    data = png_of_size(9000, 9000, decodable=decodable)
+    assert len(data) < 50_000 and settings.max_photo_pixels < 9000 * 9000
     response = upload(
         api, case["id"], data, content_type="image/png", photo_token=case["photo_token"]
     )
-    refused(response, 415, "unsupported_image")
+    refused(response, 413, "too_many_pixels")  # not 415: the garbage was never decoded
+    message = response.json()["error"]["message"]
+    assert "9000×9000" in message and "megapixels" in message
+    assert files_of(settings, case["id"]) == []
+
+
+@pytest.mark.parametrize(
+    "warnings_are_errors",
+    [
+        # Pillow's warning is the log's business, not the test's
+        pytest.param(
+            False, marks=pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+        ),
+        pytest.param(
+            True, marks=pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
+        ),
+    ],
+    ids=["default", "bomb-warning-as-error"],
+)
+@pytest.mark.parametrize("side", [10_000, 20_000], ids=["100MP", "400MP"])
+def test_decompression_bombs_are_refused_with_413(
+    api: TestClient,
+    case: dict[str, Any],
+    settings: Any,
+    tokens: dict[str, str],
+    side: int,
+    warnings_are_errors: bool,
+) -> None:
+    # past Pillow's own limits: 100 MP warns (an error when warnings are), 400 MP is an error
+    data = png_of_size(side, side)
+    assert len(data) < 100_000
+    response = upload(api, case["id"], data, content_type="image/png", staff=tokens["admin"])
+    refused(response, 413, "too_many_pixels")
     assert "megapixels" in response.json()["error"]["message"]
     assert files_of(settings, case["id"]) == []
 
@@ -587,3 +680,312 @@ def test_photo_of_another_case_or_unknown_is_404(
         404,
         "photo_not_found",
     )
+
+
+# -- decoding: bounded, outside any transaction ---------------------------------------------
+
+
+@pytest.fixture()
+def app_with(loaded_url: str, tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+    """Makes clients on apps with some settings changed (the photo folder under tmp_path)."""
+    from api.app import create_app
+    from service.settings import Settings
+
+    made: list[tuple[Any, TestClient]] = []
+
+    def make(**changes: Any) -> TestClient:
+        folder = tmp_path / f"var{len(made)}"
+        limits = Settings(database_url=loaded_url, var_dir=folder, report_rate=10_000, **changes)
+        app = create_app(limits)
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        made.append((app, client))
+        return client
+
+    yield make
+    for app, client in made:
+        client.__exit__(None, None, None)
+        app.state.engine.dispose()
+
+
+class HeldDecode:
+    """Stands in for ``service.images.clean_photo``: each call says it started, then
+    waits until the test lets it go (no sleeps, no timings), then cleans for real.
+
+    ``hold`` calls are held (the rest pass straight through); ``check`` runs in the
+    decoding thread, first thing.
+    """
+
+    def __init__(self, real: Callable[..., Any], hold: int, check: Callable[[], None]) -> None:
+        self.real, self.hold, self.check = real, hold, check
+        self.started = threading.Semaphore(0)
+        self.go = threading.Event()
+        self.calls = 0
+        self.errors: list[BaseException] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any) -> Any:
+        with self._lock:
+            self.calls += 1
+            held = self.calls <= self.hold
+        try:
+            self.check()
+        except BaseException as exc:  # reported by the test, not lost in a server thread
+            self.errors.append(exc)
+        if held:
+            self.started.release()
+            assert self.go.wait(timeout=120), "the test never let the decode go"
+        return self.real(*args)
+
+    def wait_started(self, count: int) -> None:
+        for _ in range(count):
+            assert self.started.acquire(timeout=60), "a decode never started"
+
+
+def in_thread(fn: Callable[[], T]) -> tuple[threading.Thread, list[T]]:
+    """Run ``fn`` on a thread of its own; its result lands in the list."""
+    out: list[T] = []
+    thread = threading.Thread(target=lambda: out.append(fn()), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_decoding_holds_no_connection_and_reports_go_on_meanwhile(
+    app_with: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import images
+
+    client = app_with()
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    held: list[int] = []
+    decode = HeldDecode(images.clean_photo, 1, lambda: held.append(engine.pool.checkedout()))
+    monkeypatch.setattr(images, "clean_photo", decode)
+    case = report(client)
+    data = encode(halves((1200, 900)))
+    uploading, uploaded = in_thread(
+        lambda: upload(client, case["id"], data, photo_token=case["photo_token"])
+    )
+    decode.wait_started(1)
+    # while the photo decodes, a report is taken (on SQLite it needs the write lock)
+    reporting, reported = in_thread(lambda: client.post("/api/v1/issues", json=GOOD))
+    reporting.join(timeout=60)
+    assert reported and reported[0].status_code == 201, "a report waited for a photo decode"
+    decode.go.set()
+    uploading.join(timeout=60)
+    assert uploaded and uploaded[0].status_code == 201, uploaded
+    assert held == [0], "the upload held a database connection while decoding"
+    assert not decode.errors
+
+
+def test_uploads_beyond_the_workers_and_queue_are_answered_503_with_retry_after(
+    app_with: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import images
+
+    client = app_with(photo_workers=1, photo_queue=1, photo_wait_s=600)
+    decode = HeldDecode(images.clean_photo, 3, lambda: None)
+    monkeypatch.setattr(images, "clean_photo", decode)
+    case = report(client)
+    data = encode(halves((64, 48)))
+    answers: queue.Queue[Any] = queue.Queue()
+
+    def send() -> None:
+        answers.put(upload(client, case["id"], data, photo_token=case["photo_token"]))
+
+    threads = [threading.Thread(target=send, daemon=True) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    # one decodes (held), one waits its turn, so the third is answered at once, whatever
+    # the order they came in: nothing leaves the gate before the test lets it go
+    decode.wait_started(1)
+    busy = answers.get(timeout=60)
+    assert busy.status_code == 503, busy.text
+    assert int(busy.headers["Retry-After"]) >= 1
+    assert busy.headers["content-type"] == "application/json"
+    error = busy.json()["error"]
+    assert error["code"] == "busy" and "try again" in error["message"]
+    assert set(busy.json()) == {"error"} and "retry_after_s" not in error
+    decode.go.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    rest = [answers.get_nowait() for _ in range(2)]
+    assert [r.status_code for r in rest] == [201, 201]
+    assert decode.calls == 2  # the refused upload was never decoded
+
+
+def test_a_photo_that_loses_the_last_place_while_decoding_is_409_and_leaves_no_files(
+    app_with: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import images
+
+    client = app_with(max_photos=1)
+    limits = client.app.state.settings  # type: ignore[attr-defined]
+    decode = HeldDecode(images.clean_photo, 1, lambda: None)
+    monkeypatch.setattr(images, "clean_photo", decode)
+    case = report(client)
+    data = encode(halves((64, 48)))
+    first, first_answer = in_thread(
+        lambda: upload(client, case["id"], data, photo_token=case["photo_token"])
+    )
+    decode.wait_started(1)
+    second = upload(client, case["id"], data, photo_token=case["photo_token"])
+    assert second.status_code == 201, second.text  # it took the case's one place
+    decode.go.set()
+    first.join(timeout=60)
+    refused(first_answer[0], 409, "too_many_photos")
+    assert len(files_of(limits, case["id"])) == 2  # the second photo and its thumbnail
+
+
+def test_a_failed_transaction_leaves_no_files(
+    app_with: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch, loaded_url: str
+) -> None:
+    from service import issues
+    from store import photos
+
+    def record_then_fail(*args: Any) -> Any:
+        photos.record_photo(*args)
+        raise RuntimeError("the disk is full")
+
+    client = app_with()
+    limits = client.app.state.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(issues, "record_photo", record_then_fail)
+    case = report(client)
+    response = upload(client, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"])
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert files_of(limits, case["id"]) == []  # neither the files nor a partial one
+    engine = make_engine(loaded_url)
+    with Session(engine) as session:
+        assert session.scalars(select(IssuePhoto)).all() == []
+    engine.dispose()
+
+
+def test_photos_are_stored_downscaled_to_the_longest_side(
+    app_with: Callable[..., TestClient], tokens: dict[str, str]
+) -> None:
+    client = app_with(photo_max_side=640)
+    case = report(client)
+    for fmt, size in (("PNG", (1200, 800)), ("JPEG", (800, 1200)), ("WEBP", (900, 900))):
+        response = upload(client, case["id"], encode(halves(size), fmt), staff=tokens["admin"])
+        assert response.status_code == 201, response.text
+        photo = response.json()
+        expected = (
+            (640, 427) if size[0] > size[1] else (427, 640) if size[0] < size[1] else (640, 640)
+        )
+        assert (photo["width"], photo["height"]) == expected
+        stored = fetch(client, photo["url"], tokens["admin"])
+        assert stored.format == fmt and stored.size == expected
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import JpegImagePlugin
+
+    from service import images
+
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+    drafts: list[tuple[Any, Any, tuple[int, int]]] = []
+
+    def spy(self: Any, mode: Any, size: Any) -> Any:
+        answer = real_draft(self, mode, size)
+        drafts.append((mode, size, self.size))  # what was asked, and the size decoded
+        return answer
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    data = encode(halves((4000, 3000)), "JPEG", exif=phone_exif(orientation=6))
+    cleaned = images.clean_photo(data, 50_000_000, 1000)
+    assert drafts[0] == ("RGB", (1000, 750), (1000, 750))  # libjpeg's 1/4 scale
+    assert (cleaned.width, cleaned.height) == (750, 1000)  # and turned upright
+    stored = Image.open(io.BytesIO(cleaned.data))
+    assert stored.size == (750, 1000) and not stored.getexif()
+    # a JPEG already within the stored size is decoded whole
+    drafts.clear()
+    images.clean_photo(encode(halves((800, 600)), "JPEG"), 50_000_000, 1000)
+    assert all(decoded == (800, 600) for _, _, decoded in drafts)
+
+
+def test_the_pixel_limit_applies_to_every_format_before_decoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service import images
+
+    loads: list[str] = []
+    real_load = ImageFile.ImageFile.load
+
+    def spy(self: Any) -> Any:
+        loads.append(self.format)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    for fmt in ("JPEG", "PNG", "WEBP"):
+        data = encode(halves((1200, 1000)), fmt)
+        with pytest.raises(images.TooManyPixels, match="1200×1000"):
+            images.clean_photo(data, 1_000_000, 2560)
+    assert loads == []
+    images.clean_photo(encode(halves((1000, 1000)), "PNG"), 1_000_000, 2560)  # just at it
+    assert loads
+
+
+# -- the gate itself ------------------------------------------------------------------------
+
+
+def test_gate_refuses_at_once_when_its_queue_is_full() -> None:
+    from service.errors import Unavailable
+    from service.gate import Gate
+
+    gate = Gate(workers=2, waiting=0, wait_s=30)
+    with gate.slot(), gate.slot():
+        with pytest.raises(Unavailable) as busy, gate.slot():
+            pass
+        assert busy.value.code == "busy"
+        assert busy.value.extra["retry_after_s"] >= 1  # type: ignore[operator]
+    with gate.slot():  # places come back
+        pass
+
+
+def test_gate_refuses_a_waiter_whose_wait_is_over() -> None:
+    from service.errors import Unavailable
+    from service.gate import Gate
+
+    gate = Gate(workers=1, waiting=1, wait_s=0)  # the wait ends at once: no time passes
+    with gate.slot(), pytest.raises(Unavailable, match="1 being processed"), gate.slot():
+        pass
+    with gate.slot():
+        pass
+
+
+def test_gate_lets_a_waiter_in_when_a_place_is_freed() -> None:
+    from service.gate import Gate
+
+    gate = Gate(workers=1, waiting=1, wait_s=120)
+    inside = threading.Event()
+    with gate.slot():
+        waiter, done = in_thread(lambda: _enter_and_mark(gate, inside))
+        assert not inside.is_set()
+    waiter.join(timeout=60)
+    assert done == [True]
+
+
+def _enter_and_mark(gate: Any, inside: threading.Event) -> bool:
+    with gate.slot():
+        inside.set()
+    return True
+
+
+@pytest.mark.parametrize(("workers", "waiting", "wait_s"), [(0, 1, 1.0), (1, -1, 1.0), (1, 1, -1)])
+def test_gate_refuses_settings_it_cannot_keep(workers: int, waiting: int, wait_s: float) -> None:
+    from service.gate import Gate
+
+    with pytest.raises(ValueError, match="workers >= 1"):
+        Gate(workers, waiting, wait_s)
+
+
+def test_gate_runs_the_work_on_a_thread_of_its_own_and_hands_back_its_outcome() -> None:
+    from service.gate import Gate
+
+    gate = Gate(workers=1, waiting=0, wait_s=0)
+    caller = threading.get_ident()
+    assert gate.run(lambda a, b: (a + b, threading.get_ident()), 2, 3)[0] == 5
+    assert gate.run(threading.get_ident) != caller
+    with pytest.raises(KeyError, match="lost"):
+        gate.run({}.__getitem__, "lost")
+    assert gate.run(str, 7) == "7"  # the place came back after the failure
