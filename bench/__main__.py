@@ -31,7 +31,16 @@ from bench._scaffold import RATIOS, ROOT, SKIPPED, STRICT_VARIABLE, section, str
 from bench._timing import column_table, fmt_seconds
 
 # cheapest first, so that a broken check shows up early
-BENCHMARKS = ("lookup", "dispatch", "coverage", "intake", "photos", "mappage", "reportpage")
+BENCHMARKS = (
+    "lookup",
+    "dispatch",
+    "coverage",
+    "intake",
+    "photos",
+    "durability",
+    "mappage",
+    "reportpage",
+)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class Phase:
     sent: int = 0  # distinct reports (keys)
     attempts: int = 0  # requests, retries included
     acked: dict[str, int] = field(default_factory=dict)  # key -> id in the 201's Location
+    replayed: int = 0  # acknowledged by a replay: stored before a kill cut the answer off
     unacked: list[str] = field(default_factory=list)  # keys still unanswered at the end
     kills: int = 0
     lost: int = 0
@@ -171,8 +172,10 @@ class Service:
 # --------------------------------------------------------------------------- clients
 
 
-def _send_until_acked(port: int, body: bytes, key: str, stop_at: float) -> tuple[int, int] | None:
-    """Send one report, resending it unchanged until a 201; (id, attempts) or None."""
+def _send_until_acked(
+    port: int, body: bytes, key: str, stop_at: float
+) -> tuple[int, int, bool] | None:
+    """Send one report, resending it unchanged until a 201; (id, attempts, replayed)."""
     attempts = 0
     while time.monotonic() < stop_at:
         attempts += 1
@@ -183,7 +186,8 @@ def _send_until_acked(port: int, body: bytes, key: str, stop_at: float) -> tuple
             answer = conn.getresponse()
             answer.read()
             if answer.status == 201:
-                return int(answer.headers["Location"].rsplit("/", 1)[1]), attempts
+                replayed = answer.headers.get("Idempotent-Replayed") == "true"
+                return int(answer.headers["Location"].rsplit("/", 1)[1]), attempts, replayed
             if answer.status < 500 and answer.status != 429:
                 raise scaffold.CheckFailed(f"report {key} answered {answer.status}")
         except (OSError, http.client.HTTPException):
@@ -220,6 +224,7 @@ def run_phase(
                 else:
                     phase.acked[key] = got[0]
                     phase.attempts += got[1]
+                    phase.replayed += got[2]
 
     rng = random.Random(SEED + kills)
     moments = sorted(rng.uniform(0.1, 0.9) * sizes.seconds for _ in range(kills))
@@ -279,6 +284,7 @@ def verify(phase: Phase, database_url: str) -> None:
 def run_target(
     target: str, database_url: str, work: Path, bodies: Sequence[bytes], sizes: Sizes
 ) -> list[Phase]:
+    work.mkdir(parents=True, exist_ok=True)
     scaffold.load_sample(database_url)
     service = Service(database_url, work, sizes.workers)
     service.start()
@@ -345,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "reports sent": lambda p: f"{p.sent:,}",
                 "acknowledged": lambda p: f"{len(p.acked):,}",
                 "requests (with retries)": lambda p: f"{p.attempts:,}",
+                "replayed": lambda p: f"{p.replayed:,}",
                 "acked / s": lambda p: f"{p.rate:,.1f}",
                 "lost": lambda p: str(p.lost),
                 "duplicated": lambda p: str(p.duplicated),
