@@ -185,3 +185,42 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+
+
+def test_shared_spatial_objects_answer_alike_from_many_threads(loaded_url: str) -> None:
+    """The objects every request thread shares (the community snapshot's grid index,
+    pyproj's cached transformers, the walking network) give each thread the answers one
+    thread gets alone: the check behind "no fix needed" for the probe's one crash."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    from sqlalchemy.orm import Session
+
+    from gis.crs import to_metric
+    from service.community import SnapshotCache
+
+    if not loaded_url.startswith("sqlite"):
+        pytest.skip("the shared objects are the same on both backends")
+    engine = make_engine(loaded_url)
+    with Session(engine) as session:
+        snapshot = SnapshotCache().require(session)
+    engine.dispose()
+    rng = np.random.default_rng(20261130)
+    lons = rng.uniform(121.82, 121.86, 400)
+    lats = rng.uniform(29.88, 29.91, 400)
+
+    def work(_: int) -> list[Any]:
+        out: list[Any] = []
+        for lon, lat in zip(lons, lats, strict=True):
+            out.append(snapshot.locate(float(lon), float(lat)))
+            x, y = to_metric(float(lon), float(lat), metric_crs=snapshot.metric_crs)
+            out.append((round(float(x), 3), round(float(y), 3)))
+            if snapshot.network is not None:
+                out.append(int(snapshot.network.snap(np.atleast_1d(x), np.atleast_1d(y)).edge[0]))
+        return out
+
+    alone = work(0)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(work, range(16)))
+    assert all(answer == alone for answer in together)
+    assert sum(1 for a in alone[::3] if a[0] is not None) > 100  # most points lie in a grid
