@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-ahead test-shuffled lint bench bench-quick sample clean
+.PHONY: run test test-ahead test-shuffled lint bench bench-quick sample street-sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ bench-quick: $(STAMP)
 
 sample: $(STAMP)
 	$(BIN)/python data/generate.py
+
+# an illustrative street of 12 communities around the sample, written afresh into
+# var/street/ (generated on demand, never committed; see data/README.md)
+street-sample: $(STAMP)
+	rm -rf var/street
+	$(BIN)/python data/street.py --communities 12 --out var/street
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

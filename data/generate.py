@@ -47,8 +47,11 @@ BOUNDARY = Polygon(
     ]
 )
 
-# Roads and lanes that cut the community into grids: (name, kind, coordinates).
-ROADS: list[tuple[str, str, list[tuple[float, float]]]] = [
+# A road or lane: (name, kind, coordinates).
+Road = tuple[str, str, list[tuple[float, float]]]
+
+# Roads and lanes that cut the community into grids.
+ROADS: list[Road] = [
     ("太河路", "primary", [(X_TAIHE, S - 0.0004), (X_TAIHE, N_W + 0.0004)]),
     ("明州路", "primary", [(X_MINGZHOU, S - 0.0004), (X_MINGZHOU, N_MID + 0.0004)]),
     ("岷山路", "primary", [(X_MINSHAN, S - 0.0004), (X_MINSHAN, N_E + 0.0004)]),
@@ -227,56 +230,87 @@ COMPOUND_NAMES = [
 ]
 
 
-def build_compounds(grids: list[Polygon], info: list[dict], rng: np.random.Generator):
-    compounds, buildings = [], []
+def split_evenly(total: int, n: int) -> list[int]:
+    """``total`` as ``n`` whole parts that differ by at most one, the larger first."""
+    return [total // n + (1 if i < total % n else 0) for i in range(n)]
+
+
+def compound_features(
+    cid: str,
+    name: str,
+    grid_code: str,
+    outline: Polygon,
+    blds: list[Polygon],
+    households: int,
+    rng: np.random.Generator,
+) -> tuple[dict, list[dict]]:
+    """One compound's feature and its buildings', the households shared among them.
+
+    Shared by the Lingxiao sample and the synthetic street (``street.py``), so
+    that both write compounds and buildings with the same attributes.
+    """
+    per = split_evenly(households, len(blds))
+    compound = feature(
+        rounded(outline),
+        {
+            "id": cid,
+            "name": name,
+            "grid": grid_code,
+            "households": int(households),
+            "buildings": len(blds),
+        },
+    )
+    buildings = [
+        feature(
+            b,
+            {
+                "id": f"{cid}-B{i + 1:02d}",
+                "compound": cid,
+                "name": f"{name}{i + 1}幢",
+                "households": int(n_hh),
+                "floors": int(rng.integers(6, 19)),
+            },
+        )
+        for i, (b, n_hh) in enumerate(zip(blds, per, strict=True))
+    ]
+    return compound, buildings
+
+
+def build_compounds(
+    grids: list[Polygon], info: list[dict], rng: np.random.Generator
+) -> tuple[list[tuple[dict, Polygon]], list[dict]]:
+    """Lingxiao's compounds, one or two per general grid, and their buildings."""
+    compounds: list[tuple[dict, Polygon]] = []
+    buildings: list[dict] = []
     names = iter(COMPOUND_NAMES)
     for number, (grid, g) in enumerate(zip(grids, info, strict=True), 1):
         if g["kind"] != "general":
             continue
         n = 2 if grid.area > 1.1e-5 else 1
-        households = g["households"]
-        split = [households // n + (1 if i < households % n else 0) for i in range(n)]
+        split = split_evenly(g["households"], n)
         for k, (cbox, hh) in enumerate(zip(compound_boxes(grid, n), split, strict=True)):
             name = NAMED_COMPOUNDS[number] if k == 0 and number in NAMED_COMPOUNDS else next(names)
             cid = f"C{len(compounds) + 1:02d}"
-            blds = buildings_in(cbox)
-            per = np.full(len(blds), hh // len(blds))
-            per[: hh % len(blds)] += 1
-            compounds.append(
-                (
-                    feature(
-                        rounded(cbox),
-                        {
-                            "id": cid,
-                            "name": name,
-                            "grid": g["code"],
-                            "households": int(hh),
-                            "buildings": len(blds),
-                        },
-                    ),
-                    grid,
-                )
+            compound, blds = compound_features(
+                cid, name, g["code"], cbox, buildings_in(cbox), hh, rng
             )
-            for i, (b, n_hh) in enumerate(zip(blds, per, strict=True)):
-                buildings.append(
-                    feature(
-                        b,
-                        {
-                            "id": f"{cid}-B{i + 1:02d}",
-                            "compound": cid,
-                            "name": f"{name}{i + 1}幢",
-                            "households": int(n_hh),
-                            "floors": int(rng.integers(6, 19)),
-                        },
-                    )
-                )
+            compounds.append((compound, grid))
+            buildings += blds
     return compounds, buildings
 
 
-def build_streets(compounds: list[tuple[dict, Polygon]]) -> list[dict]:
-    """Roads, lanes and compound paths, noded so that every crossing is a vertex."""
+def build_streets(
+    compounds: list[tuple[dict, Polygon]],
+    roads: list[Road] = ROADS,
+    boundary: Polygon = BOUNDARY,
+) -> list[dict]:
+    """Roads, lanes and compound paths, noded so that every crossing is a vertex.
+
+    ``roads`` and ``boundary`` default to Lingxiao's; the synthetic street
+    passes each community's own.
+    """
     sources: list[tuple[str, str, LineString]] = [
-        (name, kind, LineString(c)) for name, kind, c in ROADS
+        (name, kind, LineString(c)) for name, kind, c in roads
     ]
     for c, grid in compounds:
         minx, miny, maxx, _ = shapely.geometry.shape(c["geometry"]).bounds
@@ -285,7 +319,7 @@ def build_streets(compounds: list[tuple[dict, Polygon]]) -> list[dict]:
         name = c["properties"]["name"] + "内部道路"
         sources.append((name, "path", LineString([(cx, gy0), (cx, gy1)])))
         sources.append((name, "path", LineString([(minx, miny), (maxx, miny)])))
-    clipper = BOUNDARY.buffer(0.00002, join_style="mitre")
+    clipper = boundary.buffer(0.00002, join_style="mitre")
     lines = [shapely.intersection(ln, clipper) for _, _, ln in sources]
     noded = shapely.get_parts(shapely.union_all(lines))
     tree = shapely.STRtree(lines)
@@ -335,12 +369,22 @@ MERCHANT_PREFIX = [
 ]
 
 
-def build_merchants(rng: np.random.Generator, districts, community: Polygon) -> list[dict]:
+# Where Lingxiao's merchants are: so many in each business district, the rest anywhere.
+MERCHANT_PLACES: list[tuple[str | None, int]] = [("BD01", 52), ("BD02", 50), (None, 18)]
+
+
+def build_merchants(
+    rng: np.random.Generator,
+    districts: list[tuple[str, str, str, Polygon]],
+    community: Polygon,
+    places: list[tuple[str | None, int]] = MERCHANT_PLACES,
+) -> list[dict]:
+    """Merchants with unique names, ``count`` of them per (district code or None) place."""
     kinds = list(MERCHANT_KINDS)
     weights = np.array([0.34, 0.2, 0.12, 0.12, 0.06, 0.08, 0.08])
-    places = [("BD01", 52), ("BD02", 50), (None, 18)]
     shapes = {code: geom for code, _, _, geom in districts}
-    out, seen = [], set()
+    out: list[dict] = []
+    seen: set[str] = set()
     for where, count in places:
         area = shapes[where] if where else community
         for _ in range(count):
@@ -554,24 +598,37 @@ PARKING = [
 ]
 
 
-def build_members(rng: np.random.Generator, info: list[dict]) -> list[dict]:
-    """207 registered and 863 in-service members, pseudonymous."""
+# The posts members of each of Lingxiao's squads claim.
+SQUAD_POSTS = {
+    "SQ1": ["文明宣讲", "楼道文明督导"],
+    "SQ2": ["楼道巡查", "电动车充电巡查"],
+    "SQ3": ["环境整治", "绿化认养"],
+    "SQ4": ["垃圾分类督导", "定时定点值守"],
+    "SQ5": ["应急值守", "防汛防台"],
+    "SQ6": ["独居老人结对", "助老送餐"],
+    "SQ7": ["邻里调解", "停车协调"],
+    "SQ8": ["商户走访", "爱心伙伴联络"],
+}
+MEMBER_COUNTS = (207, 863)  # registered, in service (the 2021 report)
+
+
+def build_members(
+    rng: np.random.Generator,
+    info: list[dict],
+    counts: tuple[int, int] = MEMBER_COUNTS,
+    posts: dict[str, list[str]] = SQUAD_POSTS,
+) -> list[dict]:
+    """Registered and in-service Party members, pseudonymous, in general grids.
+
+    Each is placed in a grid (more often in one with more households) and
+    claims a post in one of the squads of ``posts``.
+    """
     general = [g for g in info if g["kind"] == "general"]
     weights = np.array([g["households"] for g in general], dtype=float)
     weights /= weights.sum()
-    posts = {
-        "SQ1": ["文明宣讲", "楼道文明督导"],
-        "SQ2": ["楼道巡查", "电动车充电巡查"],
-        "SQ3": ["环境整治", "绿化认养"],
-        "SQ4": ["垃圾分类督导", "定时定点值守"],
-        "SQ5": ["应急值守", "防汛防台"],
-        "SQ6": ["独居老人结对", "助老送餐"],
-        "SQ7": ["邻里调解", "停车协调"],
-        "SQ8": ["商户走访", "爱心伙伴联络"],
-    }
     squads = list(posts)
-    rows = []
-    for kind, count in (("registered", 207), ("in_service", 863)):
+    rows: list[dict] = []
+    for kind, count in zip(("registered", "in_service"), counts, strict=True):
         for _ in range(count):
             grid = general[int(rng.choice(len(general), p=weights))]["code"]
             squad = squads[int(rng.integers(len(squads)))]
@@ -603,55 +660,113 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def generate(out: Path) -> None:
-    rng = np.random.default_rng(SEED)
-    grids = build_grids()
-    community = rounded(shapely.union_all(grids))
-    info = []
-    for i, ((_, kind, dedicated), _geom) in enumerate(zip(GRID_SEEDS, grids, strict=True), 1):
-        hh = int(rng.integers(330, 500)) if kind == "general" else int(rng.integers(0, 2)) * 90
-        info.append(
-            {
-                "code": f"{COMMUNITY_CODE}{i:03d}",
-                "name": f"凌霄社区第{chinese_number(i)}网格",
-                "kind": kind,
-                "dedicated_to": dedicated,
-                "households": hh,
-                "residents": round(hh * rng.uniform(2.55, 2.85)),
-                "grid_head": f"GH{i:02d}",
-                "full_time_worker": f"FT{i:02d}",
-                "part_time_worker": f"PT{i:02d}",
-                "instructor": f"GI{i:02d}",
-                "others_n": int(rng.integers(3, 9)),
-            }
-        )
+def grid_record(
+    rng: np.random.Generator, code: str, name: str, number: int, kind: str, dedicated: str | None
+) -> dict:
+    """A grid's attributes: households (300-500 in a general grid), residents, 1+3+N staff.
+
+    Staff are role ids only (``GH01`` grid head, ``FT01`` full-time worker,
+    ``PT01`` part-time worker, ``GI01`` instructor), numbered by ``number``.
+    """
+    hh = int(rng.integers(330, 500)) if kind == "general" else int(rng.integers(0, 2)) * 90
+    return {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "dedicated_to": dedicated,
+        "households": hh,
+        "residents": round(hh * rng.uniform(2.55, 2.85)),
+        "grid_head": f"GH{number:02d}",
+        "full_time_worker": f"FT{number:02d}",
+        "part_time_worker": f"PT{number:02d}",
+        "instructor": f"GI{number:02d}",
+        "others_n": int(rng.integers(3, 9)),
+    }
+
+
+def write_boundaries(
+    out: Path,
+    props: dict,
+    community: Polygon,
+    grids: list[Polygon],
+    info: list[dict],
+    districts: list[tuple[str, str, str, Polygon]] | None,
+) -> None:
+    """Write ``boundaries/``: the community (``props`` then its totals), grids, districts.
+
+    The community's households and residents are the sums of its grids'.
+    """
     bounds = out / "boundaries"
+    totals = {
+        "households": sum(g["households"] for g in info),
+        "residents": sum(g["residents"] for g in info),
+    }
     write_geojson(
-        bounds / "community.geojson",
-        [
-            feature(
-                community,
-                {
-                    "code": COMMUNITY_CODE,
-                    "name": "凌霄社区",
-                    "name_en": "Lingxiao community",
-                    "street": "新碶街道",
-                    "district": "北仑区",
-                    "households": sum(g["households"] for g in info),
-                    "residents": sum(g["residents"] for g in info),
-                },
-            )
-        ],
-        "community",
+        bounds / "community.geojson", [feature(community, {**props, **totals})], "community"
     )
     write_geojson(
         bounds / "grids.geojson", [feature(g, p) for g, p in zip(grids, info, strict=True)], "grids"
     )
+    if districts is not None:
+        write_geojson(
+            bounds / "districts.geojson",
+            [
+                feature(geom, {"code": c, "name": zh, "name_en": en})
+                for c, zh, en, geom in districts
+            ],
+            "districts",
+        )
+
+
+SQUAD_KEYS = ["id", "name", "name_en", "categories", "duty_hours", "capacity", "illustrative", "at"]
+
+
+def squad_rows(squads: list[tuple]) -> list[tuple]:
+    """Squads given as ``SQUADS`` entries, as rows in ``SQUAD_KEYS`` order."""
+    return [
+        (i, zh, en, ",".join(cats), duty, cap, illus, at)
+        for i, zh, en, cats, duty, cap, at, illus in squads
+    ]
+
+
+def unit_rows(units: list[tuple]) -> list[tuple]:
+    """Units given as ``UNITS`` entries, as rows for ``point_features``."""
+    return [(i, zh, en, ",".join(cats), at) for i, zh, en, at, cats in units]
+
+
+UNIT_KEYS = ["id", "name", "name_en", "categories", "at"]
+SERVICE_POINT_KEYS = ["id", "name", "name_en", "kind", "at", "hours"]
+PARKING_KEYS = ["id", "name", "kind", "capacity", "smart", "status", "at"]
+
+
+def lingxiao_outline() -> Polygon:
+    """Lingxiao's boundary as ``boundaries/community.geojson`` holds it: its grids' union."""
+    return rounded(shapely.union_all(build_grids()))
+
+
+def write_community(out: Path) -> None:
+    """Write Lingxiao's own files into ``out``: everything but the shared catalogue."""
+    rng = np.random.default_rng(SEED)
+    grids = build_grids()
+    community = rounded(shapely.union_all(grids))
+    info = [
+        grid_record(rng, f"{COMMUNITY_CODE}{i:03d}", f"凌霄社区第{chinese_number(i)}网格", i, k, d)
+        for i, ((_, k, d), _geom) in enumerate(zip(GRID_SEEDS, grids, strict=True), 1)
+    ]
     districts = [(c, zh, en, rounded(geom)) for c, zh, en, geom in DISTRICTS]
-    write_geojson(
-        bounds / "districts.geojson",
-        [feature(geom, {"code": c, "name": zh, "name_en": en}) for c, zh, en, geom in districts],
-        "districts",
+    write_boundaries(
+        out,
+        {
+            "code": COMMUNITY_CODE,
+            "name": "凌霄社区",
+            "name_en": "Lingxiao community",
+            "street": "新碶街道",
+            "district": "北仑区",
+        },
+        community,
+        grids,
+        info,
+        districts,
     )
 
     compounds, buildings = build_compounds(grids, info, rng)
@@ -661,41 +776,19 @@ def generate(out: Path) -> None:
     write_geojson(
         out / "merchants.geojson", build_merchants(rng, districts, community), "merchants"
     )
-    write_geojson(
-        out / "squads.geojson",
-        point_features(
-            [
-                (i, zh, en, ",".join(cats), duty, cap, illus, at)
-                for i, zh, en, cats, duty, cap, at, illus in SQUADS
-            ],
-            ["id", "name", "name_en", "categories", "duty_hours", "capacity", "illustrative", "at"],
-        ),
-        "squads",
-    )
-    write_geojson(
-        out / "units.geojson",
-        point_features(
-            [(i, zh, en, ",".join(cats), at) for i, zh, en, at, cats in UNITS],
-            ["id", "name", "name_en", "categories", "at"],
-        ),
-        "units",
-    )
+    write_geojson(out / "squads.geojson", point_features(squad_rows(SQUADS), SQUAD_KEYS), "squads")
+    write_geojson(out / "units.geojson", point_features(unit_rows(UNITS), UNIT_KEYS), "units")
     write_geojson(
         out / "service_points.geojson",
-        point_features(
-            SERVICE_POINTS,
-            ["id", "name", "name_en", "kind", "at", "hours"],
-        ),
+        point_features(SERVICE_POINTS, SERVICE_POINT_KEYS),
         "service_points",
     )
-    write_geojson(
-        out / "parking.geojson",
-        point_features(
-            PARKING,
-            ["id", "name", "kind", "capacity", "smart", "status", "at"],
-        ),
-        "parking",
-    )
+    write_geojson(out / "parking.geojson", point_features(PARKING, PARKING_KEYS), "parking")
+    write_csv(out / "members.csv", build_members(rng, info))
+
+
+def write_categories(out: Path) -> None:
+    """Write the issue catalogue, ``categories.csv``, shared by every community."""
     write_csv(
         out / "categories.csv",
         [
@@ -709,7 +802,12 @@ def generate(out: Path) -> None:
             for c in CATEGORIES
         ],
     )
-    write_csv(out / "members.csv", build_members(rng, info))
+
+
+def generate(out: Path) -> None:
+    """Write the Lingxiao sample into ``out``: its layers and the issue catalogue."""
+    write_community(out)
+    write_categories(out)
 
 
 if __name__ == "__main__":
