@@ -84,8 +84,15 @@ def load(
     crs: CrsOption = None,
     database_url: Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")] = None,
     if_empty: Annotated[bool, typer.Option(help="Skip if the database already has grids")] = False,
+    community: Annotated[
+        str | None,
+        typer.Option(help="The community a folder without boundaries is for (12 digits)"),
+    ] = None,
 ) -> None:
-    """Validate a folder of layers and import those without errors."""
+    """Validate one community's folder of layers and import it whole, or refuse it.
+
+    The community is added, or replaced by its code; every other community stays
+    as it was."""
     engine = make_engine(database_url or Settings().database_url)
     create_schema(engine)
     if if_empty and has_grids(engine):
@@ -103,9 +110,13 @@ def load(
             task = progress.add_task(layer, total=total)
             return lambda n: progress.advance(task, n)
 
-        result = load_folder(engine, folder, crs, start)
+        result = load_folder(engine, folder, crs, start, community)
+    if result.community and result.ok:
+        typer.echo(f"community {result.community}")
     for layer, n in result.loaded.items():
         typer.echo(f"loaded {layer}: {n}")
+    for warning in result.warnings:
+        typer.echo(f"warning: [{warning.kind}] {warning}")
     for layer, problems in result.refused.items():
         typer.echo(f"REFUSED {layer}: {len(problems)} problem(s)")
         for problem in problems[:20]:
@@ -114,6 +125,52 @@ def load(
             typer.echo(f"  … and {len(problems) - 20} more")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command("communities")
+def communities_list(database_url: UrlOption = None) -> None:
+    """List the loaded communities with their counts."""
+    from service.deployment import communities
+
+    engine = make_engine(database_url or Settings().database_url)
+    create_schema(engine)
+    rows = communities(engine)
+    if not rows:
+        typer.echo("no community is loaded; gridgov load FOLDER adds one")
+        return
+    typer.echo(
+        f"{'code':<13}{'grids':>6}{'features':>9}{'members':>8}{'cases':>7}{'open':>6}  name"
+    )
+    for r in rows:
+        typer.echo(
+            f"{r.code:<13}{r.grids:>6}{r.features:>9}{r.members:>8}{r.cases:>7}"
+            f"{r.open_cases:>6}  {r.name}"
+        )
+
+
+@app.command()
+def unload(
+    code: Annotated[str, typer.Argument(help="The community's 12-digit code")],
+    force: Annotated[
+        bool, typer.Option(help="Remove it even with open cases (they and their history go too)")
+    ] = False,
+    database_url: UrlOption = None,
+) -> None:
+    """Remove one community: its layers, members and cases; refused while cases are open."""
+    from service.deployment import unload as unload_one
+
+    settings = Settings()
+    engine = make_engine(database_url or settings.database_url)
+    create_schema(engine)
+    try:
+        gone = unload_one(engine, settings, code, force)
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.message}")
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"removed community {code}: {gone.features} features, {gone.members} members, "
+        f"{gone.cases} cases"
+    )
 
 
 assets = typer.Typer(
@@ -321,6 +378,13 @@ def users_add(
             "post the member's live position"
         ),
     ] = None,
+    area: Annotated[
+        str,
+        typer.Option(
+            help="Where the role holds: a community (12 digits), street (9) or district (6); "
+            "the whole deployment if not given"
+        ),
+    ] = "",
     database_url: UrlOption = None,
 ) -> None:
     """Create a staff user and print its token (shown only this once)."""
@@ -329,11 +393,11 @@ def users_add(
     engine = make_engine(database_url or Settings().database_url)
     create_schema(engine)
     try:
-        user_id, token = add_staff(engine, name, role, utcnow(), member)
+        user_id, token = add_staff(engine, name, role, utcnow(), member, area)
     except ServiceError as exc:
         typer.echo(f"error: {exc.message}")
         raise typer.Exit(2) from exc
-    typer.echo(f"user {user_id} {name} ({role}); token:")
+    typer.echo(f"user {user_id} {name} ({role}, {area or 'whole deployment'}); token:")
     typer.echo(token)
 
 

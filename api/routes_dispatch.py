@@ -27,7 +27,7 @@ def candidates(
     session: SessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
-    _: DispatcherDep,
+    actor: DispatcherDep,
     now: NowDep,
     issue_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     lon: float | None = None,
@@ -37,7 +37,7 @@ def candidates(
 ) -> Candidates:
     """Squads that can take a case, nearest on foot first, and those that cannot, with why."""
     return use.candidates(
-        session, snapshot, settings, now,
+        session, snapshot, settings, now, actor,
         issue_id=issue_id, lon=lon, lat=lat, crs=crs, category=category,
     )  # fmt: skip
 

@@ -224,7 +224,7 @@ def list_cases(
     session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, filters: FilterDep
 ) -> IssueCollectionStaff | IssueCollectionPublic:
     """Cases as a GeoJSON FeatureCollection, one page at a time, with the total count."""
-    return use.list_cases(session, snapshot, filters, staff=actor.role is not None)
+    return use.list_cases(session, snapshot, filters, actor)
 
 
 @router.get("/locate", responses=responses(422, 503))
@@ -257,7 +257,7 @@ def read_case(
     issue_id: IssueId, session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, now: NowDep
 ) -> IssueStaff | IssuePublic:
     """One case; staff also see contact details, deadlines and photos."""
-    return use.read_case(session, snapshot, issue_id, now, staff=actor.role is not None)
+    return use.read_case(session, snapshot, issue_id, now, actor)
 
 
 @router.get("/issues/{issue_id}/history", responses=responses(404))
@@ -265,7 +265,7 @@ def case_history(
     issue_id: IssueId, session: SessionDep, actor: ActorDep
 ) -> HistoryStaff | HistoryPublic:
     """Every status change of a case; staff also see who made it and the note."""
-    return use.case_history(session, issue_id, staff=actor.role is not None)
+    return use.case_history(session, issue_id, actor)
 
 
 @router.post("/issues/{issue_id}/transitions", responses=responses(401, 403, 404, 409, 422))

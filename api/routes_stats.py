@@ -15,6 +15,7 @@ from service import exports, stats
 from service.exports import MEDIA
 from service.models import Stats
 from service.stats import GroupBy
+from store.issues import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
@@ -35,7 +36,6 @@ def indicators(
 
 @router.get(
     "/exports/issues.{fmt}",
-    dependencies=[Depends(require())],
     response_class=Response,
     responses={
         200: {
@@ -49,12 +49,15 @@ def indicators(
     },
 )
 def export_issues(
-    fmt: str, session: SessionDep, snapshot: SnapshotDep, filters: FilterDep
+    fmt: str,
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    filters: FilterDep,
+    actor: Annotated[Actor, Depends(require())],
 ) -> Response:
-    """All cases matching the filters as CSV, GeoJSON, GeoPackage or Excel (staff).
-
-    Exports carry no reporter contact details.
+    """All cases of the caller's area matching the filters, as CSV, GeoJSON, GeoPackage
+    or Excel (staff). Exports carry no reporter contact details.
     """
-    done = exports.export_issues(session, snapshot, filters, fmt)
+    done = exports.export_issues(session, snapshot, filters, fmt, actor)
     headers = {"Content-Disposition": f'attachment; filename="{done.filename}"'}
     return Response(done.content, media_type=done.media_type, headers=headers)

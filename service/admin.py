@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from cases.areas import BadAreaCode
 from service.errors import Invalid
 from service.settings import Settings
 from store.db import private_dir
@@ -40,16 +41,24 @@ def has_grids(engine: Engine) -> bool:
 
 
 def add_staff(
-    engine: Engine, name: str, role: str, now: datetime, member_id: str | None = None
+    engine: Engine,
+    name: str,
+    role: str,
+    now: datetime,
+    member_id: str | None = None,
+    area: str = "",
 ) -> tuple[int, str]:
-    """Create a staff user (``member_id``: a member's phone); its id and token.
+    """Create a staff user (``member_id``: a member's phone; ``area``: where the role
+    holds, the whole deployment by default); its id and token.
 
     Only a hash of the token is stored.
     """
     try:
         with session_on(engine, write=True) as session:
-            user, token = add_user(session, name, role, now, member_id)
+            user, token = add_user(session, name, role, now, member_id, area)
             return user.id, token
+    except BadAreaCode as exc:
+        raise Invalid("bad_area", str(exc)) from exc
     except UnknownRole as exc:
         raise Invalid("unknown_role", str(exc)) from exc
     except UnknownMember as exc:

@@ -7,17 +7,19 @@ boundaries while the service runs).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.areas import parent_of
 from cases.dispatch import parse_categories
 from gis.crs import metric_crs_of, to_metric
 from gis.distance import distance_to_m
 from gis.index import AreaIndex
+from gis.neighbours import nearest
 from gis.network import Snapped, WalkingNetwork
 from service.errors import Unavailable
 from store.layers import read_layer
@@ -37,6 +39,7 @@ class SquadInfo:
     lat: float
     x: float
     y: float
+    community: str | None = None  # the community its base lies in: where it is dispatched
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class CommunitySnapshot:
     network: WalkingNetwork | None
     metric_crs: str  # the community's Gauss-Krüger zone, where metres are measured
     base_snaps: Snapped | None = None  # the squads' bases on the network, in squad order
+    # every loaded community's outline and name, by code (several in a street's deployment)
+    outlines: dict[str, shapely.Geometry] = field(default_factory=dict)
+    community_names: dict[str, str] = field(default_factory=dict)
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
         """Grid and district codes at a WGS84 point (None where outside)."""
@@ -64,9 +70,28 @@ class CommunitySnapshot:
             district = self.districts.codes_of([self.districts.locate(lon, lat)])[0]
         return grid, district
 
+    def community_at(self, lon: float, lat: float) -> str | None:
+        """The code of the community whose grid holds a WGS84 point (None outside)."""
+        grid = self.locate(lon, lat)[0]
+        return None if grid is None else parent_of(grid)
+
     def outside_by_m(self, lon: float, lat: float) -> float:
         """How far a point lies outside the community, in metres."""
         return float(distance_to_m(lon, lat, self.outline)[()])
+
+    def nearest_community(self, lon: float, lat: float) -> tuple[str | None, str, float]:
+        """The community nearest a point outside them all: its code, name and metres away."""
+        if not self.outlines:
+            return None, self.community_name, self.outside_by_m(lon, lat)
+        code, metres = nearest(lon, lat, self.outlines, metric_crs=self.metric_crs)
+        return code, self.community_names.get(code, code), metres
+
+    def name_at(self, lon: float, lat: float) -> str:
+        """The name of the community holding a point, else of the nearest one."""
+        code = self.community_at(lon, lat)
+        if code is None:
+            return self.nearest_community(lon, lat)[1]
+        return self.community_names.get(code, self.community_name)
 
 
 class SnapshotCache:
@@ -105,13 +130,16 @@ def _build(session: Session) -> CommunitySnapshot | None:
     community = read_layer(session, "community")
     streets = read_layer(session, "streets")
     outline = (
-        community.geometry.iloc[0] if len(community) else shapely.union_all(grids.geometry.values)
+        shapely.union_all(community.geometry.values)
+        if len(community)
+        else shapely.union_all(grids.geometry.values)
     )
     metric_crs = metric_crs_of(outline)
-    squads = _squads(read_layer(session, "squads"), metric_crs)
+    grid_index = AreaIndex.from_frame(grids)
+    squads = _squads(read_layer(session, "squads"), metric_crs, grid_index)
     network = WalkingNetwork.from_frame(streets, metric_crs=metric_crs) if len(streets) else None
     return CommunitySnapshot(
-        grids=AreaIndex.from_frame(grids),
+        grids=grid_index,
         districts=AreaIndex.from_frame(districts) if len(districts) else None,
         grid_names=dict(zip(grids["code"], grids["name"], strict=True)),
         district_names=(
@@ -124,6 +152,10 @@ def _build(session: Session) -> CommunitySnapshot | None:
         squads=squads,
         network=network,
         metric_crs=metric_crs,
+        outlines=dict(zip(community["code"].astype(str), community.geometry, strict=True))
+        if len(community)
+        else {},
+        community_names=_names_by_code(community),
         base_snaps=(
             network.snap([q.x for q in squads], [q.y for q in squads])
             if network is not None and squads
@@ -132,16 +164,27 @@ def _build(session: Session) -> CommunitySnapshot | None:
     )
 
 
+def _names_by_code(frame: gpd.GeoDataFrame) -> dict[str, str]:
+    if not len(frame):
+        return {}
+    return dict(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
+
+
 def _names(frame: gpd.GeoDataFrame) -> dict[str, str]:
     if not len(frame):
         return {}
     return dict(zip(frame["id"].astype(str), frame["name"].astype(str), strict=True))
 
 
-def _squads(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[SquadInfo, ...]:
+def _squads(frame: gpd.GeoDataFrame, metric_crs: str, grids: AreaIndex) -> tuple[SquadInfo, ...]:
+    """The squads, each with the community its base lies in."""
     if not len(frame):
         return ()
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    homes = [
+        None if code is None else parent_of(str(code))
+        for code in grids.codes_of(grids.locate_many(lon, lat))
+    ]
     x, y = to_metric(lon, lat, metric_crs=metric_crs)
     duty = frame["duty_hours"] if "duty_hours" in frame else ["00:00-24:00"] * len(frame)
     return tuple(
@@ -155,8 +198,9 @@ def _squads(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[SquadInfo, ...]:
             float(b),
             float(mx),
             float(my),
+            home,
         )
-        for i, n, c, d, cap, a, b, mx, my in zip(
+        for i, n, c, d, cap, a, b, mx, my, home in zip(
             frame["id"],
             frame["name"],
             frame["categories"],
@@ -166,6 +210,7 @@ def _squads(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[SquadInfo, ...]:
             lat,
             x,
             y,
+            homes,
             strict=True,
         )
     )

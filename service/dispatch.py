@@ -15,11 +15,11 @@ from cases.lifecycle import DISPATCHERS, WAITING_STATUSES, IllegalTransition, St
 from service.capacity import check_capacity
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.issues import load_case
 from service.models import BatchPlanned, Candidates, Dispatched, PositionRecorded, SquadPositions
 from service.place import wgs84_point
 from service.ranking import Ranking, escalation_unit, plan_batch, rank, squad_state
 from service.schemas import BatchIn, DispatchIn, PositionIn
+from service.scope import case_in_scope, in_scope
 from service.settings import Settings
 from service.views import iso, issue_view
 from store.db import atomic
@@ -56,6 +56,7 @@ def candidates(
     snapshot: CommunitySnapshot,
     settings: Settings,
     now: datetime,
+    actor: Actor,
     *,
     issue_id: int | None = None,
     lon: float | None = None,
@@ -66,7 +67,7 @@ def candidates(
     """Squads that can take a case (or a point and category), nearest on foot first,
     and those that cannot, with why."""
     if issue_id is not None:
-        issue = load_case(session, issue_id)
+        issue = case_in_scope(session, actor, issue_id)
         lon, lat, category = issue.lon, issue.lat, issue.category
     elif lon is None or lat is None or category is None:
         raise Invalid("missing_field", "give issue_id, or lon, lat and category")
@@ -117,7 +118,7 @@ def dispatch_case(
 
     A named squad at capacity takes the case only with ``override`` and a note.
     """
-    issue = load_case(session, issue_id)
+    issue = case_in_scope(session, actor, issue_id)
     if issue.status not in WAITING_STATUSES:
         raise Conflict(
             "not_waiting",
@@ -173,16 +174,26 @@ def _choose(ranking: Ranking, named: str | None, squads: dict[str, str]) -> dict
     for candidate in ranking.candidates:
         if candidate["squad_id"] == named:
             return dict(candidate)
-    why = next(e for e in ranking.excluded if e["squad_id"] == named)
+    why = next((e for e in ranking.excluded if e["squad_id"] == named), None)
+    if why is None:  # ranked out altogether: the squad works in another community
+        raise Conflict(
+            "squad_unavailable",
+            f"{squads[named]} works in another community; choose a squad of this case's",
+            reason="other_community",
+        )
     raise Conflict(
         "squad_unavailable", f"{why['message']}; choose another squad", reason=why["reason"]
     )
 
 
-def _batch_cases(session: Session, issue_ids: list[int] | None) -> list[Issue]:
+def _batch_cases(session: Session, issue_ids: list[int] | None, actor: Actor) -> list[Issue]:
     if issue_ids is None:
-        return filed_issues(session, limit=1000)
-    found = issues_by_id(session, issue_ids)
+        return filed_issues(session, limit=1000, area=actor.area)
+    found = {
+        i: row
+        for i, row in issues_by_id(session, issue_ids).items()
+        if in_scope(actor, row.community_code)
+    }  # another area's case is as good as missing
     missing = [i for i in issue_ids if i not in found]
     if missing:
         raise NotFound("issue_not_found", f"no case has id {missing[0]}")
@@ -202,7 +213,7 @@ def dispatch_batch(
     now: datetime,
 ) -> BatchPlanned:
     """Assign waiting cases to squads with least total walking, within capacity."""
-    issues = _batch_cases(session, body.issue_ids)
+    issues = _batch_cases(session, body.issue_ids, actor)
     loads, positions = squad_state(session, now, settings)
     cases = [(i.category, i.lon, i.lat) for i in issues]
     plan = plan_batch(snapshot, cases, now, loads, positions)

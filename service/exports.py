@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from service.community import CommunitySnapshot
 from service.errors import Invalid, NotFound
+from service.scope import list_area
 from service.spreadsheet import csv_bytes, xlsx_bytes
 from service.views import iso
-from store.issues import IssueFilter, categories_by_code, list_issues
+from store.issues import Actor, IssueFilter, categories_by_code, list_issues
 
 EXPORT_LIMIT = 200_000
 
@@ -38,15 +39,20 @@ class Export:
 
 
 def export_issues(
-    session: Session, snapshot: CommunitySnapshot, filters: IssueFilter, fmt: str
+    session: Session,
+    snapshot: CommunitySnapshot,
+    filters: IssueFilter,
+    fmt: str,
+    actor: Actor,
 ) -> Export:
-    """All cases matching the filters as CSV, GeoJSON, GeoPackage or Excel (for staff).
+    """All cases of ``actor``'s area matching the filters, as CSV, GeoJSON, GeoPackage or
+    Excel (for staff).
 
     Exports carry no reporter contact details.
     """
     if fmt not in MEDIA:
         raise NotFound("unknown_format", f"export format {fmt!r} is not one of: {', '.join(MEDIA)}")
-    filters.limit, filters.offset = EXPORT_LIMIT, 0
+    filters = replace(filters, limit=EXPORT_LIMIT, offset=0, area=list_area(actor))
     rows, total = list_issues(session, filters)
     if total > EXPORT_LIMIT:
         raise Invalid(

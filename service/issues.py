@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from service.models import (
 from service.place import wgs84_point
 from service.ratelimit import RateLimit
 from service.schemas import STAFF_CHANNELS, IssueIn, TransitionIn
+from service.scope import case_in_scope, in_scope, list_area
 from service.settings import Settings
 from service.sizes import human_size
 from service.tokens import photo_token
@@ -152,13 +153,14 @@ def report_case(
     description = _description(data.description, settings.max_description)
     grid, district = snapshot.locate(lon, lat)
     if grid is None:
-        far = snapshot.outside_by_m(lon, lat)
+        code, name, far = snapshot.nearest_community(lon, lat)
         raise Invalid(
             "outside_community",
-            f"the point ({lon:.6f}, {lat:.6f}) is "
-            f"{far:,.0f} m outside {snapshot.community_name or 'the community'}; check "
+            f"the point ({lon:.6f}, {lat:.6f}) is {far:,.0f} m outside "
+            f"{name or 'the community'}, the nearest community this service holds; check "
             "the location, or the crs (gcj02 for Amap/WeChat, bd09 for Baidu)",
             distance_m=round(far, 1),
+            nearest_community={"code": code, "name": name},
         )
     new = NewIssue(
         lon=lon,
@@ -249,9 +251,14 @@ def check_statuses(statuses: list[str]) -> list[str]:
 
 
 def list_cases(
-    session: Session, snapshot: CommunitySnapshot, filters: IssueFilter, staff: bool
+    session: Session, snapshot: CommunitySnapshot, filters: IssueFilter, actor: Actor
 ) -> IssueCollectionStaff | IssueCollectionPublic:
-    """One page of cases as a GeoJSON FeatureCollection, with the total and the server's now."""
+    """One page of cases as a GeoJSON FeatureCollection, with the total and the server's now.
+
+    Staff see the cases of their area, with private fields; the public sees every case.
+    """
+    staff = actor.role is not None
+    filters = replace(filters, area=list_area(actor))
     rows, total = list_issues(session, filters)
     known = categories_by_code(session)
     model = IssueCollectionStaff if staff else IssueCollectionPublic
@@ -284,7 +291,7 @@ def locate(snapshot: CommunitySnapshot, lon: float, lat: float, crs: str) -> Loc
                 else None
             ),
             "outside_m": None if grid else round(snapshot.outside_by_m(wlon, wlat), 1),
-            "community": snapshot.community_name,
+            "community": snapshot.name_at(wlon, wlat),
         }
     )
 
@@ -305,18 +312,19 @@ def count_cells(session: Session, filters: IssueFilter, cell_deg: float) -> Cell
 
 
 def read_case(
-    session: Session, snapshot: CommunitySnapshot, issue_id: int, now: datetime, staff: bool
+    session: Session, snapshot: CommunitySnapshot, issue_id: int, now: datetime, actor: Actor
 ) -> IssueStaff | IssuePublic:
-    """One case; staff also see contact details, deadlines and photos."""
+    """One case; staff of its area also see contact details, deadlines and photos."""
     issue = load_case(session, issue_id)
+    staff = in_scope(actor, issue.community_code)
     photos = photos_of(session, issue_id) if staff else None
     view = issue_view(issue, snapshot, categories_by_code(session), now, staff, photos)
     return (IssueStaff if staff else IssuePublic).model_validate(view)
 
 
-def case_history(session: Session, issue_id: int, staff: bool) -> HistoryStaff | HistoryPublic:
-    """Every status change of a case; staff also see who made it and the note."""
-    load_case(session, issue_id)
+def case_history(session: Session, issue_id: int, actor: Actor) -> HistoryStaff | HistoryPublic:
+    """Every status change of a case; staff of its area also see who made it and the note."""
+    staff = in_scope(actor, load_case(session, issue_id).community_code)
     events = history(session, issue_id)
     answer = {"issue_id": issue_id, "events": [event_view(e, staff) for e in events]}
     return (HistoryStaff if staff else HistoryPublic).model_validate(answer)
@@ -339,8 +347,9 @@ def move_case(
         target = Status(body.to)
     except ValueError as exc:
         raise unknown_status(body.to) from exc
+    community = case_in_scope(session, actor, issue_id).community_code
     _check_references(session, snapshot, issue_id, body)
-    over = _over_capacity(session, snapshot, target, body, actor)
+    over = _over_capacity(session, snapshot, target, body, actor, community)
     fields = body.model_dump(exclude={"to", "override"}, exclude_none=False) | {
         "duplicate_of": str(body.duplicate_of) if body.duplicate_of is not None else None
     }
@@ -367,8 +376,12 @@ def _over_capacity(
     target: Status,
     body: TransitionIn,
     actor: Actor,
+    community: str | None,
 ) -> bool:
-    """Whether a move dispatches over the squad's capacity (allowed); raise if refused."""
+    """Whether a move dispatches over the squad's capacity (allowed); raise if refused.
+
+    A squad takes cases of its own community only.
+    """
     if body.override and target != Status.DISPATCHED:
         raise Invalid(
             "override_not_applicable", f"override applies only to dispatched, not {target}"
@@ -376,6 +389,12 @@ def _over_capacity(
     if target != Status.DISPATCHED or body.squad is None:
         return False
     squad = next(s for s in snapshot.squads if s.id == body.squad)
+    if squad.community is not None and community is not None and squad.community != community:
+        raise Invalid(
+            "squad_elsewhere",
+            f"squad {squad.id} ({squad.name}) works in community {squad.community}, "
+            f"not in this case's {community}",
+        )
     load = squad_loads(session).get(squad.id, 0)
     return check_capacity(actor, squad.name, load, squad.capacity, body.override, body.note)
 
@@ -431,8 +450,10 @@ def add_photo(
     ``retry_after_s``); the files are written whole; and only recording the row
     takes the write lock.  If recording fails, the files are removed.
     """
-    issue = load_case(session, issue_id)
-    if actor.role is None:
+    if actor.role is not None:
+        issue = case_in_scope(session, actor, issue_id)  # staff act only in their area
+    else:
+        issue = load_case(session, issue_id)
         if limiter is not None:
             limiter.check(client)
         if not photo_token_given or not hmac.compare_digest(

@@ -93,7 +93,10 @@ def rank(
     local = local_time(now)
     ranking = Ranking()
     able: set[str] = set()
+    home = areas.community_at(lon, lat)
     for squad in areas.squads:
+        if not _serves(squad, home):
+            continue
         state = SquadState(
             squad.id,
             squad.name,
@@ -145,6 +148,12 @@ def rank(
     if not ranking.candidates:
         ranking.suggestion = _escalation(category, ranking.excluded, escalate_to)
     return ranking
+
+
+def _serves(squad: SquadInfo, community: str | None) -> bool:
+    """Whether ``squad`` is dispatched to cases in ``community``: a community's squads
+    work within it (where either is unknown, nothing is ruled out)."""
+    return community is None or squad.community is None or squad.community == community
 
 
 def _better(a: Place, da: float, b: Place, db: float) -> bool:
@@ -232,7 +241,16 @@ def plan_batch(
         SquadState(s.id, s.name, s.categories, s.duty_hours, s.capacity, loads.get(s.id, 0))
         for s in squads
     ]
-    allowed = np.array([[exclusion(st, c[0], local) is None for st in states] for c in cases])
+    homes = [areas.community_at(c[1], c[2]) for c in cases]
+    allowed = np.array(
+        [
+            [
+                exclusion(st, c[0], local) is None and _serves(sq, h)
+                for st, sq in zip(states, squads, strict=True)
+            ]
+            for c, h in zip(cases, homes, strict=True)
+        ]
+    )
     free = np.array([max(s.capacity - loads.get(s.id, 0), 0) for s in squads])
     best = assign(cost, free, allowed)
     greedy = assign_greedily(cost, free, allowed)

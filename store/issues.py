@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from cases.areas import parent_of
 from cases.deadlines import Calendar, add_limit, utcnow
 from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
@@ -64,6 +65,7 @@ class Actor:
     name: str
     role: Role | None = None
     member_id: str | None = None
+    area: str = ""  # the area the role holds in (a division code; "" the whole deployment)
 
 
 PUBLIC = Actor("public")
@@ -82,6 +84,7 @@ class IssueFilter:
     since: datetime | None = None
     until: datetime | None = None
     overdue: bool | None = None
+    area: str = ""  # only cases in this area (a division code prefix; "" everywhere)
     now: datetime = field(default_factory=utcnow)
     limit: int | None = 100
     offset: int = 0
@@ -122,6 +125,7 @@ def create_issue(
         input_lon=new.input_lon,
         input_lat=new.input_lat,
         grid_code=new.grid_code,
+        community_code=parent_of(new.grid_code),
         district_code=new.district_code,
         channel=new.channel,
         reporter_name=new.reporter_name,
@@ -172,10 +176,17 @@ def categories_by_code(session: Session) -> dict[str, Category]:
     return {c.code: c for c in session.scalars(select(Category))}
 
 
-def filed_issues(session: Session, limit: int) -> list[Issue]:
-    """Filed cases waiting for a squad, oldest first."""
-    query = select(Issue).where(Issue.status == Status.FILED).order_by(Issue.id).limit(limit)
-    return list(session.scalars(query))
+def filed_issues(session: Session, limit: int, area: str = "") -> list[Issue]:
+    """Filed cases waiting for a squad in ``area`` (a division code prefix), oldest first."""
+    query = select(Issue).where(Issue.status == Status.FILED)
+    if area:
+        query = query.where(in_area(area))
+    return list(session.scalars(query.order_by(Issue.id).limit(limit)))
+
+
+def in_area(area: str) -> ColumnElement[bool]:
+    """Cases of the communities in ``area``: a district, street or community code."""
+    return Issue.community_code.startswith(area, autoescape=True)
 
 
 def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]:
@@ -257,6 +268,8 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
     if f.overdue is not None:
         late = Issue.overdue_sql(f.now)
         query = query.where(late if f.overdue else ~late)
+    if f.area:
+        query = query.where(in_area(f.area))
     return query
 
 

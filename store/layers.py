@@ -23,13 +23,22 @@ def replace_layer(
     frame: gpd.GeoDataFrame,
     key: str,
     progress: ProgressFn | None = None,
+    community: str | None = None,
 ) -> int:
-    """Replace every feature of ``layer`` with the rows of a WGS84 ``frame``.
+    """Replace one community's features of ``layer`` with the rows of a WGS84 ``frame``.
 
-    Runs inside the caller's transaction, so a failure leaves the old layer.
-    Returns the number of features written.
+    Other communities' features stay as they are.  Runs inside the caller's
+    transaction, so a failure leaves the old layer.  Returns the number of
+    features written.
     """
-    session.execute(delete(LayerFeature).where(LayerFeature.layer == layer))
+    session.execute(
+        delete(LayerFeature).where(
+            LayerFeature.layer == layer,
+            LayerFeature.community_code.is_(None)
+            if community is None
+            else LayerFeature.community_code == community,
+        )
+    )
     props = json.loads(frame.drop(columns=frame.geometry.name).to_json(orient="records"))
     geoms = frame.geometry.values
     bounds = shapely.bounds(geoms)
@@ -37,6 +46,7 @@ def replace_layer(
         {
             "layer": layer,
             "key": str(p[key]),
+            "community_code": community,
             "name": p.get("name"),
             "props": p,
             "geom": g,
@@ -98,3 +108,22 @@ def layer_counts(session: Session) -> dict[str, int]:
 def public_frame(frame: gpd.GeoDataFrame, private: Sequence[str]) -> gpd.GeoDataFrame:
     """``frame`` without the named private columns (those present)."""
     return frame.drop(columns=[c for c in private if c in frame.columns])
+
+
+def keys_elsewhere(session: Session, layer: str, keys: Sequence[str], community: str) -> set[str]:
+    """Which of ``keys`` another community already uses in ``layer``.
+
+    Ids are unique across the deployment (a case names its squad by id alone).
+    """
+    wanted = list(dict.fromkeys(keys))
+    taken: set[str] = set()
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.scalars(
+            select(LayerFeature.key).where(
+                LayerFeature.layer == layer,
+                LayerFeature.key.in_(wanted[start : start + CHUNK]),
+                LayerFeature.community_code.is_distinct_from(community),
+            )
+        )
+        taken.update(rows)
+    return taken

@@ -3,6 +3,14 @@
 Every layer is read and validated before anything is written; a layer with
 errors is refused and reported, and the accepted layers are written in one
 transaction, so a failed import leaves the database as it was.
+
+A deployment holds many communities.  A folder is one community: its code
+comes from its community boundary (or the 12 digits its grid codes start
+with), and loading it replaces that community's rows of each layer it holds,
+leaving every other community as it was.  Ids are unique across the
+deployment, so a folder reusing another community's squad, merchant or member
+id is refused with the ids named.  The catalogue (``categories.csv``) is shared:
+its rows are added or updated, never removed (cases refer to them).
 """
 
 from __future__ import annotations
@@ -14,16 +22,18 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from cases.areas import parent_of
 from cases.deadlines import BadLimit, parse_limit
 from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
 from gis.io import LayerReadError, find_layer_file, read_layer_file
+from gis.neighbours import CommunityOverlap, check_new_community
 from gis.validate import SPECS, Problem, validate_layer
-from store.layers import replace_layer
-from store.models import Base, Category, Member, MemberPosition
+from store.layers import keys_elsewhere, replace_layer
+from store.models import Base, Category, LayerFeature, Member, MemberPosition
 
 LAYERS = tuple(SPECS)  # boundaries first, then the other layers
 MEMBER_KINDS = ("registered", "in_service")
@@ -35,6 +45,8 @@ class LoadResult:
 
     loaded: dict[str, int] = field(default_factory=dict)
     refused: dict[str, list[Problem]] = field(default_factory=dict)
+    community: str | None = None  # the community the folder was loaded as
+    warnings: list[Problem] = field(default_factory=list)  # loaded anyway: gaps to neighbours
 
     @property
     def ok(self) -> bool:
@@ -55,9 +67,13 @@ def find_layers(folder: Path) -> dict[str, Path]:
 
 
 def load_folder(
-    engine: Engine, folder: str | Path, crs: str | None = None, start: StartFn | None = None
+    engine: Engine,
+    folder: str | Path,
+    crs: str | None = None,
+    start: StartFn | None = None,
+    community: str | None = None,
 ) -> LoadResult:
-    """Validate and import every layer found in ``folder``.
+    """Validate and import every layer found in ``folder``, as one community.
 
     Parameters
     ----------
@@ -72,6 +88,9 @@ def load_folder(
     start : callable, optional
         ``start(layer, n_rows)`` is called before a layer is written and returns
         a function called with the rows written so far, for progress bars.
+    community : str, optional
+        The community's 12-digit code, for a folder without boundaries (only
+        some layers of a loaded community); with boundaries it must agree.
     """
     folder = Path(folder)
     result = LoadResult()
@@ -91,20 +110,147 @@ def load_folder(
     tables = _read_tables(folder, frames.get("grids"), result)
 
     with Session(engine) as session, session.begin():
+        code = _community_code(session, frames, community, result)
+        if code is None:
+            return result
+        result.community = code
+        if not _fits_beside_the_others(session, code, frames, result):
+            return result
+        _refuse_taken_keys(session, code, frames, tables, result)
         for name, frame in frames.items():
             advance = start(name, len(frame)) if start else None
-            result.loaded[name] = replace_layer(session, name, frame, SPECS[name].key, advance)
+            result.loaded[name] = replace_layer(
+                session, name, frame, SPECS[name].key, advance, community=code
+            )
         for model, rows in tables.items():
             advance = start(model.__tablename__, len(rows)) if start else None
             if model is Member:  # positions belong to members
-                session.execute(delete(MemberPosition))
-            session.execute(delete(model))
-            if rows:
-                session.execute(insert(model), rows)
+                _replace_members(session, code, rows)
+            else:
+                _merge_categories(session, rows)
             if advance:
                 advance(len(rows))
             result.loaded[model.__tablename__] = len(rows)
     return result
+
+
+def _community_code(
+    session: Session,
+    frames: dict[str, gpd.GeoDataFrame],
+    given: str | None,
+    result: LoadResult,
+) -> str | None:
+    """The folder's community: from its boundaries, the code given, or the only one loaded."""
+    found: str | None = None
+    if "community" in frames and len(frames["community"]):
+        found = str(frames["community"]["code"].iloc[0])
+    elif "grids" in frames and len(frames["grids"]):
+        found = str(frames["grids"]["code"].astype(str).min())[:12]
+    if found is not None and given is not None and found != given:
+        result.refused["community"] = [
+            Problem("community", "bad_value", f"the folder holds {found}, not {given}", found)
+        ]
+        return None
+    if found is not None or given is not None:
+        return found or given
+    loaded = list(
+        session.scalars(select(LayerFeature.key).where(LayerFeature.layer == "community"))
+    )
+    if len(loaded) == 1:
+        return loaded[0]
+    result.refused["community"] = [
+        Problem(
+            "community",
+            "missing_layer",
+            "the folder has no boundaries and the deployment holds "
+            f"{len(loaded)} communities: say which one it is for (--community CODE)",
+        )
+    ]
+    return None
+
+
+def _fits_beside_the_others(
+    session: Session, code: str, frames: dict[str, gpd.GeoDataFrame], result: LoadResult
+) -> bool:
+    """Refuse the whole folder if its community overlaps a loaded one; warn of gaps.
+
+    A community that lies across another cannot be placed: which one would a
+    report there belong to?  A gap left between neighbours of the same street
+    is loaded, with a warning, since it may be real (a river, a road).
+    """
+    if "community" not in frames or not len(frames["community"]):
+        return True
+    outline = frames["community"].geometry.iloc[0]
+    loaded: dict[str, Any] = dict(
+        session.execute(
+            select(LayerFeature.key, LayerFeature.geom).where(
+                LayerFeature.layer == "community", LayerFeature.key != code
+            )
+        ).all()
+    )
+    try:
+        gaps = check_new_community(code, outline, loaded, street=parent_of(code))
+    except CommunityOverlap as exc:
+        result.refused["community"] = [o.as_problem(code) for o in exc.overlaps]
+        return False
+    result.warnings += [gap.as_problem(code) for gap in gaps]
+    return True
+
+
+def _refuse_taken_keys(
+    session: Session,
+    code: str,
+    frames: dict[str, gpd.GeoDataFrame],
+    tables: dict[type[Base], list[dict[str, Any]]],
+    result: LoadResult,
+) -> None:
+    """Refuse (and leave out) layers whose ids another community already uses."""
+    for name, frame in list(frames.items()):
+        keys = frame[SPECS[name].key].astype(str).tolist()
+        taken = sorted(keys_elsewhere(session, name, keys, code))
+        if taken:
+            result.refused[name] = [
+                Problem(name, "id_taken", f"{key!r} belongs to another community", key)
+                for key in taken
+            ]
+            del frames[name]
+    members = tables.get(Member, [])
+    if members:
+        ids = [r["id"] for r in members]
+        taken_members = session.scalars(
+            select(Member.id).where(
+                Member.id.in_(ids), Member.community_code.is_distinct_from(code)
+            )
+        ).all()
+        if taken_members:
+            result.refused["members"] = [
+                Problem("members", "id_taken", f"{i!r} belongs to another community", i)
+                for i in sorted(taken_members)
+            ]
+            del tables[Member]
+
+
+def _replace_members(session: Session, code: str, rows: list[dict[str, Any]]) -> None:
+    """The community's members (and their live positions) replaced by ``rows``."""
+    mine = select(Member.id).where(Member.community_code == code)
+    session.execute(delete(MemberPosition).where(MemberPosition.member_id.in_(mine)))
+    session.execute(delete(Member).where(Member.community_code == code))
+    if rows:
+        session.execute(insert(Member), [{**r, "community_code": code} for r in rows])
+
+
+def _merge_categories(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add new catalogue rows and update known ones; keep the rest (cases refer to them)."""
+    for row in rows:
+        session.merge(Category(**row))
+
+
+def loaded_communities(session: Session) -> int:
+    """How many communities the deployment holds."""
+    counted = session.scalar(
+        select(func.count()).select_from(LayerFeature).where(LayerFeature.layer == "community")
+    )
+    return int(counted or 0)
 
 
 def _check_boundaries(frames: dict[str, gpd.GeoDataFrame], result: LoadResult) -> None:

@@ -50,6 +50,7 @@ class LayerFeature(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     layer: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(80))
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
     props: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     geom: Mapped[shapely.Geometry] = mapped_column(GeometryColumn())
@@ -66,6 +67,7 @@ class Member(Base):
 
     id: Mapped[str] = mapped_column(String(20), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True)
     grid_code: Mapped[str | None] = mapped_column(String(15), index=True)
     squad_id: Mapped[str | None] = mapped_column(String(20), index=True)
     post: Mapped[str | None] = mapped_column(String(80))
@@ -103,6 +105,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     member_id: Mapped[str | None] = mapped_column(String(20))
+    # the area the role holds in: a district, street or community code ("" = everywhere)
+    area: Mapped[str] = mapped_column(String(15), default="", server_default="")
 
 
 _OPEN_VALUES = sorted(s.value for s in OPEN_STATUSES)
@@ -134,6 +138,7 @@ class Issue(Base):
     input_lon: Mapped[float] = mapped_column(Float)
     input_lat: Mapped[float] = mapped_column(Float)
     grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True)
     district_code: Mapped[str | None] = mapped_column(String(20), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     reporter_name: Mapped[str | None] = mapped_column(String(80))

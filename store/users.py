@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.areas import DEPLOYMENT, BadAreaCode, Level, check_code, level_of
 from cases.lifecycle import Role
 from store.models import Member, User
 
@@ -26,17 +27,28 @@ def token_hash(token: str) -> str:
 
 
 def add_user(
-    session: Session, name: str, role: str, now: datetime, member_id: str | None = None
+    session: Session,
+    name: str,
+    role: str,
+    now: datetime,
+    member_id: str | None = None,
+    area: str = DEPLOYMENT,
 ) -> tuple[User, str]:
     """Create a staff user; returns it and its token, which is shown only this once.
 
-    With ``member_id`` the account is that squad member's device.
+    With ``member_id`` the account is that squad member's device; ``area`` is the
+    district, street or community its role holds in (the whole deployment by
+    default).
     """
     try:
         checked = Role(role)
     except ValueError as exc:
         roles = ", ".join(r.value for r in Role)
         raise UnknownRole(f"role {role!r} is not one of: {roles}") from exc
+    if area != DEPLOYMENT:
+        check_code(area)  # BadAreaCode names it
+        if level_of(area) is Level.GRID:
+            raise BadAreaCode(f"area {area!r} is a grid; a role holds in a community or above")
     if member_id is not None and session.get(Member, member_id) is None:
         raise UnknownMember(f"no member has id {member_id!r}")
     token = secrets.token_urlsafe(32)
@@ -47,6 +59,7 @@ def add_user(
         active=True,
         created_at=now,
         member_id=member_id,
+        area=area,
     )
     session.add(user)
     session.flush()

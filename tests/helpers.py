@@ -7,6 +7,8 @@ never from ``conftest.py``.
 from __future__ import annotations
 
 import contextlib
+import csv
+import json
 import os
 import re
 import shutil
@@ -208,3 +210,62 @@ def pin_browser_clock(page: Any, at: datetime) -> None:
     from datetime import UTC
 
     page.clock.install(time=at.replace(tzinfo=UTC))
+
+
+LINGXIAO_CODE = "330206002016"
+_REFERENCES = ("id", "code", "compound", "squad")  # properties naming a feature by id
+
+
+def neighbour_community(
+    target: Path, code: str, name: str, dx_deg: float, tag: str, source: Path | None = None
+) -> Path:
+    """A copy of the sample community moved ``dx_deg`` east, as community ``code``.
+
+    Division codes get the new community's prefix; every other id (squads,
+    merchants, business districts, members ...) gets ``tag`` in front, since
+    ids are unique across a deployment.  The community's name becomes ``name``.
+    """
+    source = source or DATA
+    for path in [*source.glob("*.geojson"), *(source / "boundaries").glob("*.geojson")]:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for feature in data["features"]:
+            props = feature["properties"]
+            for key in _REFERENCES:
+                value = props.get(key)
+                if isinstance(value, str):
+                    props[key] = _renamed(value, code, tag)
+            if "grid" in props and isinstance(props["grid"], str):
+                props["grid"] = _renamed(props["grid"], code, tag)
+            feature["geometry"] = _shifted(feature["geometry"], dx_deg)
+        if path.parent.name == "boundaries" and path.stem == "community":
+            data["features"][0]["properties"].update(name=name, name_en=name)
+        out = target / path.relative_to(source)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    for table in ("members.csv", "categories.csv"):
+        rows = list(csv.DictReader((source / table).open(encoding="utf-8")))
+        if table == "members.csv":
+            for row in rows:
+                for key in ("id", "grid", "squad"):
+                    if row.get(key):
+                        row[key] = _renamed(row[key], code, tag)
+        with (target / table).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return target
+
+
+def _renamed(value: str, code: str, tag: str) -> str:
+    if value.startswith(LINGXIAO_CODE):
+        return code + value[len(LINGXIAO_CODE) :]
+    return f"{tag}{value}"
+
+
+def _shifted(geometry: dict[str, Any], dx: float) -> dict[str, Any]:
+    def move(node: Any) -> Any:
+        if isinstance(node, list) and node and isinstance(node[0], (int, float)):
+            return [node[0] + dx, *node[1:]]
+        return [move(n) for n in node]
+
+    return {**geometry, "coordinates": move(geometry["coordinates"])}

@@ -104,10 +104,10 @@ def test_failed_write_leaves_database_unchanged(
 
     real = store.load.replace_layer
 
-    def failing(session, layer, frame, key, progress=None):  # type: ignore[no-untyped-def]
+    def failing(session, layer, frame, key, progress=None, community=None):  # type: ignore[no-untyped-def]
         if layer == "streets":  # after grids and merchants were written
             raise OSError("disk full")
-        return real(session, layer, frame, key, progress)
+        return real(session, layer, frame, key, progress, community)
 
     monkeypatch.setattr(store.load, "replace_layer", failing)
     with pytest.raises(OSError, match="disk full"):
