@@ -33,6 +33,7 @@ from bench._timing import column_table, fmt_seconds
 # cheapest first, so that a broken check shows up early
 BENCHMARKS = (
     "lookup",
+    "communities",
     "dispatch",
     "coverage",
     "intake",
