@@ -18,7 +18,7 @@ from service.errors import ServiceError
 from service.settings import Settings
 from service.startup import configure
 from store.db import create_schema, make_engine
-from store.load import load_folder
+from store.load import LoadResult, load_folder, load_street
 
 app = typer.Typer(
     help="gridgov: grid-governance map service.", no_args_is_help=True, add_completion=False
@@ -80,7 +80,9 @@ def _validate(path: Path, community: Path | None, crs: str | None) -> Report:
 
 @app.command()
 def load(
-    folder: Annotated[Path, typer.Argument(help="Folder with the community's layers")],
+    folder: Annotated[
+        Path, typer.Argument(help="A community's folder of layers, or a street's (street.json)")
+    ],
     crs: CrsOption = None,
     database_url: Annotated[str | None, typer.Option(help="Overrides GRIDGOV_DATABASE_URL")] = None,
     if_empty: Annotated[bool, typer.Option(help="Skip if the database already has grids")] = False,
@@ -89,10 +91,11 @@ def load(
         typer.Option(help="The community a folder without boundaries is for (12 digits)"),
     ] = None,
 ) -> None:
-    """Validate one community's folder of layers and import it whole, or refuse it.
+    """Validate one community's folder of layers and import it, or refuse what is wrong.
 
     The community is added, or replaced by its code; every other community stays
-    as it was."""
+    as it was.  A street's folder (with ``street.json``) loads each of its
+    communities, then the street's own teams."""
     engine = make_engine(database_url or Settings().database_url)
     create_schema(engine)
     if if_empty and has_grids(engine):
@@ -110,7 +113,18 @@ def load(
             task = progress.add_task(layer, total=total)
             return lambda n: progress.advance(task, n)
 
-        result = load_folder(engine, folder, crs, start, community)
+        if (folder / "street.json").exists():
+            street = load_street(engine, folder, crs, start)
+            results = [*street.communities.values(), street.teams]
+        else:
+            results = [load_folder(engine, folder, crs, start, community)]
+    for result in results:
+        _report_load(result)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+def _report_load(result: LoadResult) -> None:
     if result.community and result.ok:
         typer.echo(f"community {result.community}")
     for layer, n in result.loaded.items():
@@ -123,8 +137,6 @@ def load(
             typer.echo(f"  [{problem.kind}] {problem}")
         if len(problems) > 20:
             typer.echo(f"  … and {len(problems) - 20} more")
-    if not result.ok:
-        raise typer.Exit(1)
 
 
 @app.command("communities")
@@ -430,7 +442,8 @@ def serve(
 
     settings = Settings()
     if sample_if_empty:
-        load(settings.sample_dir, crs=None, database_url=settings.database_url, if_empty=True)
+        sample = _street_sample(settings) if settings.sample == "street" else settings.sample_dir
+        load(sample, crs=None, database_url=settings.database_url, if_empty=True)
         _demo(settings)
     settings.secret  # noqa: B018  (made here, once, before any worker reads it)
     typer.echo(
@@ -458,6 +471,23 @@ def serve(
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         proxy_headers=False,
     )
+
+
+def _street_sample(settings: Settings) -> Path:
+    """The illustrative street (``GRIDGOV_SAMPLE=street``), written on first use."""
+    import subprocess
+    import sys
+
+    folder = settings.var_dir / "street"
+    if not (folder / "street.json").exists():
+        with console.status("writing the illustrative street of 12 communities (first run only)"):
+            subprocess.run(
+                [sys.executable, str(settings.sample_dir / "street.py"), "--out", str(folder),
+                 "--communities", "12"],
+                check=True,
+                capture_output=True,
+            )  # fmt: skip
+    return folder
 
 
 def _demo(settings: Settings) -> None:

@@ -39,7 +39,9 @@ class SquadInfo:
     lat: float
     x: float
     y: float
-    community: str | None = None  # the community its base lies in: where it is dispatched
+    # where it is dispatched: the community its base lies in, or the street (9 digits) of
+    # a street-level team, a candidate in every community of its street
+    community: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,13 @@ def _squads(frame: gpd.GeoDataFrame, metric_crs: str, grids: AreaIndex) -> tuple
     if not len(frame):
         return ()
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-    homes = [
+    located = [
         None if code is None else parent_of(str(code))
         for code in grids.codes_of(grids.locate_many(lon, lat))
+    ]
+    areas = frame["area"] if "area" in frame else [None] * len(frame)
+    homes = [
+        str(a) if isinstance(a, str) and a else home for a, home in zip(areas, located, strict=True)
     ]
     x, y = to_metric(lon, lat, metric_crs=metric_crs)
     duty = frame["duty_hours"] if "duty_hours" in frame else ["00:00-24:00"] * len(frame)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
+from cases.areas import contains
 from cases.dispatch import REASONS, SquadState, assign, assign_greedily, exclusion, local_time
 from gis.crs import to_metric
 from gis.network import FloatArray, Snapped, walking_matrix
@@ -152,8 +153,9 @@ def rank(
 
 def _serves(squad: SquadInfo, community: str | None) -> bool:
     """Whether ``squad`` is dispatched to cases in ``community``: a community's squads
-    work within it (where either is unknown, nothing is ruled out)."""
-    return community is None or squad.community is None or squad.community == community
+    work within it, a street's teams in all its communities (where either is unknown,
+    nothing is ruled out)."""
+    return community is None or squad.community is None or contains(squad.community, community)
 
 
 def _better(a: Place, da: float, b: Place, db: float) -> bool:

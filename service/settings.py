@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # PostgreSQL connections kept per process, so that worker threads reuse them
     db_pool_size: int = Field(20, ge=1)
     sample_dir: Path = REPO_ROOT / "data"
+    # what --sample-if-empty serves: Lingxiao alone, or an illustrative street of 12
+    # communities around it (written by data/street.py into var/street/ on first use)
+    sample: Literal["lingxiao", "street"] = "lingxiao"
     var_dir: Path = Path("var")
     default_lang: Literal["zh", "en"] = Field("zh", validation_alias=_env("LANG"))
     file_limit: str = "2wd"

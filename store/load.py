@@ -15,6 +15,7 @@ its rows are added or updated, never removed (cases refer to them).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -368,3 +369,78 @@ def _require(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> list[P
         for c in columns
         if c not in table.columns
     ]
+
+
+@dataclass
+class StreetResult:
+    """What loading a street folder did: each community's result, and the street's teams."""
+
+    street: str
+    communities: dict[str, LoadResult] = field(default_factory=dict)
+    teams: LoadResult = field(default_factory=LoadResult)
+
+    @property
+    def ok(self) -> bool:
+        return self.teams.ok and all(r.ok for r in self.communities.values())
+
+
+def load_street(
+    engine: Engine, folder: str | Path, crs: str | None = None, start: StartFn | None = None
+) -> StreetResult:
+    """Load a street folder: its catalogue, each community folder in it, then its teams.
+
+    The folder holds ``street.json`` (the street's ``code``, its ``communities``,
+    and ``teams``: squads such as the street's law-enforcement team, with ``id``,
+    ``name``, ``categories``, ``lon``/``lat``, ``capacity``, ``duty_hours``), one
+    folder per community, and may hold the shared ``categories.csv``.  The teams
+    are stored as squads of the street (their ``community_code`` is the street's
+    code): a candidate in every community of the street for the categories they
+    handle.
+    """
+    folder = Path(folder)
+    about = json.loads((folder / "street.json").read_text(encoding="utf-8"))
+    street = str(about["code"])
+    result = StreetResult(street)
+    catalogue = _read_tables(folder, None, result.teams)  # the street's shared categories.csv
+    if Category in catalogue:
+        with Session(engine) as session, session.begin():
+            _merge_categories(session, catalogue[Category])
+        result.teams.loaded["categories"] = len(catalogue[Category])
+    for entry in about.get("communities", []):
+        result.communities[str(entry["code"])] = load_folder(
+            engine, folder / str(entry.get("folder", entry["code"])), crs, start
+        )
+    teams = _team_frame(about.get("teams", []), street)
+    problems = validate_layer("squads", teams) if len(teams) else []
+    if problems:
+        result.teams.refused["squads"] = problems
+        return result
+    with Session(engine) as session, session.begin():
+        frames = {"squads": teams}
+        _refuse_taken_keys(session, street, frames, {}, result.teams)
+        if "squads" in frames:
+            result.teams.loaded["squads"] = replace_layer(
+                session, "squads", teams, "id", community=street
+            )
+    result.teams.community = street
+    return result
+
+
+def _team_frame(teams: list[dict[str, Any]], street: str) -> gpd.GeoDataFrame:
+    """The street's teams as a squads layer, each holding the street as its ``area``."""
+    rows = [
+        {
+            "id": str(t["id"]),
+            "name": str(t["name"]),
+            "name_en": t.get("name_en"),
+            "categories": ",".join(t["categories"])
+            if isinstance(t["categories"], list)
+            else str(t["categories"]),
+            "duty_hours": str(t.get("duty_hours", "00:00-24:00")),
+            "capacity": int(t["capacity"]),
+            "area": street,
+        }
+        for t in teams
+    ]
+    points = gpd.points_from_xy([t["lon"] for t in teams], [t["lat"] for t in teams])
+    return gpd.GeoDataFrame(rows, geometry=points, crs="EPSG:4326")

@@ -477,3 +477,65 @@ def test_a_street_of_twelve_loads_one_by_one_without_touching_the_others(
     listed = runner.invoke(app, ["communities", "--database-url", database_url])
     assert [line[:12] for line in listed.output.splitlines()[1:]] == sorted(codes)
     engine.dispose()
+
+
+def test_a_streets_teams_are_candidates_in_each_of_its_communities(
+    database_url: str, twelve: Path, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from service.settings import Settings
+    from tests.helpers import GOOD_REPORT, MORNING
+
+    loaded = runner.invoke(app, ["load", str(twelve), "--database-url", database_url])
+    assert loaded.exit_code == 0, loaded.output
+    assert loaded.output.count("community 330206002") == 13  # 12 communities, then the street
+    listed = runner.invoke(app, ["communities", "--database-url", database_url])
+    assert len(listed.output.splitlines()) == 13
+    boss = _token(database_url, "dispatcher", "330206002")
+    app_ = create_app(Settings(database_url=database_url, var_dir=tmp_path / "var"))
+    outline = shapely.from_geojson(
+        (twelve / GAOTANG / "boundaries" / "community.geojson").read_text(encoding="utf-8")
+    )
+    inside = shapely.point_on_surface(shapely.get_geometry(outline, 0))
+    with TestClient(app_) as api:
+        api.app.state.clock = lambda: MORNING  # type: ignore[attr-defined]
+        for lon, lat, own in (
+            (inside.x, inside.y, "017-"),  # a case in Gaotang
+            (GOOD_REPORT["lon"], GOOD_REPORT["lat"], "SQ"),  # and one in Lingxiao
+        ):
+            ranked = api.get(
+                "/api/v1/dispatch/candidates",
+                params={"lon": lon, "lat": lat, "category": "street_order"},
+                headers=boss,
+            )
+            assert ranked.status_code == 200, ranked.text
+            body = ranked.json()
+            everyone = [c["squad_id"] for c in body["candidates"]] + [
+                e["squad_id"] for e in body["excluded"]
+            ]
+            assert "330206002-T1" in [c["squad_id"] for c in body["candidates"]], body
+            assert all(i.startswith((own, "330206002-T")) for i in everyone), everyone
+            distances = [c["distance_m"] for c in body["candidates"]]
+            assert distances == sorted(distances)  # one ranking, by the same walking distance
+    app_.state.engine.dispose()
+
+
+def test_the_street_sample_is_served_with_gridgov_sample_street(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    url = f"sqlite:///{tmp_path / 'street.sqlite3'}"
+    monkeypatch.setenv("GRIDGOV_SAMPLE", "street")
+    monkeypatch.setenv("GRIDGOV_DATABASE_URL", url)
+    monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path / "var"))
+    result = runner.invoke(app, ["serve", "--sample-if-empty", "--port", "8124"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "var" / "street" / "street.json").exists()
+    listed = runner.invoke(app, ["communities", "--database-url", url])
+    assert len(listed.output.splitlines()) == 13 and "高塘社区" in listed.output
+    assert "loaded demo cases: 300" in result.output and served["port"] == 8124
