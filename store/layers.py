@@ -110,7 +110,9 @@ def public_frame(frame: gpd.GeoDataFrame, private: Sequence[str]) -> gpd.GeoData
     return frame.drop(columns=[c for c in private if c in frame.columns])
 
 
-def keys_elsewhere(session: Session, layer: str, keys: Sequence[str], community: str) -> set[str]:
+def keys_elsewhere(
+    session: Session, layer: str, keys: Sequence[str], community: str | None
+) -> set[str]:
     """Which of ``keys`` another community already uses in ``layer``.
 
     Ids are unique across the deployment (a case names its squad by id alone).

@@ -37,6 +37,7 @@ from store.layers import keys_elsewhere, replace_layer
 from store.models import Base, Category, LayerFeature, Member, MemberPosition
 
 LAYERS = tuple(SPECS)  # boundaries first, then the other layers
+UNASSIGNED = ""  # the community of layers loaded before any community's boundaries
 MEMBER_KINDS = ("registered", "in_service")
 
 
@@ -111,11 +112,12 @@ def load_folder(
     tables = _read_tables(folder, frames.get("grids"), result)
 
     with Session(engine) as session, session.begin():
-        code = _community_code(session, frames, community, result)
-        if code is None:
+        found = _community_code(session, frames, community, result)
+        if found is None:
             return result
+        code = found or None  # UNASSIGNED: layers loaded before any community
         result.community = code
-        if not _fits_beside_the_others(session, code, frames, result):
+        if code is not None and not _fits_beside_the_others(session, code, frames, result):
             return result
         _refuse_taken_keys(session, code, frames, tables, result)
         for name, frame in frames.items():
@@ -141,7 +143,9 @@ def _community_code(
     given: str | None,
     result: LoadResult,
 ) -> str | None:
-    """The folder's community: from its boundaries, the code given, or the only one loaded."""
+    """The folder's community: from its boundaries, the code given, or the only one loaded;
+    :data:`UNASSIGNED` while the deployment holds none (layers loaded before boundaries);
+    ``None`` (with the refusal recorded) when it cannot tell."""
     found: str | None = None
     if "community" in frames and len(frames["community"]):
         found = str(frames["community"]["code"].iloc[0])
@@ -159,6 +163,8 @@ def _community_code(
     )
     if len(loaded) == 1:
         return loaded[0]
+    if not loaded:
+        return UNASSIGNED
     result.refused["community"] = [
         Problem(
             "community",
@@ -200,7 +206,7 @@ def _fits_beside_the_others(
 
 def _refuse_taken_keys(
     session: Session,
-    code: str,
+    code: str | None,
     frames: dict[str, gpd.GeoDataFrame],
     tables: dict[type[Base], list[dict[str, Any]]],
     result: LoadResult,
@@ -231,11 +237,12 @@ def _refuse_taken_keys(
             del tables[Member]
 
 
-def _replace_members(session: Session, code: str, rows: list[dict[str, Any]]) -> None:
+def _replace_members(session: Session, code: str | None, rows: list[dict[str, Any]]) -> None:
     """The community's members (and their live positions) replaced by ``rows``."""
-    mine = select(Member.id).where(Member.community_code == code)
+    owned = Member.community_code.is_(None) if code is None else Member.community_code == code
+    mine = select(Member.id).where(owned)
     session.execute(delete(MemberPosition).where(MemberPosition.member_id.in_(mine)))
-    session.execute(delete(Member).where(Member.community_code == code))
+    session.execute(delete(Member).where(owned))
     if rows:
         session.execute(insert(Member), [{**r, "community_code": code} for r in rows])
 
