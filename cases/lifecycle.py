@@ -73,6 +73,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.RESOLVED, Status.IN_PROGRESS, FIELD_STAFF, ("note",)),  # rework
     Transition(Status.ESCALATED, Status.RESOLVED, DISPATCHERS, ("response",)),
     Transition(Status.ESCALATED, Status.IN_PROGRESS, DISPATCHERS, ("response",)),
+    # up one more level: from the street's department to the district's
+    Transition(Status.ESCALATED, Status.ESCALATED, DISPATCHERS, ("department",)),
 )
 _BY_PAIR = {(t.source, t.target): t for t in TRANSITIONS}
 

@@ -137,6 +137,25 @@ MERCHANT_PLACES: list[tuple[str | None, int]] = [("BD01", 18), (None, 8)]
 
 # Street-level teams the dispatcher may call on: (suffix, name after the street's
 # name, name_en, categories, duty hours, capacity).
+# departments a case climbs to when the community cannot solve it (invented): the
+# street's offices (街道科室), then the district's bureaus (区级部门), each with its
+# own time limit; escalation above the community is to these, by level
+STREET_DEPARTMENTS: list[tuple[str, str, str, list[str], str]] = [
+    ("D1", "城市管理科", "urban management office",
+     ["city_appearance", "street_order", "advertising", "construction", "road_traffic"], "5wd"),
+    ("D2", "社会事务办", "social affairs office",
+     ["elder_care", "neighbour_dispute", "housing_land", "waste_sorting"], "5wd"),
+    ("D3", "应急管理办", "emergency management office",
+     ["emergency", "safety_hazard", "public_facility"], "2d"),
+]  # fmt: skip
+DISTRICT_DEPARTMENTS: list[tuple[str, str, str, list[str], str]] = [
+    ("D1", "住房和城乡建设局", "housing and urban-rural development bureau",
+     ["housing_land", "construction", "public_facility", "road_traffic"], "10wd"),
+    ("D2", "综合行政执法局", "comprehensive administrative law enforcement bureau",
+     ["city_appearance", "street_order", "advertising", "merchant", "parking"], "10wd"),
+    ("D3", "应急管理局", "emergency management bureau", ["emergency", "safety_hazard"], "3d"),
+]  # fmt: skip
+
 TEAMS: list[tuple[str, str, str, list[str], str, int]] = [
     (
         "T1",
@@ -798,7 +817,8 @@ def build_compounds(
 
 
 def street_json(street: Street, frame: Frame, rng: np.random.Generator) -> dict:
-    """What ``street.json`` says: the street, its communities, its teams."""
+    """What ``street.json`` says: the street, its communities, its teams, and the street's
+    and district's departments a case is escalated to."""
     union = coverage_union([c.polygon for c in street.communities])
     teams = []
     for suffix, name, name_en, cats, duty, cap in TEAMS:
@@ -816,11 +836,37 @@ def street_json(street: Street, frame: Frame, rng: np.random.Generator) -> dict:
                 "illustrative": True,
             }
         )
+    office = place(shapely.point_on_surface(union))  # where the offices are drawn
+
+    def departments(
+        code: str, prefix: str, prefix_en: str, rows: list[tuple[str, str, str, list[str], str]]
+    ) -> list[dict]:
+        return [
+            {
+                "id": f"{code}-{suffix}",
+                "name": f"{prefix}{name}",
+                "name_en": f"{prefix_en} {name_en}",
+                "categories": cats,
+                "time_limit": limit,
+                "lon": office[0],
+                "lat": office[1],
+                "illustrative": True,
+            }
+            for suffix, name, name_en, cats, limit in rows
+        ]
+
+    district = {
+        "code": DISTRICT[0],
+        "name": DISTRICT[1],
+        "name_en": DISTRICT[2],
+        "departments": departments(DISTRICT[0], DISTRICT[1], DISTRICT[2], DISTRICT_DEPARTMENTS),
+    }
     return {
         "code": street.code,
         "name": street.name,
         "name_en": street.name_en,
-        "district": {"code": DISTRICT[0], "name": DISTRICT[1], "name_en": DISTRICT[2]},
+        "district": district,
+        "departments": departments(street.code, street.name, street.name_en, STREET_DEPARTMENTS),
         "name_source": street.name_source,
         "illustrative": True,
         "note": "Synthetic street for tests and benchmarks: every boundary, team, compound, "

@@ -60,6 +60,10 @@ class CommunitySnapshot:
     network: WalkingNetwork | None
     metric_crs: str  # the community's Gauss-Krüger zone, where metres are measured
     base_snaps: Snapped | None = None  # the squads' bases on the network, in squad order
+    # each unit's area (a community's co-building unit; a street's or district's
+    # department) and its own time limit, by id
+    unit_areas: dict[str, str | None] = field(default_factory=dict)
+    unit_limits: dict[str, str | None] = field(default_factory=dict)
     # every loaded community's outline and name, by code (several in a street's deployment)
     outlines: dict[str, shapely.Geometry] = field(default_factory=dict)
     community_names: dict[str, str] = field(default_factory=dict)
@@ -138,6 +142,7 @@ def _build(session: Session) -> CommunitySnapshot | None:
     )
     metric_crs = metric_crs_of(outline)
     grid_index = AreaIndex.from_frame(grids)
+    units = read_layer(session, "units", with_area=True)
     squads = _squads(read_layer(session, "squads"), metric_crs, grid_index)
     network = WalkingNetwork.from_frame(streets, metric_crs=metric_crs) if len(streets) else None
     return CommunitySnapshot(
@@ -150,7 +155,9 @@ def _build(session: Session) -> CommunitySnapshot | None:
         outline=outline,
         community_name=str(community["name"].iloc[0]) if len(community) else "",
         squad_names={s.id: s.name for s in squads},
-        unit_names=_names(read_layer(session, "units")),
+        unit_names=_names(units),
+        unit_areas=_column(units, "area_code"),
+        unit_limits=_column(units, "time_limit"),
         squads=squads,
         network=network,
         metric_crs=metric_crs,
@@ -164,6 +171,17 @@ def _build(session: Session) -> CommunitySnapshot | None:
             else None
         ),
     )
+
+
+def _column(frame: gpd.GeoDataFrame, column: str) -> dict[str, str | None]:
+    """``column`` of each feature by id (None where it is blank or absent)."""
+    if not len(frame):
+        return {}
+    values = frame[column] if column in frame else [None] * len(frame)
+    return {
+        str(i): (str(v) if isinstance(v, str) and v else None)
+        for i, v in zip(frame["id"], values, strict=True)
+    }
 
 
 def _names_by_code(frame: gpd.GeoDataFrame) -> dict[str, str]:

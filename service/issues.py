@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases.areas import Level, contains, level_of
 from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
 from service import images
@@ -347,12 +348,15 @@ def move_case(
         target = Status(body.to)
     except ValueError as exc:
         raise unknown_status(body.to) from exc
-    community = case_in_scope(session, actor, issue_id).community_code
+    issue = case_in_scope(session, actor, issue_id)
+    community = issue.community_code
     _check_references(session, snapshot, issue_id, body)
     over = _over_capacity(session, snapshot, target, body, actor, community)
     fields = body.model_dump(exclude={"to", "override"}, exclude_none=False) | {
         "duplicate_of": str(body.duplicate_of) if body.duplicate_of is not None else None
     }
+    if target == Status.ESCALATED and body.department is not None:
+        fields |= _escalation(snapshot, issue, body.department, body.deadline)
     try:
         with atomic(session):
             issue = transition(session, issue_id, target, actor, now, fields, override=over)
@@ -399,6 +403,41 @@ def _over_capacity(
     return check_capacity(actor, squad.name, load, squad.capacity, body.override, body.note)
 
 
+def _escalation(
+    snapshot: CommunitySnapshot, issue: Issue, department: str, deadline: str | None
+) -> dict[str, str | None]:
+    """Where an escalation goes: its level, and the department's own time limit.
+
+    A case climbs: the community's co-building units (书记面对面), the street's
+    departments, the district's; each only for the communities below it, and a case
+    already escalated goes only to a higher level.
+    """
+    area = snapshot.unit_areas.get(department) or issue.community_code
+    community = issue.community_code
+    if area is not None and community is not None and not contains(area, community):
+        raise Invalid(
+            "department_elsewhere",
+            f"department {department!r} serves {area}, not this case's community {community}",
+        )
+    if issue.status == Status.ESCALATED and issue.department is not None:
+        current = snapshot.unit_areas.get(issue.department) or community or ""
+        if area is None or len(area) >= len(current):
+            raise Invalid(
+                "not_a_higher_level",
+                f"case {issue.id} is with {issue.department} ({_level_name(current)}); "
+                f"{department!r} ({_level_name(area)}) is not above it",
+            )
+    return {
+        "level": _level_name(area),
+        "deadline": deadline or snapshot.unit_limits.get(department),
+    }
+
+
+def _level_name(area: str | None) -> str:
+    """The level an area code names: community, street or district."""
+    return level_of(area).value if area else Level.COMMUNITY.value
+
+
 def _check_references(
     session: Session, snapshot: CommunitySnapshot, issue_id: int, body: TransitionIn
 ) -> None:
@@ -410,8 +449,8 @@ def _check_references(
     if body.department is not None and body.department not in snapshot.unit_names:
         raise Invalid(
             "unknown_department",
-            f"department {body.department!r} is not a "
-            f"co-building unit; use one of: {', '.join(sorted(snapshot.unit_names))}",
+            f"department {body.department!r} is not a co-building unit or a department; "
+            f"use one of: {', '.join(sorted(snapshot.unit_names))}",
         )
     if body.deadline is not None:
         try:

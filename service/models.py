@@ -207,6 +207,9 @@ class EventPublic(Answer):
     at: Timestamp
     from_: Status | None = Field(alias="from")
     to: Status
+    level: Literal["community", "street", "district"] | None = Field(
+        default=None, description="For an escalation: the level it went to"
+    )
 
 
 class EventStaff(EventPublic):
@@ -217,6 +220,7 @@ class EventStaff(EventPublic):
     role: str | None
     note: str | None
     override: bool = False
+    department: str | None = None
 
 
 class HistoryPublic(Answer):

@@ -97,7 +97,12 @@ def photo_view(photo: IssuePhoto) -> dict[str, Any]:
 
 
 def event_view(event: IssueEvent, staff: bool) -> dict[str, Any]:
-    view: dict[str, Any] = {"at": iso(event.at), "from": event.from_status, "to": event.to_status}
+    view: dict[str, Any] = {
+        "at": iso(event.at),
+        "from": event.from_status,
+        "to": event.to_status,
+        "level": event.level,
+    }
     if staff:
         view.update(
             {
@@ -105,6 +110,7 @@ def event_view(event: IssueEvent, staff: bool) -> dict[str, Any]:
                 "role": event.actor_role,
                 "note": event.note,
                 "override": bool(event.override),
+                "department": event.department,
             }
         )
     return view

@@ -155,8 +155,9 @@ def _record(
     target: Status,
     note: str | None,
     override: bool = False,
+    escalated_to: tuple[str | None, str | None] = (None, None),
 ) -> None:
-    """Append one event to a case's history."""
+    """Append one event to a case's history (``escalated_to``: department and level)."""
     session.add(
         IssueEvent(
             issue_id=issue_id,
@@ -167,6 +168,8 @@ def _record(
             to_status=target,
             note=note,
             override=override or None,
+            department=escalated_to[0],
+            level=escalated_to[1],
         )
     )
 
@@ -348,7 +351,12 @@ def transition(
     issue.status = target
     issue.updated_at = now
     note = fields.get("note") or fields.get("response")
-    _record(session, issue.id, actor, now, source, target, note, override)
+    escalated_to = (
+        (fields.get("department"), fields.get("level") or "community")
+        if target == Status.ESCALATED
+        else (None, None)
+    )
+    _record(session, issue.id, actor, now, source, target, note, override, escalated_to)
     try:
         session.flush()
     except StaleDataError as exc:

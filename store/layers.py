@@ -65,13 +65,20 @@ def replace_layer(
     return len(rows)
 
 
-def read_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+def read_layer(
+    session: Session, layer: str, bbox: BBox | None = None, with_area: bool = False
+) -> gpd.GeoDataFrame:
     """Features of ``layer`` (optionally those meeting a lon/lat box) as a GeoDataFrame.
+
+    ``with_area`` adds the column ``area_code``: the community (or, for a street's or
+    district's own features, the street or district) each feature belongs to.
 
     The box test runs in SQL: GiST ``&&`` then ``ST_Intersects`` on PostGIS; the
     indexed bounding-box columns on SQLite, refined exactly with shapely.
     """
-    query = select(LayerFeature.props, LayerFeature.geom).where(LayerFeature.layer == layer)
+    query = select(LayerFeature.props, LayerFeature.geom, LayerFeature.community_code).where(
+        LayerFeature.layer == layer
+    )
     dialect = session.get_bind().dialect.name
     if bbox is not None:
         xmin, ymin, xmax, ymax = bbox
@@ -90,7 +97,9 @@ def read_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.Ge
             )
     rows = session.execute(query.order_by(LayerFeature.key)).all()
     frame = gpd.GeoDataFrame(
-        [r.props for r in rows], geometry=[r.geom for r in rows], crs="EPSG:4326"
+        [{**r.props, "area_code": r.community_code} if with_area else r.props for r in rows],
+        geometry=[r.geom for r in rows],
+        crs="EPSG:4326",
     )
     if bbox is not None and dialect != "postgresql" and len(frame):
         frame = frame[frame.intersects(shapely.box(*bbox))].reset_index(drop=True)

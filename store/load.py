@@ -429,8 +429,46 @@ def load_street(
             result.teams.loaded["squads"] = replace_layer(
                 session, "squads", teams, "id", community=street
             )
+        district = about.get("district") or {}
+        for area, rows in (
+            (street, about.get("departments", [])),
+            (str(district.get("code", "")), district.get("departments", [])),
+        ):
+            if not (area and rows):
+                continue
+            try:
+                units = _department_frame(rows)
+            except BadLimit as exc:
+                result.teams.refused[f"departments of {area}"] = [
+                    Problem("units", "bad_value", str(exc), area)
+                ]
+                continue
+            result.teams.loaded[f"departments of {area}"] = replace_layer(
+                session, "units", units, "id", community=area
+            )
     result.teams.community = street
     return result
+
+
+def _department_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """A street's or district's departments as units: where cases are escalated to."""
+    frame = gpd.GeoDataFrame(
+        [
+            {
+                "id": str(d["id"]),
+                "name": str(d["name"]),
+                "name_en": d.get("name_en"),
+                "categories": ",".join(d.get("categories", [])),
+                "time_limit": str(d.get("time_limit", "")) or None,
+            }
+            for d in rows
+        ],
+        geometry=gpd.points_from_xy([d["lon"] for d in rows], [d["lat"] for d in rows]),
+        crs="EPSG:4326",
+    )
+    for limit in frame["time_limit"].dropna():
+        parse_limit(limit)  # a BadLimit names it; the caller refuses the departments
+    return frame
 
 
 def _team_frame(teams: list[dict[str, Any]], street: str) -> gpd.GeoDataFrame:

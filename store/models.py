@@ -195,6 +195,9 @@ class IssueEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     override: Mapped[bool | None] = mapped_column(Boolean)
+    # an escalation's department and the level it is at (community, street, district)
+    department: Mapped[str | None] = mapped_column(String(40))
+    level: Mapped[str | None] = mapped_column(String(12))
 
 
 class IssuePhoto(Base):

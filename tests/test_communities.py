@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import shapely
@@ -539,3 +540,62 @@ def test_the_street_sample_is_served_with_gridgov_sample_street(
     listed = runner.invoke(app, ["communities", "--database-url", url])
     assert len(listed.output.splitlines()) == 13 and "高塘社区" in listed.output
     assert "loaded demo cases: 300" in result.output and served["port"] == 8124
+
+
+def test_escalation_climbs_community_street_district(
+    database_url: str, twelve: Path, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from service.settings import Settings
+    from tests.helpers import MORNING
+
+    assert runner.invoke(app, ["load", str(twelve), "--database-url", database_url]).exit_code == 0
+    boss = _token(database_url, "dispatcher", "330206002")
+    app_ = create_app(Settings(database_url=database_url, var_dir=tmp_path / "var"))
+    outline = shapely.from_geojson(
+        (twelve / GAOTANG / "boundaries" / "community.geojson").read_text(encoding="utf-8")
+    )
+    inside = shapely.point_on_surface(shapely.get_geometry(outline, 0))
+    report = {"lon": inside.x, "lat": inside.y, "category": "housing_land",
+              "description": "楼顶渗水，物业推诿", "channel": "mobile"}  # fmt: skip
+    with TestClient(app_) as api:
+        api.app.state.clock = lambda: MORNING  # type: ignore[attr-defined]
+        case = api.post("/api/v1/issues", json=report).json()["id"]
+        url = f"/api/v1/issues/{case}/transitions"
+
+        def move(**body: object) -> Any:
+            return api.post(url, json=body, headers=boss)
+
+        assert move(to="filed").status_code == 200
+        elsewhere = move(to="escalated", department="U01")  # Lingxiao's unit
+        assert elsewhere.status_code == 422
+        assert elsewhere.json()["error"]["code"] == "department_elsewhere"
+        first = move(to="escalated", department="017-U01")  # 书记面对面: the co-building unit
+        assert first.status_code == 200, first.text
+        street = move(to="escalated", department="330206002-D2")
+        assert street.status_code == 200, street.text
+        from cases.deadlines import add_limit
+
+        own = add_limit(MORNING, "5wd")  # the street office's own limit, not the category's
+        assert street.json()["department_deadline"] == own.isoformat() + "Z"
+        down = move(to="escalated", department="017-U01")
+        assert down.status_code == 422 and down.json()["error"]["code"] == "not_a_higher_level"
+        district = move(to="escalated", department="330206-D1")
+        assert district.status_code == 200, district.text
+        assert district.json()["escalated_to"]["id"] == "330206-D1"
+        history = api.get(f"/api/v1/issues/{case}/history", headers=boss).json()["events"]
+        climbed = [(e["level"], e["department"]) for e in history if e["to"] == "escalated"]
+        assert climbed == [
+            ("community", "017-U01"),
+            ("street", "330206002-D2"),
+            ("district", "330206-D1"),
+        ]
+        public = api.get(f"/api/v1/issues/{case}/history").json()["events"]
+        assert [e["level"] for e in public if e["to"] == "escalated"] == [
+            "community", "street", "district"
+        ]  # fmt: skip
+        back = move(to="in_progress", response="区住建局已派员维修")
+        assert back.status_code == 200, back.text
+    app_.state.engine.dispose()
