@@ -18,20 +18,26 @@ from service.stats import GroupBy
 from store.issues import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
+AREA = (
+    "Only the cases of this district (6 digits), street (9) or community (12); "
+    "another value is a 422 naming it"
+)
 
 
-@router.get("/stats", responses=responses(400, 503))
+@router.get("/stats", responses=responses(400, 422, 503))
 def indicators(
     session: SessionDep,
     snapshot: SnapshotDep,
     now: NowDep,
-    group_by: GroupBy = "grid",
+    group_by: Annotated[GroupBy, Query(description="What each row counts the cases of")] = "grid",
     start: Annotated[str | None, Query(alias="from", description="Reported from (date)")] = None,
     end: Annotated[str | None, Query(alias="to", description="Reported before (date)")] = None,
+    area: Annotated[str | None, Query(description=AREA)] = None,
 ) -> Stats:
-    """Indicators per grid, squad, category or month for cases reported in [from, to)."""
+    """Indicators per grid, squad, category, month, community or street for cases
+    reported in [from, to), in one area or the whole deployment."""
     since, until = stats.period(start, end, now)
-    return stats.stats(session, snapshot, group_by, since, until, now)
+    return stats.stats(session, snapshot, group_by, since, until, now, area)
 
 
 @router.get(

@@ -116,6 +116,45 @@ def level_of(code: str) -> Level:
     return _BY_LENGTH[len(check_code(code))]
 
 
+def check_area(code: object) -> str:
+    """Return ``code`` unchanged if it names an area of communities.
+
+    An area of communities is a district, a street or a community: what a role
+    holds in and what indicators are counted for.  A grid is part of one
+    community, not such an area.
+
+    Raises
+    ------
+    BadAreaCode
+        Naming the value, when it is not a division code (:func:`check_code`)
+        or is a grid's.
+    """
+    checked = check_code(code)
+    if level_of(checked) is Level.GRID:
+        raise BadAreaCode(
+            f"area code {checked!r} is a grid code; an area is a district, street or community"
+        )
+    return checked
+
+
+def area_at(code: str, level: Level) -> str:
+    """The code of the area at ``level`` that holds ``code``: its first digits.
+
+    ``area_at("330206002016001", Level.STREET)`` is ``"330206002"``; a code at
+    ``level`` is its own area.
+
+    Raises
+    ------
+    BadAreaCode
+        When ``code`` is not a division code, or lies above ``level`` (a
+        street is held by no community).
+    """
+    own = level_of(code)
+    if _ORDER.index(own) < _ORDER.index(level):
+        raise BadAreaCode(f"{own} code {code!r} lies above the {level} level; no {level} holds it")
+    return code[: level.digits]
+
+
 def parent_of(code: str) -> str | None:
     """The code of the area directly above ``code``; ``None`` for a district.
 
@@ -128,7 +167,7 @@ def parent_of(code: str) -> str | None:
         When ``code`` is not a division code.
     """
     above = _level_above(level_of(code))
-    return None if above is None else code[: above.digits]
+    return None if above is None else area_at(code, above)
 
 
 def ancestors(code: str) -> tuple[str, ...]:
@@ -143,7 +182,7 @@ def ancestors(code: str) -> tuple[str, ...]:
         When ``code`` is not a division code.
     """
     level = level_of(code)
-    return tuple(code[: above.digits] for above in _ORDER[: _ORDER.index(level)])
+    return tuple(area_at(code, above) for above in _ORDER[: _ORDER.index(level)])
 
 
 def contains(area: str, code: str) -> bool:

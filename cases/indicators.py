@@ -6,6 +6,10 @@ status, rework_count, overdue`` and the grouping column; ``overdue`` comes from
 the store, which holds the one definition of the rule.  A case counts in a period when
 it was reported in it.
 
+Every figure of a group is counted from the group's own cases: a street's 结案率
+is its closed cases over its due cases, never the mean of its communities'
+rates (a community with one case would weigh as much as one with a hundred).
+
 - ``due``: filed cases whose handling deadline has passed (by the end of the
   period, or now if earlier) or that are closed: 应结案数.
 - ``closure_rate`` (结案率) = closed / due; ``on_time_rate`` (按期结案率) =
@@ -23,10 +27,11 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from cases.areas import Level, area_at
 from cases.deadlines import LOCAL
 from cases.lifecycle import OPEN_STATUSES, Status
 
-GROUPS = ("grid", "squad", "category", "month")
+GROUPS = ("grid", "squad", "category", "month", "community", "street")
 COLUMNS = (
     "reported",
     "open",
@@ -46,6 +51,13 @@ def month_of(utc: pd.Series) -> pd.Series:
     """``YYYY-MM`` of naive-UTC timestamps, in local time."""
     local = pd.to_datetime(utc).dt.tz_localize("UTC").dt.tz_convert(LOCAL)
     return local.dt.strftime("%Y-%m")
+
+
+def areas_at(codes: pd.Series, level: Level) -> pd.Series:
+    """The code of the ``level`` area holding each division code (:func:`cases.areas.area_at`);
+    a missing code stays missing."""
+    known = {code: area_at(code, level) for code in codes.dropna().unique()}
+    return codes.map(known).astype(object)
 
 
 def indicators(

@@ -392,10 +392,14 @@ class Cells(Answer):
 
 
 class StatsRow(Answer):
-    """The indicators of one grid, squad, category or month (rates are 0..1)."""
+    """The indicators of one grid, squad, category, month, community or street (rates
+    are 0..1, each counted from the group's own cases)."""
 
-    key: str
-    name: str | None
+    key: str = Field(
+        description="the group's code (a division code for grids, communities "
+        "and streets, YYYY-MM for months); '—' for cases with none"
+    )
+    name: str | None = Field(description="its name where known; null for streets")
     reported: int
     open: int
     filed: int
@@ -412,7 +416,10 @@ class StatsRow(Answer):
 class Stats(Answer):
     """Indicators per group for the cases reported in [from, to)."""
 
-    group_by: str = Field(description="grid, squad, category or month")
+    group_by: str = Field(description="grid, squad, category, month, community or street")
+    area: str | None = Field(
+        description="the district, street or community counted; null: the whole deployment"
+    )
     from_: Timestamp = Field(alias="from")
     to: Timestamp
     now: Timestamp

@@ -1,5 +1,5 @@
 """Indicators: 结案率, 按期结案率, rework, handling time and overdue, per grid, squad,
-category or month."""
+category, month, community or street, over the whole deployment or one area."""
 
 from __future__ import annotations
 
@@ -9,15 +9,23 @@ from typing import Literal
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases.indicators import indicators, month_of
+from cases.areas import DEPLOYMENT, BadAreaCode, Level, check_area
+from cases.indicators import areas_at, indicators, month_of
 from service.community import CommunitySnapshot
-from service.errors import Malformed
+from service.errors import Invalid, Malformed
 from service.models import Stats
 from service.views import iso
 from store.issues import cases_frame, categories_by_code
 
-GroupBy = Literal["grid", "squad", "category", "month"]
-GROUP_COLUMN = {"grid": "grid_code", "squad": "squad_id", "category": "category", "month": "month"}
+GroupBy = Literal["grid", "squad", "category", "month", "community", "street"]
+GROUP_COLUMN = {
+    "grid": "grid_code",
+    "squad": "squad_id",
+    "category": "category",
+    "month": "month",
+    "community": "community_code",
+    "street": "street_code",
+}
 
 
 def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
@@ -38,6 +46,25 @@ def _date(text: str, name: str) -> datetime:
         raise Malformed("bad_datetime", f"{name} {text!r} is not a date like 2026-11-01") from exc
 
 
+def area_of(area: str | None) -> str:
+    """The area whose cases count: a district, street or community code, or the whole
+    deployment when none is given.
+
+    Raises
+    ------
+    Invalid
+        ``bad_area`` (422), naming the value, when it is not such a code
+        (:func:`cases.areas.check_area`).  A well-formed code of an area with no
+        communities loaded is not an error: it counts no cases.
+    """
+    if area is None:
+        return DEPLOYMENT
+    try:
+        return check_area(area)
+    except BadAreaCode as exc:
+        raise Invalid("bad_area", str(exc)) from exc
+
+
 def stats(
     session: Session,
     snapshot: CommunitySnapshot,
@@ -45,21 +72,25 @@ def stats(
     since: datetime,
     until: datetime,
     now: datetime,
+    area: str | None = None,
 ) -> Stats:
-    """Indicators per grid, squad, category or month for cases reported in [since, until)."""
-    frame = cases_frame(session, since, until, now)
+    """Indicators per grid, squad, category, month, community or street for the cases
+    reported in [since, until) in ``area`` (every case when None).
+
+    Each group's figures are counted from its own cases (:func:`cases.indicators.indicators`),
+    so a street's rates are its cases' rates, not an average of its communities'.
+    """
+    scope = area_of(area)
+    frame = cases_frame(session, since, until, now, scope)
     frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
+    frame["street_code"] = areas_at(frame["community_code"], Level.STREET)
     key = GROUP_COLUMN[group_by]
     table = indicators(frame, key, since, until, now)
-    names = {
-        "grid": snapshot.grid_names,
-        "squad": snapshot.squad_names,
-        "category": {c.code: c.name_zh for c in categories_by_code(session).values()},
-    }.get(group_by)
+    names = _names(session, snapshot, group_by)
     rows = []
     for record in table.to_dict("records"):
         code = record.pop(key)
-        row = {"key": code, "name": names.get(code) if names else code}
+        row = {"key": code, "name": code if names is None else names.get(code)}
         row.update(
             {
                 k: (
@@ -72,9 +103,29 @@ def stats(
     return Stats.model_validate(
         {
             "group_by": group_by,
+            "area": scope or None,
             "from": iso(since),
             "to": iso(until),
             "now": iso(now),
             "rows": rows,
         }
     )
+
+
+def _names(
+    session: Session, snapshot: CommunitySnapshot, group_by: GroupBy
+) -> dict[str, str] | None:
+    """The groups' names by key; None where the key is its own name (a month).
+
+    Street names are not stored: a street's name is null.
+    """
+    if group_by == "month":
+        return None
+    if group_by == "category":
+        return {c.code: c.name_zh for c in categories_by_code(session).values()}
+    known = {
+        "grid": snapshot.grid_names,
+        "squad": snapshot.squad_names,
+        "community": snapshot.community_names,
+    }
+    return known.get(group_by, {})

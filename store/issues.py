@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cases.areas import parent_of
+from cases.areas import DEPLOYMENT, parent_of
 from cases.deadlines import Calendar, add_limit, utcnow
 from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
@@ -367,6 +367,7 @@ def transition(
 CASE_COLUMNS = (
     "id",
     "grid_code",
+    "community_code",
     "squad_id",
     "category",
     "status",
@@ -380,13 +381,21 @@ CASE_COLUMNS = (
 )
 
 
-def cases_frame(session: Session, start: datetime, end: datetime, now: datetime) -> pd.DataFrame:
+def cases_frame(
+    session: Session, start: datetime, end: datetime, now: datetime, area: str = DEPLOYMENT
+) -> pd.DataFrame:
     """The indicator columns of the cases reported in [start, end), one row each, with
-    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`)."""
+    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`).
+
+    ``area`` (a district, street or community code) keeps the cases of its
+    communities only; the whole deployment by default.
+    """
     columns = [getattr(Issue, c) for c in CASE_COLUMNS]
     query = select(*columns, Issue.overdue_sql(now).label("overdue")).where(
         Issue.reported_at >= start, Issue.reported_at < end
     )
+    if area != DEPLOYMENT:
+        query = query.where(in_area(area))
     rows = session.execute(query.order_by(Issue.id)).all()
     frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue"])
     frame["overdue"] = frame["overdue"].astype(bool)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.areas import DEPLOYMENT, BadAreaCode, Level, check_code, level_of
+from cases.areas import DEPLOYMENT, check_area
 from cases.lifecycle import Role
 from store.models import Member, User
 
@@ -46,9 +46,7 @@ def add_user(
         roles = ", ".join(r.value for r in Role)
         raise UnknownRole(f"role {role!r} is not one of: {roles}") from exc
     if area != DEPLOYMENT:
-        check_code(area)  # BadAreaCode names it
-        if level_of(area) is Level.GRID:
-            raise BadAreaCode(f"area {area!r} is a grid; a role holds in a community or above")
+        check_area(area)  # BadAreaCode names it, and refuses a grid
     if member_id is not None and session.get(Member, member_id) is None:
         raise UnknownMember(f"no member has id {member_id!r}")
     token = secrets.token_urlsafe(32)

@@ -12,6 +12,8 @@ from cases.areas import (
     BadAreaCode,
     Level,
     ancestors,
+    area_at,
+    check_area,
     check_child,
     check_code,
     contains,
@@ -74,6 +76,41 @@ def test_ancestors_run_from_the_district_to_the_parent(code: str, expected: tupl
 
 
 @pytest.mark.parametrize(
+    ("code", "level", "area"),
+    [
+        (GRID, Level.STREET, XINQI),
+        (GRID, Level.DISTRICT, BEILUN),
+        (LINGXIAO, Level.STREET, XINQI),
+        (LINGXIAO, Level.COMMUNITY, LINGXIAO),  # at its own level, itself
+        (XINQI, Level.STREET, XINQI),
+    ],
+)
+def test_area_at_a_level_is_the_codes_first_digits(code: str, level: Level, area: str) -> None:
+    assert area_at(code, level) == area
+    assert contains(area, code)
+
+
+def test_no_smaller_area_holds_a_code() -> None:
+    with pytest.raises(BadAreaCode, match="street code '330206002' lies above the community"):
+        area_at(XINQI, Level.COMMUNITY)
+
+
+@pytest.mark.parametrize("code", [BEILUN, XINQI, LINGXIAO])
+def test_districts_streets_and_communities_are_areas(code: str) -> None:
+    assert check_area(code) == code
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [(GRID, "is a grid code"), ("33020600201", "11 digits"), ("", "empty"), (None, "NoneType")],
+)
+def test_a_grid_or_a_malformed_code_is_no_area(code: object, says: str) -> None:
+    with pytest.raises(BadAreaCode) as caught:
+        check_area(code)
+    assert says in str(caught.value) and repr(code) in str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("area", "code", "held"),
     [
         (LINGXIAO, LINGXIAO, True),  # an area holds itself
@@ -131,7 +168,8 @@ def test_a_malformed_code_is_refused_naming_it(code: object, says: str) -> None:
 
 @pytest.mark.parametrize(("code", "says"), BAD_CODES)
 def test_every_function_refuses_a_malformed_code(code: object, says: str) -> None:
-    calls: list[Callable[[Any], object]] = [level_of, parent_of, ancestors]
+    calls: list[Callable[[Any], object]] = [level_of, parent_of, ancestors, check_area]
+    calls.append(lambda c: area_at(c, Level.DISTRICT))
     if code != DEPLOYMENT:  # a scope, which contains() takes on either side
         calls += [lambda c: contains(BEILUN, c), lambda c: contains(c, GRID)]
     for call in calls:
