@@ -55,7 +55,7 @@ def case_page(
         "moves": moves,
         "unit": unit,
         "labels": {
-            **{k: t[k] for k in ("reporter", "anonymous", "photo", "to", "duplicate_of")},
+            **{k: t[k] for k in ("reporter", "anonymous", "photo", "to", "higher", "duplicate_of")},
             "statuses": statuses,
         },
     }

@@ -64,7 +64,8 @@
         var actions = document.createElement("div");
         actions.className = "gg-actions";
         (options.moves[c.status] || []).forEach(function (to) {
-          var b = text("button", t.to + " " + (t.statuses[to] || to));
+          // a move to the same status is an escalation one level up
+          var b = text("button", to === c.status ? t.higher : t.to + " " + (t.statuses[to] || to));
           b.dataset.to = to;
           b.addEventListener("click", function () {
             var note = root.querySelector(".gg-note").value;
