@@ -18,6 +18,9 @@ rates (a community with one case would weigh as much as one with a hundred).
 - ``mean_handling_hours``: reported to closed, over closed cases.
 - ``open``: cases not closed, rejected or marked duplicate.
 - ``overdue``: open cases past their current stage's deadline at ``now``.
+- ``escalated``, ``escalated_street``, ``escalated_district``: cases escalated at
+  all (to any level), and those that climbed as far as the street's or the
+  district's departments (``escalation_rank`` 2 and 3 in the frame).
 """
 
 from __future__ import annotations
@@ -44,7 +47,11 @@ COLUMNS = (
     "rework_rate",
     "mean_handling_hours",
     "overdue",
+    "escalated",
+    "escalated_street",
+    "escalated_district",
 )
+STREET_RANK, DISTRICT_RANK = 2, 3  # escalation ranks: community 1, street 2, district 3
 
 
 def month_of(utc: pd.Series) -> pd.Series:
@@ -88,6 +95,9 @@ def indicators(
             "hours": hours.where(closed),
             "open": frame["status"].isin(list(OPEN_STATUSES)),
             "overdue": frame["overdue"].astype(bool),
+            "escalated": frame["escalation_rank"] > 0,
+            "escalated_street": frame["escalation_rank"] >= STREET_RANK,
+            "escalated_district": frame["escalation_rank"] >= DISTRICT_RANK,
         }
     )
     sums = flags.groupby("group").agg(
@@ -101,6 +111,9 @@ def indicators(
         mean_handling_hours=("hours", "mean"),
         open=("open", "sum"),
         overdue=("overdue", "sum"),
+        escalated=("escalated", "sum"),
+        escalated_street=("escalated_street", "sum"),
+        escalated_district=("escalated_district", "sum"),
     )
     out = sums.assign(
         closure_rate=_ratio(sums["closed"], sums["due"]),

@@ -411,6 +411,9 @@ class StatsRow(Answer):
     rework_rate: float | None
     mean_handling_hours: float | None
     overdue: int
+    escalated: int = Field(description="cases escalated (to any level)")
+    escalated_street: int = Field(description="cases that reached a street department")
+    escalated_district: int = Field(description="cases that reached a district department")
 
 
 class Stats(Answer):

@@ -381,23 +381,38 @@ CASE_COLUMNS = (
 )
 
 
+ESCALATION_RANKS = {"community": 1, "street": 2, "district": 3}
+
+
+def _highest_escalation() -> ColumnElement[int]:
+    """The highest level a case was escalated to, as a rank (0: never escalated)."""
+    rank = case(*((IssueEvent.level == level, n) for level, n in ESCALATION_RANKS.items()), else_=0)
+    highest = (
+        select(func.max(rank))
+        .where(IssueEvent.issue_id == Issue.id, IssueEvent.to_status == Status.ESCALATED)
+        .scalar_subquery()
+    )
+    return func.coalesce(highest, 0)
+
+
 def cases_frame(
     session: Session, start: datetime, end: datetime, now: datetime, area: str = DEPLOYMENT
 ) -> pd.DataFrame:
     """The indicator columns of the cases reported in [start, end), one row each, with
-    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`).
+    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`) and the
+    ``escalation_rank`` it reached (:data:`ESCALATION_RANKS`; 0: never escalated).
 
     ``area`` (a district, street or community code) keeps the cases of its
     communities only; the whole deployment by default.
     """
     columns = [getattr(Issue, c) for c in CASE_COLUMNS]
-    query = select(*columns, Issue.overdue_sql(now).label("overdue")).where(
-        Issue.reported_at >= start, Issue.reported_at < end
-    )
+    query = select(
+        *columns, Issue.overdue_sql(now).label("overdue"), _highest_escalation().label("level")
+    ).where(Issue.reported_at >= start, Issue.reported_at < end)
     if area != DEPLOYMENT:
         query = query.where(in_area(area))
     rows = session.execute(query.order_by(Issue.id)).all()
-    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue"])
+    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue", "escalation_rank"])
     frame["overdue"] = frame["overdue"].astype(bool)
     for column in (c for c in CASE_COLUMNS if c.endswith(("_at", "_deadline"))):
         frame[column] = pd.to_datetime(frame[column])

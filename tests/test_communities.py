@@ -598,4 +598,10 @@ def test_escalation_climbs_community_street_district(
         ]  # fmt: skip
         back = move(to="in_progress", response="区住建局已派员维修")
         assert back.status_code == 200, back.text
+        figures = api.get(
+            "/api/v1/stats",
+            params={"group_by": "street", "area": "330206002", "from": "2026-11-01"},
+        ).json()["rows"]
+        assert [(r["key"], r["escalated"], r["escalated_street"], r["escalated_district"])
+                for r in figures] == [("330206002", 1, 1, 1)]  # fmt: skip
     app_.state.engine.dispose()

@@ -192,6 +192,8 @@ def test_indicators_against_hand_computed_values() -> None:
     # the store's overdue rule (Issue.overdue_at), worked by hand: open and past due_at
     terminal = {"closed", "rejected", "duplicate"}
     frame["overdue"] = ~frame["status"].isin(terminal) & (frame["due_at"] < t("2026-11-15T00:00"))
+    # how far each case was escalated: never, community, street, district (by row)
+    frame["escalation_rank"] = [3, 2, 1] + [0] * (len(frame) - 3)
     result = indicators(
         frame, "grid_code", t("2026-10-01T00:00"), t("2026-11-01T00:00"), now=t("2026-11-15T00:00")
     ).set_index("grid_code")
@@ -206,3 +208,6 @@ def test_indicators_against_hand_computed_values() -> None:
     assert b.closure_rate == 0 and b.on_time_rate == 0
     assert b.rework_rate == 0 and pd.isna(b.mean_handling_hours)
     assert b.overdue == 1
+    # A's first three cases reached the district, the street and their community's unit
+    assert (a.escalated, a.escalated_street, a.escalated_district) == (3, 2, 1)
+    assert (b.escalated, b.escalated_street, b.escalated_district) == (0, 0, 0)
