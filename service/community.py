@@ -14,7 +14,7 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cases.areas import parent_of
+from cases.areas import BadAreaCode, Level, area_at, level_of
 from cases.dispatch import parse_categories
 from gis.crs import metric_crs_of, to_metric
 from gis.distance import distance_to_m
@@ -78,8 +78,7 @@ class CommunitySnapshot:
 
     def community_at(self, lon: float, lat: float) -> str | None:
         """The code of the community whose grid holds a WGS84 point (None outside)."""
-        grid = self.locate(lon, lat)[0]
-        return None if grid is None else parent_of(grid)
+        return _community_of(self.locate(lon, lat)[0])
 
     def outside_by_m(self, lon: float, lat: float) -> float:
         """How far a point lies outside the community, in metres."""
@@ -173,6 +172,17 @@ def _build(session: Session) -> CommunitySnapshot | None:
     )
 
 
+def _community_of(grid: object) -> str | None:
+    """The community of a grid code; None for no grid, or a grid not coded by division
+    (a synthetic layer's ``G0001``: its squads are then not tied to a community)."""
+    if not isinstance(grid, str):
+        return None
+    try:
+        return area_at(grid, Level.COMMUNITY) if level_of(grid) is Level.GRID else None
+    except BadAreaCode:
+        return None
+
+
 def _column(frame: gpd.GeoDataFrame, column: str) -> dict[str, str | None]:
     """``column`` of each feature by id (None where it is blank or absent)."""
     if not len(frame):
@@ -201,10 +211,7 @@ def _squads(frame: gpd.GeoDataFrame, metric_crs: str, grids: AreaIndex) -> tuple
     if not len(frame):
         return ()
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-    located = [
-        None if code is None else parent_of(str(code))
-        for code in grids.codes_of(grids.locate_many(lon, lat))
-    ]
+    located = [_community_of(code) for code in grids.codes_of(grids.locate_many(lon, lat))]
     areas = frame["area"] if "area" in frame else [None] * len(frame)
     homes = [
         str(a) if isinstance(a, str) and a else home for a, home in zip(areas, located, strict=True)
