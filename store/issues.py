@@ -16,8 +16,9 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cases.areas import parent_of
+from cases.areas import Level, level_of, parent_of
 from cases.deadlines import Calendar, add_limit, utcnow
+from cases.indicators import horizon
 from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
 from store.models import Category, Issue, IssueEvent
@@ -189,6 +190,14 @@ def in_area(area: str) -> ColumnElement[bool]:
     return Issue.community_code.startswith(area, autoescape=True)
 
 
+def in_place(code: str) -> ColumnElement[bool]:
+    """Cases in the area ``code`` names: a grid's cases for a grid code, else
+    :func:`in_area` (a district, street or community)."""
+    if level_of(code) is Level.GRID:
+        return Issue.grid_code == code
+    return in_area(code)
+
+
 def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]:
     """The cases with these ids that exist, by id."""
     rows = session.scalars(select(Issue).where(Issue.id.in_(set(issue_ids))))
@@ -358,6 +367,7 @@ def transition(
 
 CASE_COLUMNS = (
     "id",
+    "community_code",
     "grid_code",
     "squad_id",
     "category",
@@ -372,16 +382,25 @@ CASE_COLUMNS = (
 )
 
 
-def cases_frame(session: Session, start: datetime, end: datetime, now: datetime) -> pd.DataFrame:
+def cases_frame(
+    session: Session, start: datetime, end: datetime, now: datetime, area: str = ""
+) -> pd.DataFrame:
     """The indicator columns of the cases reported in [start, end), one row each, with
-    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`)."""
+    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`) and
+    ``due`` for the period (:meth:`Issue.due_sql`); only ``area``'s cases when given (a
+    district, street, community or grid code)."""
     columns = [getattr(Issue, c) for c in CASE_COLUMNS]
-    query = select(*columns, Issue.overdue_sql(now).label("overdue")).where(
-        Issue.reported_at >= start, Issue.reported_at < end
-    )
+    query = select(
+        *columns,
+        Issue.overdue_sql(now).label("overdue"),
+        Issue.due_sql(horizon(end, now)).label("due"),
+    ).where(Issue.reported_at >= start, Issue.reported_at < end)
+    if area:
+        query = query.where(in_place(area))
     rows = session.execute(query.order_by(Issue.id)).all()
-    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue"])
-    frame["overdue"] = frame["overdue"].astype(bool)
+    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue", "due"])
+    for flag in ("overdue", "due"):
+        frame[flag] = frame[flag].eq(True)  # a NULL condition (no deadline) is false
     for column in (c for c in CASE_COLUMNS if c.endswith(("_at", "_deadline"))):
         frame[column] = pd.to_datetime(frame[column])
     return frame
