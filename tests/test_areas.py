@@ -14,6 +14,7 @@ from cases.areas import (
     ancestors,
     check_child,
     check_code,
+    common_area,
     contains,
     level_of,
     parent_of,
@@ -131,7 +132,12 @@ def test_a_malformed_code_is_refused_naming_it(code: object, says: str) -> None:
 
 @pytest.mark.parametrize(("code", "says"), BAD_CODES)
 def test_every_function_refuses_a_malformed_code(code: object, says: str) -> None:
-    calls: list[Callable[[Any], object]] = [level_of, parent_of, ancestors]
+    calls: list[Callable[[Any], object]] = [
+        level_of,
+        parent_of,
+        ancestors,
+        lambda c: common_area([LINGXIAO, c]),
+    ]
     if code != DEPLOYMENT:  # a scope, which contains() takes on either side
         calls += [lambda c: contains(BEILUN, c), lambda c: contains(c, GRID)]
     for call in calls:
@@ -201,3 +207,22 @@ def test_a_child_not_under_its_parent_is_refused(parent: str, child: str, says: 
     with pytest.raises(BadAreaCode) as caught:
         check_child(parent, child)
     assert says in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("codes", "area"),
+    [
+        ([LINGXIAO], LINGXIAO),
+        ([LINGXIAO, LINGXIAO], LINGXIAO),
+        ([LINGXIAO, OTHER_COMMUNITY], XINQI),
+        ([OTHER_COMMUNITY, LINGXIAO, GRID], XINQI),
+        ([GRID, LINGXIAO], LINGXIAO),
+        ([LINGXIAO, OTHER_STREET + "001"], BEILUN),
+        ([XINQI, LINGXIAO], XINQI),
+        ([LINGXIAO, "330211002001"], DEPLOYMENT),  # another district
+        ([], DEPLOYMENT),
+    ],
+)
+def test_the_common_area_is_the_smallest_holding_them_all(codes: list[str], area: str) -> None:
+    assert common_area(codes) == area
+    assert all(contains(area, code) for code in codes)
