@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.auth import require
 from api.deps import NowDep, SessionDep, SnapshotDep
 from api.errors import responses
-from api.routes_issues import FilterDep
+from api.routes_issues import AREA, FilterDep
 from service import exports, stats
 from service.exports import MEDIA
 from service.models import Stats
@@ -20,7 +20,7 @@ from store.issues import Actor
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
 
-@router.get("/stats", responses=responses(400, 503))
+@router.get("/stats", responses=responses(400, 422, 503))
 def indicators(
     session: SessionDep,
     snapshot: SnapshotDep,
@@ -28,10 +28,12 @@ def indicators(
     group_by: GroupBy = "grid",
     start: Annotated[str | None, Query(alias="from", description="Reported from (date)")] = None,
     end: Annotated[str | None, Query(alias="to", description="Reported before (date)")] = None,
+    area: Annotated[str | None, Query(description=AREA)] = None,
 ) -> Stats:
-    """Indicators per grid, squad, category or month for cases reported in [from, to)."""
+    """Indicators per grid, squad, category or month for cases reported in [from, to)
+    (of one area's cases when ``area`` is given)."""
     since, until = stats.period(start, end, now)
-    return stats.stats(session, snapshot, group_by, since, until, now)
+    return stats.stats(session, snapshot, group_by, since, until, now, area)
 
 
 @router.get(

@@ -13,6 +13,7 @@ from cases.indicators import indicators, month_of
 from service.community import CommunitySnapshot
 from service.errors import Malformed
 from service.models import Stats
+from service.scope import asked_area
 from service.views import iso
 from store.issues import cases_frame, categories_by_code
 
@@ -45,9 +46,11 @@ def stats(
     since: datetime,
     until: datetime,
     now: datetime,
+    area: str | None = None,
 ) -> Stats:
-    """Indicators per grid, squad, category or month for cases reported in [since, until)."""
-    frame = cases_frame(session, since, until, now)
+    """Indicators per grid, squad, category or month for cases reported in [since, until),
+    of ``area``'s cases when given (a division code; ``bad_area`` if it is none)."""
+    frame = cases_frame(session, since, until, now, asked_area(area))
     frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
     key = GROUP_COLUMN[group_by]
     table = indicators(frame, key, since, until, now)

@@ -86,6 +86,9 @@ class IssueFilter:
     until: datetime | None = None
     overdue: bool | None = None
     area: str = ""  # only cases in this area (a division code prefix; "" everywhere)
+    # only cases in this area too (a district, street, community or grid code; "" everywhere):
+    # the area a request asks for, where ``area`` is the one its caller may see
+    within: str = ""
     now: datetime = field(default_factory=utcnow)
     limit: int | None = 100
     offset: int = 0
@@ -279,6 +282,8 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
         query = query.where(late if f.overdue else ~late)
     if f.area:
         query = query.where(in_area(f.area))
+    if f.within:
+        query = query.where(in_place(f.within))
     return query
 
 
@@ -417,14 +422,14 @@ class Cell:
 
 
 def open_and_overdue_by_grid(
-    session: Session, now: datetime
+    session: Session, now: datetime, area: str = ""
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Open cases and overdue cases per grid code."""
+    """Open cases and overdue cases per grid code (of ``area``'s grids when given)."""
     open_values = [s.value for s in OPEN_STATUSES]
     late = case((Issue.overdue_sql(now), 1), else_=0)
     query = (
         select(Issue.grid_code, func.count(), func.sum(late))
-        .where(Issue.status.in_(open_values))
+        .where(Issue.status.in_(open_values), *([in_area(area)] if area else []))
         .group_by(Issue.grid_code)
     )
     opened: dict[str, int] = {}
@@ -455,3 +460,44 @@ def cell_counts(session: Session, f: IssueFilter, cell_deg: float) -> list[Cell]
         Cell(float(lon), float(lat), int(n), int(o or 0))
         for lon, lat, n, o in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """A community's cases: open and overdue now; closed and due (应结案) of those
+    reported in a period, the parts of its closure rate (``cases.indicators``)."""
+
+    open: int
+    overdue: int
+    closed: int
+    due: int
+
+
+def counts_by_community(
+    session: Session, now: datetime, since: datetime, until: datetime, area: str = ""
+) -> dict[str, CaseCounts]:
+    """Each community's :class:`CaseCounts` (of ``area``'s communities when given), in one
+    SQL ``GROUP BY`` over the cases' community code: open and overdue cases at ``now``
+    (:meth:`Issue.overdue_sql`), and of the cases reported in [since, until) those
+    closed and those due (:meth:`Issue.due_sql`), as ``cases.indicators`` counts them.
+    A community without cases is not listed."""
+
+    def number(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    in_period = and_(Issue.reported_at >= since, Issue.reported_at < until)
+    query = (
+        select(
+            Issue.community_code,
+            number(Issue.status.in_([s.value for s in OPEN_STATUSES])),
+            number(Issue.overdue_sql(now)),
+            number(and_(in_period, Issue.status == Status.CLOSED.value)),
+            number(and_(in_period, Issue.due_sql(horizon(until, now)))),
+        )
+        .where(Issue.community_code.is_not(None), *([in_area(area)] if area else []))
+        .group_by(Issue.community_code)
+    )
+    return {
+        str(code): CaseCounts(int(o), int(late), int(closed), int(due))
+        for code, o, late, closed, due in session.execute(query)
+    }

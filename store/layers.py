@@ -65,13 +65,19 @@ def replace_layer(
     return len(rows)
 
 
-def read_layer(session: Session, layer: str, bbox: BBox | None = None) -> gpd.GeoDataFrame:
+def read_layer(
+    session: Session, layer: str, bbox: BBox | None = None, area: str = ""
+) -> gpd.GeoDataFrame:
     """Features of ``layer`` (optionally those meeting a lon/lat box) as a GeoDataFrame.
 
-    The box test runs in SQL: GiST ``&&`` then ``ST_Intersects`` on PostGIS; the
-    indexed bounding-box columns on SQLite, refined exactly with shapely.
+    ``area`` (a district, street or community code) keeps to the features of the
+    communities in it; ``""``, every community's.  The box test runs in SQL: GiST
+    ``&&`` then ``ST_Intersects`` on PostGIS; the indexed bounding-box columns on
+    SQLite, refined exactly with shapely.
     """
     query = select(LayerFeature.props, LayerFeature.geom).where(LayerFeature.layer == layer)
+    if area:
+        query = query.where(LayerFeature.community_code.startswith(area, autoescape=True))
     dialect = session.get_bind().dialect.name
     if bbox is not None:
         xmin, ymin, xmax, ymax = bbox
