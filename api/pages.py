@@ -57,7 +57,8 @@ def map_page(
     """
     link_lang = lang if "lang" in request.query_params else None  # links keep ?lang=
     view = pages.map_view(session, now, area)
-    return _page(page_html(_map_of(view, lang, link_lang, settings), lang), nonce)
+    fmap = _map_of(view, lang, link_lang, settings, home=not area)
+    return _page(page_html(fmap, lang), nonce)
 
 
 def _map_of(
@@ -65,8 +66,10 @@ def _map_of(
     lang: str,
     link_lang: str | None,
     settings: Settings,
+    home: bool,
 ) -> folium.Map:
-    """A community's live map, or the overview of an area's communities."""
+    """A community's live map, or the overview of an area's communities; at the default
+    area (``home``), a signed-in user's page moves on to their own area."""
     if isinstance(view, pages.AreaOverview):
         return area_map(
             view.communities,
@@ -75,6 +78,7 @@ def _map_of(
             lang,
             link_lang=link_lang,
             up=view.up,
+            home=home,
             tianditu_key=settings.tianditu_key,
         )
     return manager_map(
@@ -86,6 +90,7 @@ def _map_of(
         up=view.up,
         focus=view.focus,
         link_lang=link_lang,
+        home=home,
     )
 
 

@@ -112,8 +112,11 @@ def area_map(
     lang: str = "zh",
     link_lang: str | None = None,
     up: tuple[str, str] | None = None,
+    home: bool = False,
+    api: str = "/api/v1",
     script_url: str = "/static/gridgov-area.js",
     gcj_url: str = "/static/gridgov-gcj.js",
+    home_url: str = "/static/gridgov-home.js",
     tianditu_key: str = "",
 ) -> folium.Map:
     """The overview of an area's communities.
@@ -128,6 +131,8 @@ def area_map(
     lang : "zh" or "en"
     link_lang : the language links name (that the page's address named), if any
     up : the code and level of the area above, for a link back up, if there is one
+    home : the page is at the default area: a signed-in user is taken to their own
+        area when it lies inside ``area`` (``static/gridgov-home.js``, asking ``api``)
     """
     words = labels(lang, "map")
     x0, y0, x1, y1 = (float(v) for v in communities.total_bounds)
@@ -162,6 +167,10 @@ def area_map(
             "up": area_href(up[0], link_lang) if up else None,
         },
     ).add_to(fmap)
+    if home:
+        PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
+            fmap
+        )
     folium.LayerControl(collapsed=True).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)

@@ -86,6 +86,8 @@ def manager_map(
     up: tuple[str, str] | None = None,
     focus: tuple[float, float, float, float] | None = None,
     link_lang: str | None = None,
+    home: bool = False,
+    home_url: str = "/static/gridgov-home.js",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -102,6 +104,8 @@ def manager_map(
     up : the code and level of the area above, for a link back up, if there is one
     focus : lon/lat bounds to open the map on (a grid), instead of the whole community
     link_lang : the language the link up names (that the page's address named), if any
+    home : the page is at the default area: a signed-in user is taken to their own
+        area when it lies inside ``area`` (``static/gridgov-home.js``)
     """
     words = labels(lang, "map")
     grids = _escaped(layers["grids"])
@@ -172,6 +176,10 @@ def manager_map(
         _CaseLayer(
             api, area, lang, words, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
         ).add_to(fmap)
+    if home:
+        PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
+            fmap
+        )
     folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)

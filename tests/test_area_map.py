@@ -31,6 +31,7 @@ from tests.helpers import (
     GAOTANG_NAME,
     LINGXIAO_CODE,
     MORNING,
+    auth,
     neighbour_community,
     offline_page,
     serving,
@@ -276,6 +277,35 @@ def test_an_area_with_nothing_loaded_is_a_404_page(api: TestClient, area: str, s
     assert says in page.text
 
 
+# --- signed in --------------------------------------------------------------------------
+
+
+def _token(url: str, area: str) -> str:
+    """A manager's token holding in ``area`` ("" the whole deployment)."""
+    from store.users import add_user
+
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        _, token = add_user(session, f"manager of {area or 'all'}", "manager", MORNING, area=area)
+    engine.dispose()
+    return token
+
+
+def test_me_names_the_user_and_their_area(street_cases: str, street_api: TestClient) -> None:
+    token = _token(street_cases, LINGXIAO)
+    me = street_api.get("/api/v1/me", headers=auth(token))
+    assert me.json() == {"name": f"manager of {LINGXIAO}", "role": "manager", "area": LINGXIAO}
+    assert street_api.get("/api/v1/me").status_code == 401
+    assert street_api.get("/api/v1/me", headers=auth("nobody")).status_code == 401
+    wide = street_api.get("/api/v1/me", headers=auth(_token(street_cases, ""))).json()
+    assert wide["area"] == ""
+    # the default page asks, an area the page was asked for does not
+    assert "gridgovHome" in street_api.get("/").text
+    assert "gridgovHome" in street_api.get("/", params={"area": ""}).text
+    assert "gridgovHome" not in street_api.get("/", params={"area": XINQI}).text
+    assert "gridgovHome" not in street_api.get("/", params={"area": LINGXIAO}).text
+
+
 # --- in a real browser -----------------------------------------------------------------
 
 # a point of the community's polygon that a click reaches (not under its label), in
@@ -351,6 +381,13 @@ def test_street_map_in_chromium_drills_down_to_a_community(
         with page.expect_navigation():
             page.locator(".gg-area-label div", has_text="凌霄社区").click()
         assert parse_qs(urlsplit(page.url).query)["area"] == [LINGXIAO]
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", 20_000)
+        assert violations() == []
+        # signed in (a token the page keeps), the default map opens on the user's area
+        page.evaluate(f"localStorage.setItem('gridgovToken', '{_token(street_cases, GAOTANG)}')")
+        with page.expect_navigation(url=re.compile(r"area=")):
+            page.goto(f"{base}/?lang=zh")
+        assert parse_qs(urlsplit(page.url).query) == {"area": [GAOTANG], "lang": ["zh"]}
         wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", 20_000)
         assert violations() == []
         page.close()
