@@ -82,9 +82,10 @@ def area_features(
                     "open_cases": opened,
                     "overdue_cases": late,
                     "closure_rate": rate,
-                    "figures": words["area_figures"].format(
-                        open=opened, overdue=late, rate=rate_text(rate)
-                    ),
+                    "figures": [
+                        words["area_counts"].format(open=opened, overdue=late),
+                        words["area_rate"].format(rate=rate_text(rate)),
+                    ],
                     "label_at": [point.x, point.y],
                     "fill": {
                         "open_cases": count_colour(opened, top_open, OPEN_COLOURS),
@@ -142,8 +143,9 @@ def area_map(
         tiles=None,
         control_scale=True,
         prefer_canvas=False,
+        zoom_snap=0.25,  # the area fills the page, not the nearest whole zoom below
     )
-    fmap.fit_bounds([[y0, x0], [y1, x1]])
+    fmap.fit_bounds([[y0, x0], [y1, x1]], padding=(10, 10))
     add_basemaps(fmap, words, tianditu_key, amap=True)
     plugins.Fullscreen(title=words["fullscreen"], title_cancel=words["fullscreen_off"]).add_to(fmap)
     PageScript("gridgovFollowBasemaps", [("gridgov_gcj", gcj_url)]).add_to(fmap)

@@ -121,7 +121,7 @@ def test_the_street_page_labels_each_community_with_its_name_and_figures(
     assert isinstance(view, AreaOverview)
     for row in view.communities.itertuples():
         rate = "—" if row.closure_rate is None else f"{row.closure_rate:.0%}"
-        figures = f"未结 {row.open_cases} · 超期 {row.overdue_cases} · 结案率 {rate}"
+        figures = f'["未结 {row.open_cases} · 超期 {row.overdue_cases}", "结案率 {rate}"]'
         assert figures in page.text, figures
         assert row.name in page.text
         assert f'"href": "/?area={row.code}&lang=zh"' in page.text

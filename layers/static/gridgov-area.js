@@ -3,7 +3,7 @@
  *
  * Each community is a polygon coloured by the chosen figure (open cases,
  * overdue cases or closure rate; a control on the map switches), with a label
- * of its name and figures.  Clicking a community, or its label, opens its own
+ * of its name and figures (a line of counts, a line of closure rate).  Clicking a community, or its label, opens its own
  * map.  The server sends the colours, legends, words and addresses
  * (layers/area_map.py); names are set with textContent, never as markup.
  */
@@ -26,7 +26,7 @@
     "white-space:nowrap;text-align:center;font:12px sans-serif;color:#08306b;" +
     "background:rgba(255,255,255,.85);border-radius:4px;padding:2px 6px;cursor:pointer;" +
     "box-shadow:0 1px 3px rgba(0,0,0,.3)}" +
-    ".gg-area-label b{display:block;font-size:13px}" +
+    ".gg-area-label b,.gg-area-label span{display:block}.gg-area-label b{font-size:13px}" +
     ".gg-area-panel{background:#fff;padding:6px 10px;border-radius:4px;" +
     "box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px sans-serif;max-width:260px}" +
     ".gg-area-panel h1{font:bold 14px sans-serif;margin:0 0 4px}" +
@@ -65,7 +65,7 @@
       var p = feature.properties;
       var box = document.createElement("div");
       box.appendChild(text("b", p.name));
-      box.appendChild(text("span", p.figures));
+      p.figures.forEach(function (line) { box.appendChild(text("span", line)); });
       box.setAttribute("data-code", p.code);
       var at = L.latLng(p.label_at[1], p.label_at[0]);
       var marker = L.marker(project(at), {
@@ -92,9 +92,12 @@
       });
     }
 
+    var radios = [];
+
     state.setMetric = function (metric) {
       state.metric = metric;
       polygons.setStyle(style);
+      radios.forEach(function (radio) { radio.checked = radio.value === metric; });
       showLegend();
     };
 
@@ -114,6 +117,7 @@
         radio.addEventListener("change", function () {
           if (radio.checked) { state.setMetric(metric); }
         });
+        radios.push(radio);
         label.appendChild(radio);
         label.appendChild(document.createTextNode(" " + words[metric]));
         box.appendChild(label);
