@@ -194,10 +194,14 @@ def in_area(area: str) -> ColumnElement[bool]:
 
 
 def in_place(code: str) -> ColumnElement[bool]:
-    """Cases in the area ``code`` names: a grid's cases for a grid code, else
-    :func:`in_area` (a district, street or community)."""
-    if level_of(code) is Level.GRID:
+    """Cases in the area ``code`` names: a grid's or a community's by their code (an
+    equality, which their indexes answer), a street's or district's by
+    :func:`in_area`."""
+    level = level_of(code)
+    if level is Level.GRID:
         return Issue.grid_code == code
+    if level is Level.COMMUNITY:
+        return Issue.community_code == code
     return in_area(code)
 
 
