@@ -18,6 +18,7 @@ from api import (
     routes_issues,
     routes_layers,
     routes_parking,
+    routes_staff,
     routes_stats,
 )
 from api.deps import LangDep, SessionDep
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_stats.router)
     app.include_router(routes_dispatch.router)
     app.include_router(routes_parking.router)
+    app.include_router(routes_staff.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     vendor = settings.vendor_dir / "node_modules"

@@ -1,5 +1,6 @@
-"""HTML pages: the grid managers' map (at /), the case, report, follow and planning pages,
-and the API's documentation (``/docs``, ``/redoc``).
+"""HTML pages: the grid managers' map (at /, ``?area=`` a community's map or an overview
+of a street's communities), the case, report, follow and planning pages, and the API's
+documentation (``/docs``, ``/redoc``).
 
 Each route takes its data from ``service.pages`` and draws it with ``layers``;
 a service error on a page is answered as a short HTML page (``api/errors.py``).
@@ -8,13 +9,18 @@ Every page's scripts carry the answer's nonce (``api.limits.SecurityHeaders``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+import folium
+from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
 from api.deps import IssueId, LangDep, NonceDep, NowDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import responses
 from api.limits import content_security_policy
+from api.routes_issues import AREA
+from layers.area_map import area_map
 from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
@@ -22,6 +28,7 @@ from layers.page import page_html, with_nonce
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from service import pages
+from service.settings import Settings
 
 router = APIRouter(tags=["pages"])
 
@@ -32,14 +39,59 @@ def _page(html: str, nonce: str, headers: dict[str, str] | None = None) -> HTMLR
     return HTMLResponse(with_nonce(localise(html), nonce), headers=headers)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, responses=responses(404, 422, 503))
 def map_page(
-    session: SessionDep, settings: SettingsDep, now: NowDep, lang: LangDep, nonce: NonceDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+    lang: LangDep,
+    nonce: NonceDep,
+    area: Annotated[str | None, Query(description=AREA)] = None,
 ) -> HTMLResponse:
-    """The grid managers' live map, Chinese by default (``?lang=en`` for English)."""
-    layers = pages.map_layers(session, now)
-    fmap = manager_map(layers, lang=lang, live=True, tianditu_key=settings.tianditu_key)
+    """The grid managers' live map, Chinese by default (``?lang=en`` for English).
+
+    ``?area=`` a community's (or a grid's) code: that community's map; a street's
+    or a district's: its communities by their figures. By default, the smallest
+    area that holds every loaded community.
+    """
+    link_lang = lang if "lang" in request.query_params else None  # links keep ?lang=
+    view = pages.map_view(session, now, area)
+    fmap = _map_of(view, lang, link_lang, settings, home=not area)
     return _page(page_html(fmap, lang), nonce)
+
+
+def _map_of(
+    view: pages.CommunityMap | pages.AreaOverview,
+    lang: str,
+    link_lang: str | None,
+    settings: Settings,
+    home: bool,
+) -> folium.Map:
+    """A community's live map, or the overview of an area's communities; at the default
+    area (``home``), a signed-in user's page moves on to their own area."""
+    if isinstance(view, pages.AreaOverview):
+        return area_map(
+            view.communities,
+            view.area,
+            view.level,
+            lang,
+            link_lang=link_lang,
+            up=view.up,
+            home=home,
+            tianditu_key=settings.tianditu_key,
+        )
+    return manager_map(
+        view.layers,
+        lang=lang,
+        live=True,
+        tianditu_key=settings.tianditu_key,
+        area=view.code,
+        up=view.up,
+        focus=view.focus,
+        link_lang=link_lang,
+        home=home,
+    )
 
 
 @router.get("/issues/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))

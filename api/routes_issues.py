@@ -35,6 +35,7 @@ from service.models import (
     ReportedStaff,
 )
 from service.schemas import MAX_ID, IssueIn, TransitionIn
+from service.scope import asked_area
 from store.issues import Actor, IssueFilter
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
@@ -187,6 +188,9 @@ def _moment(text: str | None, name: str) -> datetime | None:
     return moment
 
 
+AREA = "Only the cases of this area: a district, street, community or grid code"
+
+
 def issue_filter(
     now: NowDep,
     status: Annotated[str | None, Query(description="Comma-separated statuses")] = None,
@@ -197,11 +201,13 @@ def issue_filter(
     since: Annotated[str | None, Query(description="Changed at or after (ISO 8601)")] = None,
     until: Annotated[str | None, Query(description="Changed before (ISO 8601)")] = None,
     overdue: bool | None = None,
+    area: Annotated[str | None, Query(description=AREA)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> IssueFilter:
     """The list filters shared by the case list, the cells and the exports."""
     return IssueFilter(
+        within=asked_area(area),
         status=use.check_statuses(_csv(status)),
         category=_csv(category),
         grid=_csv(grid),

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.auth import require
 from api.deps import NowDep, SessionDep, SnapshotDep
 from api.errors import responses
-from api.routes_issues import FilterDep
+from api.routes_issues import AREA, FilterDep
 from service import exports, stats
 from service.exports import MEDIA
 from service.models import Stats
@@ -18,10 +18,6 @@ from service.stats import GroupBy
 from store.issues import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
-AREA = (
-    "Only the cases of this district (6 digits), street (9) or community (12); "
-    "another value is a 422 naming it"
-)
 
 
 @router.get("/stats", responses=responses(400, 422, 503))

@@ -220,6 +220,7 @@ def case_rows(n: int, seed: int, now: datetime) -> list[dict[str, Any]]:
                 "input_lon": float(lon[i]),
                 "input_lat": float(lat[i]),
                 "grid_code": str(grid[i]),
+                "community_code": str(grid[i])[:12],  # the map asks for its community's
                 "channel": CHANNELS[channel[i]],
                 "status": statuses[status[i]],
                 "reported_at": reported,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
@@ -206,6 +207,29 @@ def contains(area: str, code: str) -> bool:
         When either is neither a division code nor :data:`DEPLOYMENT`.
     """
     return _check_scope(code).startswith(_check_scope(area))
+
+
+def common_area(codes: Iterable[str]) -> str:
+    """The smallest area that holds every one of ``codes``.
+
+    ``common_area(["330206002016", "330206002017"])`` is the street
+    ``"330206002"``; one code is its own smallest area; codes of two districts,
+    or none at all, have only :data:`DEPLOYMENT` in common.
+
+    Raises
+    ------
+    BadAreaCode
+        When one of ``codes`` is not a division code.
+    """
+    found = {check_code(code) for code in codes}
+    if not found:
+        return DEPLOYMENT
+    shortest = min(_BY_LENGTH[len(code)] for code in found)
+    for level in reversed(_ORDER[: _ORDER.index(shortest) + 1]):
+        prefixes = {code[: level.digits] for code in found}
+        if len(prefixes) == 1:
+            return prefixes.pop()
+    return DEPLOYMENT
 
 
 def check_child(parent: str, child: str) -> None:

@@ -2,16 +2,18 @@
 
 Computed from a frame of cases, one row per case, with the columns
 ``reported_at, filed_at, resolved_at, closed_at, handle_deadline, due_at,
-status, rework_count, overdue`` and the grouping column; ``overdue`` comes from
-the store, which holds the one definition of the rule.  A case counts in a period when
-it was reported in it.
+status, rework_count, overdue, due`` and the grouping column; ``overdue`` and
+``due`` come from the store, which holds the one definition of each rule (in
+SQL, so that counts grouped in the database agree with these).  A case counts
+in a period when it was reported in it.
 
 Every figure of a group is counted from the group's own cases: a street's 结案率
 is its closed cases over its due cases, never the mean of its communities'
 rates (a community with one case would weigh as much as one with a hundred).
 
-- ``due``: filed cases whose handling deadline has passed (by the end of the
-  period, or now if earlier) or that are closed: 应结案数.
+- ``due``: filed cases whose handling deadline has passed by the
+  :func:`horizon` (the end of the period, or now if earlier) or that are
+  closed: 应结案数.
 - ``closure_rate`` (结案率) = closed / due; ``on_time_rate`` (按期结案率) =
   closed by the handling deadline / due; both None when nothing is due.
 - ``rework_rate`` = cases sent back at least once / cases ever resolved.
@@ -67,6 +69,12 @@ def areas_at(codes: pd.Series, level: Level) -> pd.Series:
     return codes.map(known).astype(object)
 
 
+def horizon(end: datetime, now: datetime) -> datetime:
+    """When a case of the period [start, ``end``) is judged due or not: the end of the
+    period, or ``now`` if that is earlier (a deadline yet to come is not due)."""
+    return min(end, now)
+
+
 def indicators(
     cases: pd.DataFrame,
     key: str,
@@ -74,12 +82,15 @@ def indicators(
     end: datetime,
     now: datetime,
 ) -> pd.DataFrame:
-    """One row of indicators per value of ``cases[key]`` for cases reported in [start, end)."""
+    """One row of indicators per value of ``cases[key]`` for cases reported in [start, end).
+
+    ``cases["due"]`` must have been worked out for the :func:`horizon` of ``end`` and
+    ``now`` (the store's ``cases_frame`` does), ``cases["overdue"]`` at ``now``.
+    """
     frame = cases[(cases["reported_at"] >= start) & (cases["reported_at"] < end)]
-    horizon = min(end, now)
     filed = frame["filed_at"].notna()
     closed = frame["status"] == Status.CLOSED
-    due = filed & ((frame["handle_deadline"] < horizon) | closed)
+    due = frame["due"].astype(bool)
     on_time = closed & (frame["closed_at"] <= frame["handle_deadline"])
     hours = (frame["closed_at"] - frame["reported_at"]).dt.total_seconds() / 3600
     flags = pd.DataFrame(
@@ -116,11 +127,16 @@ def indicators(
         escalated_district=("escalated_district", "sum"),
     )
     out = sums.assign(
-        closure_rate=_ratio(sums["closed"], sums["due"]),
+        closure_rate=closure_rate(sums["closed"], sums["due"]),
         on_time_rate=_ratio(sums["closed_on_time"], sums["due"]),
         rework_rate=_ratio(sums["reworked"], sums["resolved"]),
     )
     return out[list(COLUMNS)].rename_axis(key).reset_index()
+
+
+def closure_rate(closed: pd.Series, due: pd.Series) -> pd.Series:
+    """结案率, row by row: cases closed over cases due; NaN where nothing is due."""
+    return _ratio(closed, due)
 
 
 def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:

@@ -19,14 +19,14 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from layers.basemaps import add_basemaps
+from layers.colours import OPEN_COLOURS, OVERDUE_COLOURS, count_colour
 from layers.i18n import gettext_for, labels, name_in, status_names
+from layers.page import area_href
 from layers.page_script import PageScript
 from layers.templating import render, safe_json
 from layers.text import CATEGORY_GLYPHS, STATUS_COLOURS
 
 CENTRE_ZOOM = 16
-OPEN_COLOURS = ("#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704")
-OVERDUE_COLOURS = ("#fff5f0", "#fcbba1", "#fb6a4a", "#cb181d", "#67000d")
 
 
 def _escaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -38,13 +38,6 @@ def _escaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         ):
             out[column] = [escape(v) if isinstance(v, str) else v for v in out[column]]
     return out
-
-
-def _bucket(value: int, top: int, colours: tuple[str, ...]) -> str:
-    if value <= 0 or top <= 0:
-        return colours[0]
-    step = max(1, -(-top // (len(colours) - 1)))
-    return colours[min(len(colours) - 1, 1 + (value - 1) // step)]
 
 
 def _grid_layer(
@@ -60,7 +53,7 @@ def _grid_layer(
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         value = int(feature["properties"].get(column) or 0)
         return {
-            "fillColor": _bucket(value, top, colours),
+            "fillColor": count_colour(value, top, colours),
             "color": "#555555",
             "weight": 1,
             "fillOpacity": 0.55,
@@ -89,6 +82,12 @@ def manager_map(
     stats_url: str = "/static/gridgov-stats.js",
     chart_url: str = "/vendor/chart.js/dist/chart.umd.js",
     tianditu_key: str = "",
+    area: str = "",
+    up: tuple[str, str] | None = None,
+    focus: tuple[float, float, float, float] | None = None,
+    link_lang: str | None = None,
+    home: bool = False,
+    home_url: str = "/static/gridgov-home.js",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -101,6 +100,12 @@ def manager_map(
     lang : "zh" or "en"
     api : where the case layer finds the API
     live : whether to add the live case layer (a static export has none)
+    area : the community's code: the live layers ask only for its cases ("" all)
+    up : the code and level of the area above, for a link back up, if there is one
+    focus : lon/lat bounds to open the map on (a grid), instead of the whole community
+    link_lang : the language the link up names (that the page's address named), if any
+    home : the page is at the default area: a signed-in user is taken to their own
+        area when it lies inside ``area`` (``static/gridgov-home.js``)
     """
     words = labels(lang, "map")
     grids = _escaped(layers["grids"])
@@ -112,6 +117,8 @@ def manager_map(
         control_scale=True,
         prefer_canvas=False,
     )
+    if focus is not None:
+        fmap.fit_bounds([[focus[1], focus[0]], [focus[3], focus[2]]], max_zoom=18)
     add_basemaps(fmap, words, tianditu_key, amap=True)
     _grid_layer(grids, "open_cases", OPEN_COLOURS, words["layer_open"], True, words).add_to(fmap)
     _grid_layer(
@@ -163,16 +170,23 @@ def manager_map(
     _search(fmap, grids, layers.get("merchants"), words)
     PageScript("gridgovFollowBasemaps", [("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
-        _StatsPanel(api, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]).add_to(
+        _StatsPanel(
+            api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]
+        ).add_to(fmap)
+        _CaseLayer(
+            api, area, lang, words, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
+        ).add_to(fmap)
+    if home:
+        PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
             fmap
         )
-        _CaseLayer(
-            api, lang, words, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
-        ).add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(Element(render("manager_legend.html", lang, colours=STATUS_COLOURS)))
+    if up is not None:
+        link = render("map_up.html", lang, href=area_href(up[0], link_lang), level=up[1])
+        root.html.add_child(Element(link))
     title = map_title(layers.get("community"), lang)
     root.header.add_child(Element(render("head.html", lang, title=title, meta_lang=True)))
     return fmap
@@ -308,7 +322,9 @@ class _StatsPanel(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, api: str, words: dict[str, str], scripts: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, api: str, area: str, words: dict[str, str], scripts: list[tuple[str, str]]
+    ) -> None:
         super().__init__()
         self._name = "StatsPanel"
         self.default_js = scripts
@@ -316,6 +332,7 @@ class _StatsPanel(JSCSSMixin, MacroElement):
         self.options = safe_json(
             {
                 "api": api,
+                "area": area,
                 "labels": {
                     "reported": words["n_reported"],
                     "open": words["open_cases"],
@@ -343,7 +360,12 @@ class _CaseLayer(JSCSSMixin, MacroElement):
     """)
 
     def __init__(
-        self, api: str, lang: str, words: dict[str, str], scripts: list[tuple[str, str]]
+        self,
+        api: str,
+        area: str,
+        lang: str,
+        words: dict[str, str],
+        scripts: list[tuple[str, str]],
     ) -> None:
         super().__init__()
         self.default_js = scripts
@@ -351,6 +373,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         self.options = safe_json(
             {
                 "api": api,
+                "area": area,
                 "refreshMs": 10000,
                 "labels": {
                     **{

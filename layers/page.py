@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import folium
 
@@ -32,3 +33,10 @@ def with_nonce(html: str, nonce: str) -> str:
     if not NONCE.fullmatch(nonce):
         raise ValueError(f"a nonce is base64 text, not {nonce!r}")
     return SCRIPT_TAG.sub(rf'\g<0> nonce="{nonce}"', html)
+
+
+def area_href(code: str, lang: str | None = None) -> str:
+    """The address of the managers' map of area ``code``: ``/?area=<code>``, with
+    ``&lang=`` when ``lang`` is given (the page's own address named its language, so
+    the link keeps it; else the browser's languages choose again)."""
+    return "/?" + urlencode({"area": code, **({"lang": lang} if lang else {})})

@@ -359,6 +359,20 @@ class IssueCollectionStaff(Answer):
     now: Timestamp
 
 
+# --- who is asking ------------------------------------------------------------------------------
+
+
+class Me(Answer):
+    """The staff user a token names: what the pages need to know of them."""
+
+    name: str
+    role: str
+    area: str = Field(
+        description="where the role holds: a district, street or community code; "
+        "empty for the whole deployment"
+    )
+
+
 # --- where, and how many -----------------------------------------------------------------------
 
 

@@ -9,15 +9,23 @@ from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from sqlalchemy.orm import Session
 
+from cases.areas import DEPLOYMENT, Level, common_area, contains, level_of, parent_of
+from cases.indicators import closure_rate
 from cases.lifecycle import TRANSITIONS, Status
 from service.community import CommunitySnapshot
-from service.errors import Unavailable
+from service.errors import NotFound, Unavailable
 from service.issues import load_case
+from service.scope import asked_area
+from service.stats import period
 from service.views import event_view, issue_view
+from store.communities import community_codes
 from store.issues import (
+    CaseCounts,
     categories_by_code,
+    counts_by_community,
     history,
     open_and_overdue_by_grid,
 )
@@ -26,22 +34,172 @@ from store.squads import squad_loads
 
 MAP_LAYERS = ("community", "grids", "districts", "merchants", "squads", "service_points", "parking")
 PLANNING_LAYERS = ("parking", "community", "streets", "compounds")
+NOTHING_LOADED = "No community data loaded yet. Run 'gridgov load DIR'."
 
 
-def map_layers(session: Session, now: datetime) -> dict[str, gpd.GeoDataFrame]:
+def map_layers(session: Session, now: datetime, community: str = "") -> dict[str, gpd.GeoDataFrame]:
     """The managers' map layers: grids with their open and overdue counts, squads with
-    their load. ``Unavailable`` while no grids are loaded."""
-    layers = {name: read_layer(session, name) for name in MAP_LAYERS}
+    their load; only ``community``'s features when given (a community code).
+    ``Unavailable`` while no grids are loaded."""
+    layers = {name: read_layer(session, name, area=community) for name in MAP_LAYERS}
     grids = layers["grids"]
     if not len(grids):
-        raise Unavailable("no_community", "No community data loaded yet. Run 'gridgov load DIR'.")
-    opened, late = open_and_overdue_by_grid(session, now)
+        raise Unavailable("no_community", NOTHING_LOADED)
+    opened, late = open_and_overdue_by_grid(session, now, community)
     grids["open_cases"] = [opened.get(c, 0) for c in grids["code"]]
     grids["overdue_cases"] = [late.get(c, 0) for c in grids["code"]]
     loads = squad_loads(session)
     if len(layers["squads"]):
         layers["squads"]["load"] = [loads.get(s, 0) for s in layers["squads"]["id"]]
     return layers
+
+
+@dataclass(frozen=True)
+class CommunityMap:
+    """The managers' map of one community.
+
+    ``layers`` are :func:`map_layers` of the community; ``up`` is the code and
+    level of the area just above it (its street) when the deployment holds other
+    communities, for a way back; ``focus`` the bounds of the grid asked for, if
+    one was.
+    """
+
+    code: str
+    layers: dict[str, gpd.GeoDataFrame]
+    up: tuple[str, str] | None = None
+    focus: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
+class AreaOverview:
+    """The communities of a street, a district or the whole deployment, with figures.
+
+    ``communities`` has one row per community, by code: ``code``, ``name`` (and
+    ``name_en`` where the data has it), ``open_cases`` and ``overdue_cases`` now,
+    ``closed`` and ``due`` of the cases reported in [``since``, ``until``), and
+    their ``closure_rate`` (None when nothing is due), with its outline.
+    """
+
+    area: str  # a street or district code, or "" for the whole deployment
+    level: str  # "street", "district" or "deployment"
+    communities: gpd.GeoDataFrame
+    since: datetime
+    until: datetime
+    up: tuple[str, str] | None = None
+
+
+def map_view(
+    session: Session, now: datetime, area: str | None = None
+) -> CommunityMap | AreaOverview:
+    """What the managers' map shows at ``area`` (a division code, as the page was asked).
+
+    A community code (or a grid's, opening on that grid) is that community's
+    map; a street or district code, or the whole deployment, is an overview of
+    its communities.  Without an area the map shows the smallest area holding
+    every loaded community: the one community's map, or the overview of the
+    street (the district, the deployment) they share.
+
+    Raises
+    ------
+    Invalid
+        ``bad_area`` when ``area`` is not a division code.
+    NotFound
+        ``area_not_loaded`` when no community of the area (or no such grid) is loaded.
+    Unavailable
+        ``no_community`` when no community is loaded and no area was asked for.
+    """
+    code = asked_area(area)
+    loaded = community_codes(session)
+    if code == DEPLOYMENT:
+        if not loaded:
+            raise Unavailable("no_community", NOTHING_LOADED)
+        code = common_area(loaded)
+    if not any(contains(code, c) or contains(c, code) for c in loaded):
+        raise NotFound("area_not_loaded", f"{_nothing_in(code)} is loaded")
+    if code != DEPLOYMENT and level_of(code) in (Level.COMMUNITY, Level.GRID):
+        return _community_map(session, now, code, loaded)
+    since, until = period(None, None, now)
+    return AreaOverview(
+        area=code,
+        level=level_of(code).value if code else "deployment",
+        communities=_community_figures(session, now, code, loaded, since, until),
+        since=since,
+        until=until,
+        up=_up(code, loaded),
+    )
+
+
+def _nothing_in(code: str) -> str:
+    """Words for no community at ``code``: 'no community 330206002099', 'no community of
+    street 330206009'."""
+    level = level_of(code)
+    if level in (Level.COMMUNITY, Level.GRID):
+        return f"no community {code[: Level.COMMUNITY.digits]}"
+    return f"no community of {level} {code}"
+
+
+def _up(code: str, loaded: list[str]) -> tuple[str, str] | None:
+    """The code and level of the area above ``code`` (a community's street, a street's
+    district) when the deployment holds a community outside ``code``: somewhere to go
+    back up to."""
+    above = parent_of(code) if code else None
+    if above is None or all(contains(code, c) for c in loaded):
+        return None
+    return above, level_of(above).value
+
+
+def _community_map(session: Session, now: datetime, code: str, loaded: list[str]) -> CommunityMap:
+    """One community's map; a grid code opens it on that grid."""
+    community = code[: Level.COMMUNITY.digits]
+    layers = map_layers(session, now, community)
+    focus = None
+    if level_of(code) is Level.GRID:
+        grid = layers["grids"][layers["grids"]["code"].astype(str) == code]
+        if not len(grid):
+            raise NotFound("area_not_loaded", f"no grid {code} is loaded")
+        x0, y0, x1, y1 = (float(v) for v in grid.total_bounds)
+        focus = (x0, y0, x1, y1)
+    return CommunityMap(community, layers, _up(community, loaded), focus)
+
+
+def _community_figures(
+    session: Session,
+    now: datetime,
+    area: str,
+    loaded: list[str],
+    since: datetime,
+    until: datetime,
+) -> gpd.GeoDataFrame:
+    """The communities of ``area`` with their outlines and case figures, by code.
+
+    A community loaded without a boundary is drawn as the union of its grids.
+    Counts come from one ``GROUP BY`` in the store; the closure rate is
+    ``cases.indicators``'s rule.
+    """
+    outlines = read_layer(session, "community", area=area)
+    rows = [
+        {**props, "code": str(props["code"]), "geometry": geometry}
+        for props, geometry in zip(
+            outlines.drop(columns="geometry").to_dict("records"), outlines.geometry, strict=True
+        )
+    ]
+    drawn = {row["code"] for row in rows}
+    for code in loaded:
+        if contains(area, code) and code not in drawn:
+            grids = read_layer(session, "grids", area=code)
+            rows.append({"code": code, "name": code, "geometry": grids.union_all()})
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    frame = frame.sort_values("code").reset_index(drop=True)
+    counts = counts_by_community(session, now, since, until, area)
+    none = CaseCounts(0, 0, 0, 0)
+    figures = [counts.get(code, none) for code in frame["code"]]
+    frame["open_cases"] = [f.open for f in figures]
+    frame["overdue_cases"] = [f.overdue for f in figures]
+    frame["closed"] = [f.closed for f in figures]
+    frame["due"] = [f.due for f in figures]
+    rates = closure_rate(frame["closed"], frame["due"])
+    frame["closure_rate"] = [None if pd.isna(r) else float(r) for r in rates]
+    return frame
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from cases.areas import DEPLOYMENT, contains
-from service.errors import NotFound
+from cases.areas import DEPLOYMENT, BadAreaCode, check_code, contains
+from service.errors import Invalid, NotFound
 from store.issues import Actor, IssueNotFound, get_issue
 from store.models import Issue
 
@@ -46,3 +46,20 @@ def case_in_scope(session: Session, actor: Actor, issue_id: int) -> Issue:
 def list_area(actor: Actor) -> str:
     """The area a list is limited to: staff see their own; the public sees everything."""
     return actor.area if actor.role is not None else DEPLOYMENT
+
+
+def asked_area(code: str | None) -> str:
+    """The area a request asks for by its division code; ``""`` (everywhere) for none.
+
+    Raises
+    ------
+    Invalid
+        ``bad_area``, naming the value, for anything but a district, street,
+        community or grid code.
+    """
+    if code is None or code == "":
+        return DEPLOYMENT
+    try:
+        return check_code(code)
+    except BadAreaCode as exc:
+        raise Invalid("bad_area", str(exc)) from exc

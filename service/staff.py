@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from cases.lifecycle import Role
 from service.errors import Forbidden, Unauthenticated
+from service.models import Me
 from store.issues import PUBLIC, Actor
 from store.users import user_by_token
 
@@ -46,3 +47,9 @@ def check_role(actor: Actor, allowed: Collection[Role] = STAFF) -> Actor:
             f"role {actor.role} may not do this (allowed: {', '.join(sorted(allowed))})",
         )
     return actor
+
+
+def whoami(actor: Actor) -> Me:
+    """The staff user asking: their name, role and area (the pages open on that area)."""
+    staff = check_role(actor)
+    return Me(name=staff.name, role=str(staff.role), area=staff.area)

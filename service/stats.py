@@ -9,11 +9,12 @@ from typing import Literal
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases.areas import DEPLOYMENT, BadAreaCode, Level, check_area
+from cases.areas import Level
 from cases.indicators import areas_at, indicators, month_of
 from service.community import CommunitySnapshot
-from service.errors import Invalid, Malformed
+from service.errors import Malformed
 from service.models import Stats
+from service.scope import asked_area
 from service.views import iso
 from store.issues import cases_frame, categories_by_code
 
@@ -46,25 +47,6 @@ def _date(text: str, name: str) -> datetime:
         raise Malformed("bad_datetime", f"{name} {text!r} is not a date like 2026-11-01") from exc
 
 
-def area_of(area: str | None) -> str:
-    """The area whose cases count: a district, street or community code, or the whole
-    deployment when none is given.
-
-    Raises
-    ------
-    Invalid
-        ``bad_area`` (422), naming the value, when it is not such a code
-        (:func:`cases.areas.check_area`).  A well-formed code of an area with no
-        communities loaded is not an error: it counts no cases.
-    """
-    if area is None:
-        return DEPLOYMENT
-    try:
-        return check_area(area)
-    except BadAreaCode as exc:
-        raise Invalid("bad_area", str(exc)) from exc
-
-
 def stats(
     session: Session,
     snapshot: CommunitySnapshot,
@@ -80,7 +62,7 @@ def stats(
     Each group's figures are counted from its own cases (:func:`cases.indicators.indicators`),
     so a street's rates are its cases' rates, not an average of its communities'.
     """
-    scope = area_of(area)
+    scope = asked_area(area)
     frame = cases_frame(session, since, until, now, scope)
     frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
     frame["street_code"] = areas_at(frame["community_code"], Level.STREET)

@@ -53,6 +53,19 @@ def list_communities(session: Session) -> list[CommunityRow]:
     ]
 
 
+def community_codes(session: Session) -> list[str]:
+    """The codes of the loaded communities, in order: those with a boundary or grids."""
+    query = (
+        select(LayerFeature.community_code)
+        .where(
+            LayerFeature.layer.in_(["community", "grids"]),
+            LayerFeature.community_code.is_not(None),
+        )
+        .distinct()
+    )
+    return sorted(str(code) for code in session.scalars(query))
+
+
 def _count_by(
     session: Session, column: InstrumentedAttribute[str | None], *where: ColumnElement[bool]
 ) -> dict[str, int]:

@@ -16,8 +16,9 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, s
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from cases.areas import DEPLOYMENT, parent_of
+from cases.areas import DEPLOYMENT, Level, level_of, parent_of
 from cases.deadlines import Calendar, add_limit, utcnow
+from cases.indicators import horizon
 from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
 from store.models import Category, Issue, IssueEvent
@@ -85,6 +86,9 @@ class IssueFilter:
     until: datetime | None = None
     overdue: bool | None = None
     area: str = ""  # only cases in this area (a division code prefix; "" everywhere)
+    # only cases in this area too (a district, street, community or grid code; "" everywhere):
+    # the area a request asks for, where ``area`` is the one its caller may see
+    within: str = ""
     now: datetime = field(default_factory=utcnow)
     limit: int | None = 100
     offset: int = 0
@@ -192,6 +196,18 @@ def in_area(area: str) -> ColumnElement[bool]:
     return Issue.community_code.startswith(area, autoescape=True)
 
 
+def in_place(code: str) -> ColumnElement[bool]:
+    """Cases in the area ``code`` names: a grid's or a community's by their code (an
+    equality, which their indexes answer), a street's or district's by
+    :func:`in_area`."""
+    level = level_of(code)
+    if level is Level.GRID:
+        return Issue.grid_code == code
+    if level is Level.COMMUNITY:
+        return Issue.community_code == code
+    return in_area(code)
+
+
 def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]:
     """The cases with these ids that exist, by id."""
     rows = session.scalars(select(Issue).where(Issue.id.in_(set(issue_ids))))
@@ -273,6 +289,8 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
         query = query.where(late if f.overdue else ~late)
     if f.area:
         query = query.where(in_area(f.area))
+    if f.within:
+        query = query.where(in_place(f.within))
     return query
 
 
@@ -366,8 +384,8 @@ def transition(
 
 CASE_COLUMNS = (
     "id",
-    "grid_code",
     "community_code",
+    "grid_code",
     "squad_id",
     "category",
     "status",
@@ -399,21 +417,23 @@ def cases_frame(
     session: Session, start: datetime, end: datetime, now: datetime, area: str = DEPLOYMENT
 ) -> pd.DataFrame:
     """The indicator columns of the cases reported in [start, end), one row each, with
-    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`) and the
-    ``escalation_rank`` it reached (:data:`ESCALATION_RANKS`; 0: never escalated).
-
-    ``area`` (a district, street or community code) keeps the cases of its
-    communities only; the whole deployment by default.
-    """
+    whether each is ``overdue`` at ``now`` (the rule of :meth:`Issue.overdue_at`),
+    ``due`` for the period (:meth:`Issue.due_sql`) and the ``escalation_rank`` it
+    reached (:data:`ESCALATION_RANKS`; 0: never escalated); only ``area``'s cases when
+    given (a district, street, community or grid code)."""
     columns = [getattr(Issue, c) for c in CASE_COLUMNS]
     query = select(
-        *columns, Issue.overdue_sql(now).label("overdue"), _highest_escalation().label("level")
+        *columns,
+        Issue.overdue_sql(now).label("overdue"),
+        Issue.due_sql(horizon(end, now)).label("due"),
+        _highest_escalation().label("escalation_rank"),
     ).where(Issue.reported_at >= start, Issue.reported_at < end)
-    if area != DEPLOYMENT:
-        query = query.where(in_area(area))
+    if area:
+        query = query.where(in_place(area))
     rows = session.execute(query.order_by(Issue.id)).all()
-    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue", "escalation_rank"])
-    frame["overdue"] = frame["overdue"].astype(bool)
+    frame = pd.DataFrame(rows, columns=[*CASE_COLUMNS, "overdue", "due", "escalation_rank"])
+    for flag in ("overdue", "due"):
+        frame[flag] = frame[flag].eq(True)  # a NULL condition (no deadline) is false
     for column in (c for c in CASE_COLUMNS if c.endswith(("_at", "_deadline"))):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -430,14 +450,14 @@ class Cell:
 
 
 def open_and_overdue_by_grid(
-    session: Session, now: datetime
+    session: Session, now: datetime, area: str = ""
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Open cases and overdue cases per grid code."""
+    """Open cases and overdue cases per grid code (of ``area``'s grids when given)."""
     open_values = [s.value for s in OPEN_STATUSES]
     late = case((Issue.overdue_sql(now), 1), else_=0)
     query = (
         select(Issue.grid_code, func.count(), func.sum(late))
-        .where(Issue.status.in_(open_values))
+        .where(Issue.status.in_(open_values), *([in_area(area)] if area else []))
         .group_by(Issue.grid_code)
     )
     opened: dict[str, int] = {}
@@ -468,3 +488,44 @@ def cell_counts(session: Session, f: IssueFilter, cell_deg: float) -> list[Cell]
         Cell(float(lon), float(lat), int(n), int(o or 0))
         for lon, lat, n, o in session.execute(query)
     ]
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """A community's cases: open and overdue now; closed and due (应结案) of those
+    reported in a period, the parts of its closure rate (``cases.indicators``)."""
+
+    open: int
+    overdue: int
+    closed: int
+    due: int
+
+
+def counts_by_community(
+    session: Session, now: datetime, since: datetime, until: datetime, area: str = ""
+) -> dict[str, CaseCounts]:
+    """Each community's :class:`CaseCounts` (of ``area``'s communities when given), in one
+    SQL ``GROUP BY`` over the cases' community code: open and overdue cases at ``now``
+    (:meth:`Issue.overdue_sql`), and of the cases reported in [since, until) those
+    closed and those due (:meth:`Issue.due_sql`), as ``cases.indicators`` counts them.
+    A community without cases is not listed."""
+
+    def number(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    in_period = and_(Issue.reported_at >= since, Issue.reported_at < until)
+    query = (
+        select(
+            Issue.community_code,
+            number(Issue.status.in_([s.value for s in OPEN_STATUSES])),
+            number(Issue.overdue_sql(now)),
+            number(and_(in_period, Issue.status == Status.CLOSED.value)),
+            number(and_(in_period, Issue.due_sql(horizon(until, now)))),
+        )
+        .where(Issue.community_code.is_not(None), *([in_area(area)] if area else []))
+        .group_by(Issue.community_code)
+    )
+    return {
+        str(code): CaseCounts(int(o), int(late), int(closed), int(due))
+        for code, o, late, closed, due in session.execute(query)
+    }

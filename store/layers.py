@@ -66,19 +66,26 @@ def replace_layer(
 
 
 def read_layer(
-    session: Session, layer: str, bbox: BBox | None = None, with_area: bool = False
+    session: Session,
+    layer: str,
+    bbox: BBox | None = None,
+    area: str = "",
+    with_area: bool = False,
 ) -> gpd.GeoDataFrame:
     """Features of ``layer`` (optionally those meeting a lon/lat box) as a GeoDataFrame.
 
-    ``with_area`` adds the column ``area_code``: the community (or, for a street's or
-    district's own features, the street or district) each feature belongs to.
-
-    The box test runs in SQL: GiST ``&&`` then ``ST_Intersects`` on PostGIS; the
-    indexed bounding-box columns on SQLite, refined exactly with shapely.
+    ``area`` (a district, street or community code) keeps to the features of the
+    communities in it; ``""``, every community's.  ``with_area`` adds the column
+    ``area_code``: the community (or, for a street's or district's own features, the
+    street or district) each feature belongs to.  The box test runs in SQL: GiST
+    ``&&`` then ``ST_Intersects`` on PostGIS; the indexed bounding-box columns on
+    SQLite, refined exactly with shapely.
     """
     query = select(LayerFeature.props, LayerFeature.geom, LayerFeature.community_code).where(
         LayerFeature.layer == layer
     )
+    if area:
+        query = query.where(LayerFeature.community_code.startswith(area, autoescape=True))
     dialect = session.get_bind().dialect.name
     if bbox is not None:
         xmin, ymin, xmax, ymax = bbox

@@ -19,10 +19,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from cases.lifecycle import OPEN_STATUSES
+from cases.lifecycle import OPEN_STATUSES, Status
 from store.geometry import GeometryColumn
 
 
@@ -175,6 +176,17 @@ class Issue(Base):
     def overdue_sql(cls, now: datetime) -> ColumnElement[bool]:
         """The same rule as a SQL condition, for queries and counts."""
         return and_(cls.status.in_(_OPEN_VALUES), cls.due_at < now)
+
+    # What counts as due (应结案) for the closure rates of cases.indicators, its one
+    # definition: filed, and closed or past its handling deadline by ``horizon`` (the
+    # end of the period or now, whichever is earlier: cases.indicators.horizon).
+    @classmethod
+    def due_sql(cls, horizon: datetime) -> ColumnElement[bool]:
+        """Whether a case counts as due by ``horizon``, as a SQL condition."""
+        return and_(
+            cls.filed_at.is_not(None),
+            or_(cls.handle_deadline < horizon, cls.status == Status.CLOSED.value),
+        )
 
 
 class IssueEvent(Base):

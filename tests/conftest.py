@@ -30,7 +30,16 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from store.db import create_schema, make_engine
-from tests.helpers import CHROMIUM_ARGS, DATA, chromium_path, serving, unavailable
+from tests.helpers import (
+    CHROMIUM_ARGS,
+    DATA,
+    GAOTANG_CODE,
+    GAOTANG_NAME,
+    chromium_path,
+    neighbour_community,
+    serving,
+    unavailable,
+)
 
 PG_ADMIN_URL = os.environ.get(
     "GRIDGOV_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -345,6 +354,19 @@ def settings(loaded_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     from service.settings import Settings
 
     return Settings(database_url=loaded_url, var_dir=tmp_path / "var", report_rate=10_000)
+
+
+@pytest.fixture()
+def street(loaded_url: str, tmp_path: Path) -> str:
+    """Lingxiao and a neighbour (Gaotang, illustrative) loaded in one deployment, on
+    each backend in turn."""
+    from store.load import load_folder
+
+    folder = neighbour_community(tmp_path / "gaotang", GAOTANG_CODE, GAOTANG_NAME, 0.05, "GT-")
+    engine = make_engine(loaded_url)
+    assert load_folder(engine, folder).ok
+    engine.dispose()
+    return loaded_url
 
 
 @pytest.fixture()

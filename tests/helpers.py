@@ -213,6 +213,8 @@ def pin_browser_clock(page: Any, at: datetime) -> None:
 
 
 LINGXIAO_CODE = "330206002016"
+GAOTANG_CODE = "330206002017"  # an illustrative neighbour: the sample moved east (``street``)
+GAOTANG_NAME = "高塘社区(示意)"
 _REFERENCES = ("id", "code", "compound", "squad")  # properties naming a feature by id
 
 

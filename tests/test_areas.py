@@ -16,6 +16,7 @@ from cases.areas import (
     check_area,
     check_child,
     check_code,
+    common_area,
     contains,
     level_of,
     parent_of,
@@ -168,8 +169,14 @@ def test_a_malformed_code_is_refused_naming_it(code: object, says: str) -> None:
 
 @pytest.mark.parametrize(("code", "says"), BAD_CODES)
 def test_every_function_refuses_a_malformed_code(code: object, says: str) -> None:
-    calls: list[Callable[[Any], object]] = [level_of, parent_of, ancestors, check_area]
-    calls.append(lambda c: area_at(c, Level.DISTRICT))
+    calls: list[Callable[[Any], object]] = [
+        level_of,
+        parent_of,
+        ancestors,
+        check_area,
+        lambda c: area_at(c, Level.DISTRICT),
+        lambda c: common_area([LINGXIAO, c]),
+    ]
     if code != DEPLOYMENT:  # a scope, which contains() takes on either side
         calls += [lambda c: contains(BEILUN, c), lambda c: contains(c, GRID)]
     for call in calls:
@@ -239,3 +246,22 @@ def test_a_child_not_under_its_parent_is_refused(parent: str, child: str, says: 
     with pytest.raises(BadAreaCode) as caught:
         check_child(parent, child)
     assert says in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("codes", "area"),
+    [
+        ([LINGXIAO], LINGXIAO),
+        ([LINGXIAO, LINGXIAO], LINGXIAO),
+        ([LINGXIAO, OTHER_COMMUNITY], XINQI),
+        ([OTHER_COMMUNITY, LINGXIAO, GRID], XINQI),
+        ([GRID, LINGXIAO], LINGXIAO),
+        ([LINGXIAO, OTHER_STREET + "001"], BEILUN),
+        ([XINQI, LINGXIAO], XINQI),
+        ([LINGXIAO, "330211002001"], DEPLOYMENT),  # another district
+        ([], DEPLOYMENT),
+    ],
+)
+def test_the_common_area_is_the_smallest_holding_them_all(codes: list[str], area: str) -> None:
+    assert common_area(codes) == area
+    assert all(contains(area, code) for code in codes)

@@ -330,14 +330,6 @@ def test_a_report_outside_every_community_names_the_nearest(
     app_.state.engine.dispose()
 
 
-@pytest.fixture()
-def street(loaded_url: str, tmp_path: Path) -> str:
-    """Lingxiao and a neighbour (Gaotang, illustrative) loaded in one deployment."""
-    folder = neighbour_community(tmp_path / "gaotang", GAOTANG, "高塘社区(示意)", 0.05, "GT-")
-    assert load_folder(make_engine(loaded_url), folder).ok
-    return loaded_url
-
-
 def _token(url: str, role: str, area: str) -> dict[str, str]:
     from cases.deadlines import utcnow
     from store.users import add_user

@@ -194,6 +194,11 @@ def test_indicators_against_hand_computed_values() -> None:
     frame["overdue"] = ~frame["status"].isin(terminal) & (frame["due_at"] < t("2026-11-15T00:00"))
     # how far each case was escalated: never, community, street, district (by row)
     frame["escalation_rank"] = [3, 2, 1] + [0] * (len(frame) - 3)
+    # the store's due rule (Issue.due_sql), worked by hand: filed, and closed or past the
+    # handling deadline by the horizon (the period's end, before now)
+    frame["due"] = frame["filed_at"].notna() & (
+        (frame["handle_deadline"] < t("2026-11-01T00:00")) | (frame["status"] == "closed")
+    )
     result = indicators(
         frame, "grid_code", t("2026-10-01T00:00"), t("2026-11-01T00:00"), now=t("2026-11-15T00:00")
     ).set_index("grid_code")

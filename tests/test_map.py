@@ -420,6 +420,7 @@ def test_a_crowded_view_shows_counts_not_a_truncated_list(
             "input_lon": 121.83,
             "input_lat": 29.896,
             "grid_code": "330206002016008",
+            "community_code": "330206002016",  # every case records its community
             "channel": "web",
             "status": "reported",
             "reported_at": MORNING,

@@ -160,6 +160,7 @@
     function loadCells() {
       var cellDeg = 360 / Math.pow(2, map.getZoom()) / 8;
       var params = new URLSearchParams({ bbox: bbox(), cell_deg: String(cellDeg) });
+      if (options.area) { params.set("area", options.area); }
       return fetch(options.api + "/issues/cells?" + params.toString(),
                    { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
@@ -203,6 +204,7 @@
       switchMode();
       if (!detailed()) { return loadCells(); }
       var params = new URLSearchParams({ bbox: bbox(), limit: "1000" });
+      if (options.area) { params.set("area", options.area); }  // a community's cases only
       if (changedOnly && since) { params.set("since", since); }
       return fetch(options.api + "/issues?" + params.toString(), { credentials: "same-origin" })
         .then(function (r) { return r.json(); })

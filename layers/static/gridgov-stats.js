@@ -2,13 +2,16 @@
  * gridgov: the statistics panel of the grid managers' map.
  *
  * Three charts from /api/v1/stats: open and overdue cases per grid,
- * the monthly closure and on-time closure rates, and cases by category.
+ * the monthly closure and on-time closure rates, and cases by category;
+ * of the map's community only when the page names one (options.area).
  */
 (function () {
   "use strict";
 
-  function get(api, groupBy) {
-    return fetch(api + "/stats?group_by=" + groupBy, { credentials: "same-origin" })
+  function get(options, groupBy) {
+    var params = new URLSearchParams({ group_by: groupBy });
+    if (options.area) { params.set("area", options.area); }  // a community's cases only
+    return fetch(options.api + "/stats?" + params.toString(), { credentials: "same-origin" })
       .then(function (r) { return r.json(); });
   }
 
@@ -27,7 +30,7 @@
     var t = options.labels;
     var canvases = panel.querySelectorAll("canvas");
     var charts = [];
-    get(options.api, "grid").then(function (body) {
+    get(options, "grid").then(function (body) {
       var rows = body.rows.sort(function (a, b) { return a.key < b.key ? -1 : 1; });
       charts.push(bar(canvases[0], rows.map(function (r) { return r.key.slice(-3); }), [
         { label: t.open, data: rows.map(function (r) { return r.open; }),
@@ -36,7 +39,7 @@
           backgroundColor: "#de2d26" }
       ]));
     });
-    get(options.api, "month").then(function (body) {
+    get(options, "month").then(function (body) {
       var rows = body.rows.sort(function (a, b) { return a.key < b.key ? -1 : 1; });
       charts.push(new Chart(canvases[1], {
         type: "line",
@@ -50,7 +53,7 @@
           scales: { y: { min: 0, max: 1 } } }
       }));
     });
-    get(options.api, "category").then(function (body) {
+    get(options, "category").then(function (body) {
       var rows = body.rows.sort(function (a, b) { return b.reported - a.reported; });
       charts.push(bar(canvases[2], rows.map(function (r) { return r.name; }), [
         { label: t.reported, data: rows.map(function (r) { return r.reported; }),
