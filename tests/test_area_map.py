@@ -356,7 +356,7 @@ def test_street_map_in_chromium_drills_down_to_a_community(
         # clicking Gaotang's polygon opens its map, with its grids
         point = page.evaluate(POLYGON_POINT, GAOTANG)
         assert point is not None, "no point of the polygon is clickable"
-        with page.expect_navigation():
+        with page.expect_navigation(wait_until="commit"):
             page.mouse.click(*point)
         address = urlsplit(page.url)
         assert address.path == "/" and parse_qs(address.query) == {
@@ -378,14 +378,14 @@ def test_street_map_in_chromium_drills_down_to_a_community(
         # and clicking a label drills down too
         page.locator("a.gg-up").click()
         wait_for_js(page, "window.gridgovAreaState && window.gridgovAreaState.map")
-        with page.expect_navigation():
+        with page.expect_navigation(wait_until="commit"):
             page.locator(".gg-area-label div", has_text="凌霄社区").click()
         assert parse_qs(urlsplit(page.url).query)["area"] == [LINGXIAO]
         wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", 20_000)
         assert violations() == []
         # signed in (a token the page keeps), the default map opens on the user's area
         page.evaluate(f"localStorage.setItem('gridgovToken', '{_token(street_cases, GAOTANG)}')")
-        with page.expect_navigation(url=re.compile(r"area=")):
+        with page.expect_navigation(url=re.compile(r"area="), wait_until="commit"):
             page.goto(f"{base}/?lang=zh")
         assert parse_qs(urlsplit(page.url).query) == {"area": [GAOTANG], "lang": ["zh"]}
         wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", 20_000)
