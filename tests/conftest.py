@@ -49,6 +49,19 @@ REDIS_TEST_URL = os.environ.get("GRIDGOV_TEST_REDIS_URL", "redis://127.0.0.1:637
 BACKENDS = ["sqlite", "postgis"]
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Cancel the timers still pending when the tests end.
+
+    The rate limit's in-memory storage (the ``limits`` library) keeps a non-daemon
+    ``threading.Timer`` to expire its windows.  Under Debian's faketime (``make
+    test-ahead``) that timer's wait does not end, and the process would wait for it
+    at exit forever; nothing is left to expire once the tests are done.
+    """
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests on the PostGIS backend carry the ``postgis`` mark, so they can be selected."""
     for item in items:
