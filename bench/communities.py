@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
+    sizes = scaffold.sizes(args.quick, FULL, QUICK)
     scaffold.banner(
         "Locating with many communities (service snapshot, SQLite)",
         scaffold.environment(["shapely", "sqlalchemy"]),

@@ -314,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    sizes = QUICK if args.quick else FULL
+    sizes = scaffold.sizes(args.quick, FULL, QUICK)
     scaffold.banner(
         "Durability benchmark (POST /api/v1/issues while the service is killed with -9)",
         scaffold.environment(["uvicorn", "sqlalchemy"]),
