@@ -53,7 +53,12 @@ def test_serve_with_workers_replaces_a_killed_worker(tmp_path: Path) -> None:
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     port = free_port()
-    env = {**os.environ, "GRIDGOV_DATABASE_URL": url, "GRIDGOV_VAR_DIR": str(tmp_path / "var")}
+    # the supervisor runs on the real clock: under Debian's faketime (a suite run on
+    # another date) its timed waits would never end, and no worker would be replaced
+    real_clock = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FAKETIME", "LD_PRELOAD"))
+    }
+    env = {**real_clock, "GRIDGOV_DATABASE_URL": url, "GRIDGOV_VAR_DIR": str(tmp_path / "var")}
     argv = [sys.executable, "-m", "api.cli", "serve", "--workers", "2", "--port", str(port)]
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
