@@ -20,6 +20,7 @@ from api import (
     routes_parking,
     routes_staff,
     routes_stats,
+    routes_users,
 )
 from api.deps import LangDep, SessionDep
 from api.limits import BodyLimit, NoNulQuery, SecurityHeaders
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_dispatch.router)
     app.include_router(routes_parking.router)
     app.include_router(routes_staff.router)
+    app.include_router(routes_users.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     vendor = settings.vendor_dir / "node_modules"

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, 
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 
-from api.auth import optional_actor, require
-from api.deps import IssueId, PhotoId, SessionDep, SettingsDep, SnapshotDep, get_now
+from api.auth import ActorDep, StaffDep
+from api.deps import IssueId, NowDep, PhotoId, SessionDep, SettingsDep, SnapshotDep
 from api.errors import ApiError, responses
 from api.geojson import GeoJSONResponse
 from service import issues as use
@@ -36,12 +36,9 @@ from service.models import (
 )
 from service.schemas import MAX_ID, IssueIn, TransitionIn
 from service.scope import asked_area
-from store.issues import Actor, IssueFilter
+from store.issues import IssueFilter
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
-ActorDep = Annotated[Actor, Depends(optional_actor)]
-StaffDep = Annotated[Actor, Depends(require())]
-NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def client_of(request: Request) -> str:

@@ -106,3 +106,23 @@ class PositionIn(BaseModel):
     lat: float
     crs: Text = "wgs84"
     on_duty: bool = True
+
+
+class StaffAccountIn(BaseModel):
+    """A staff account to create: who it is for, the role, and where the role holds."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text = Field(min_length=1, max_length=80)
+    role: Literal["grid_worker", "dispatcher", "manager", "planner", "admin"]
+    area: Text = Field(
+        default="",
+        max_length=12,
+        description="a community (12 digits), street (9) or district (6) code; "
+        "empty for the whole deployment",
+    )
+    member_id: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="a squad member's id: the account is that member's phone",
+    )

@@ -67,6 +67,7 @@ class Actor:
     role: Role | None = None
     member_id: str | None = None
     area: str = ""  # the area the role holds in (a division code; "" the whole deployment)
+    user_id: int | None = None  # the staff account, when a token named one
 
 
 PUBLIC = Actor("public")
