@@ -7,7 +7,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import OSM
+from layers.basemaps import add_map_controls, osm_layer
 from layers.i18n import labels, status_names
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -35,7 +35,9 @@ def case_page(
     fmap = folium.Map(
         location=[loc["lat"], loc["lon"]], zoom_start=18, tiles=None, height="320px", width="100%"
     )
-    folium.TileLayer(OSM, name="OpenStreetMap").add_to(fmap)
+    words = labels(lang, "map")
+    osm_layer(words).add_to(fmap)
+    add_map_controls(fmap, words)
     folium.CircleMarker(
         [loc["lat"], loc["lon"]],
         radius=10,

@@ -114,7 +114,6 @@ def manager_map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         zoom_start=CENTRE_ZOOM,
         tiles=None,
-        control_scale=True,
         prefer_canvas=False,
     )
     if focus is not None:

@@ -10,6 +10,12 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 
+def script_json(value: Any) -> str:
+    """``value`` as JavaScript source inside a page's script element: JSON with "<"
+    escaped, so that no value can close the element it sits in."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
 class PageScript(JSCSSMixin, MacroElement):
     """Calls ``function(target, options)`` once the map exists.
 
@@ -36,9 +42,4 @@ class PageScript(JSCSSMixin, MacroElement):
         self.function = function
         self.default_js = scripts
         self.target = target
-        # "<" escaped so that no value can close the script element it sits in
-        self.options = (
-            json.dumps(options, ensure_ascii=False).replace("<", "\\u003c")
-            if options is not None
-            else ""
-        )
+        self.options = script_json(options) if options is not None else ""

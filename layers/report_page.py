@@ -11,7 +11,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import OSM
+from layers.basemaps import add_map_controls, osm_layer
 from layers.i18n import labels
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -32,12 +32,12 @@ def report_page(
 ) -> str:
     """The report page's HTML, centred on ``centre`` (lon, lat), optionally with a pin to place."""
     t = labels(lang, "report")
-    fmap = folium.Map(
-        location=[centre[1], centre[0]], zoom_start=16, tiles=None, control_scale=True
-    )
+    fmap = folium.Map(location=[centre[1], centre[0]], zoom_start=16, tiles=None)
     fmap.default_js = [("leaflet", LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
-    folium.TileLayer(OSM, name="OpenStreetMap").add_to(fmap)
+    words = labels(lang, "map")
+    osm_layer(words).add_to(fmap)
+    add_map_controls(fmap, words)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(Element(render("report.html", lang)))
