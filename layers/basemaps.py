@@ -13,7 +13,7 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from layers.page_script import script_json
+from layers.templating import safe_json
 
 OSM = "OpenStreetMap"  # folium's name for the standard OpenStreetMap tiles
 AMAP = (
@@ -99,7 +99,7 @@ class _MapControls(MacroElement):
     def __init__(self, prefix: str) -> None:
         super().__init__()
         self._name = "MapControls"
-        self.prefix = script_json(prefix)
+        self.prefix = safe_json(prefix)
 
 
 def add_map_controls(fmap: folium.Map, labels: dict[str, str]) -> None:

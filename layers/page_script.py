@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-
-def script_json(value: Any) -> str:
-    """``value`` as JavaScript source inside a page's script element: JSON with "<"
-    escaped, so that no value can close the element it sits in."""
-    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+from layers.templating import safe_json
 
 
 class PageScript(JSCSSMixin, MacroElement):
@@ -42,4 +37,4 @@ class PageScript(JSCSSMixin, MacroElement):
         self.function = function
         self.default_js = scripts
         self.target = target
-        self.options = script_json(options) if options is not None else ""
+        self.options = safe_json(options) if options is not None else ""
