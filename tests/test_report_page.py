@@ -10,6 +10,7 @@ from PIL import Image
 
 from gis.crs import from_wgs84, to_metric
 from tests.helpers import (
+    GOOD_REPORT,
     SHIMAO,
     offline_page,
     serving,
@@ -238,3 +239,47 @@ def test_grid_worker_files_and_dispatches_on_the_spot(
     case = feature["properties"]
     assert case["channel"] == "patrol" and case["status"] == "dispatched"
     assert case["squad"]["name"] in said
+
+
+# --- issue 15: a staff token is checked before it is kept ----------
+
+
+def device_page(playwright: Any, browser: Any, base: str, name: str) -> Any:
+    """A page as Playwright's device ``name`` (in Chromium) that may reach only ``base``."""
+    profile = {k: v for k, v in playwright.devices[name].items() if k != "default_browser_type"}
+    page, _ = offline_page(
+        browser,
+        base,
+        **profile,
+        locale="zh-CN",
+        permissions=["geolocation"],
+        geolocation={"longitude": SHIMAO[0], "latitude": SHIMAO[1]},
+    )
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_token_is_checked_before_the_case_page_keeps_it(
+    browser: Any, _playwright: Any, settings: Any, tokens: dict[str, str], lang: str
+) -> None:
+    from api.app import create_app
+    from layers.i18n import labels
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    case_id = client.post("/api/v1/issues", json=GOOD_REPORT).json()["id"]
+    with serving(app) as base:
+        page = device_page(_playwright, browser, base, "Pixel 5")
+        page.goto(f"{base}/issues/{case_id}?lang={lang}", wait_until="load")
+        page.locator(".gg-token").fill("not-a-token")
+        page.locator(".gg-login").tap()
+        page.get_by_text(labels(lang, "case")["token_bad"]).wait_for()
+        assert page.evaluate("localStorage.getItem('gridgovToken')") is None
+        page.locator(".gg-token").fill(tokens["grid_worker"])
+        page.locator(".gg-login").tap()
+        wait_for_js(page, f"localStorage.getItem('gridgovToken') === '{tokens['grid_worker']}'")
+        assert page.locator(".gg-message").inner_text() == ""
+        page.close()
+    app.state.engine.dispose()
