@@ -5,8 +5,9 @@
  * optional photo.  Every report is put in this phone's queue (localStorage)
  * before it is sent, with an Idempotency-Key made here, and stays there until
  * the server confirms it: a retry after a lost answer returns the same case.
- * A staff token the server no longer takes (401, 403) does not lose a report:
- * it is sent again as a resident's, and the token is dropped from this phone.
+ * A staff token the server refuses (401, 403) does not lose a report: it is
+ * sent again as a resident's, and a token it no longer knows (401) is dropped
+ * from this phone.
  * Only an answer about the report itself (422 ...) ends its retries, and then
  * the page says why, in its own language, and gives the words back to the form.
  *
@@ -109,7 +110,7 @@
     // a token revoked since it was stored: find out before the person reports
     if (token) {
       fetch(options.api + "/me", { headers: { "Authorization": "Bearer " + token } })
-        .then(function (r) { if (r.status === 401 || r.status === 403) { dropToken(); } })
+        .then(function (r) { if (r.status === 401) { dropToken(); } })
         .catch(function () { /* offline: the send finds out */ });
     }
 
