@@ -20,6 +20,7 @@ from api.deps import IssueId, LangDep, NonceDep, NowDep, SessionDep, SettingsDep
 from api.errors import responses
 from api.limits import content_security_policy
 from api.routes_issues import AREA
+from cases.deadlines import parse_limit
 from layers.area_map import area_map
 from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
@@ -113,6 +114,7 @@ def case_page_route(
 def report_form(
     session: SessionDep,
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     lang: LangDep,
     nonce: NonceDep,
     lon: float | None = None,
@@ -122,7 +124,10 @@ def report_form(
     """The phone page for reporting; ``?lon=&lat=&crs=gcj02`` opens it with the pin placed."""
     form = pages.report_form(session, snapshot)
     start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
-    return _page(report_page(form.centre, lang, start, form.catalogue), nonce)
+    html = report_page(
+        form.centre, lang, start, form.catalogue, file_limit=parse_limit(settings.file_limit)
+    )
+    return _page(html, nonce)
 
 
 @router.get("/report/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))

@@ -57,7 +57,19 @@ def case_page(
         "moves": moves,
         "unit": unit,
         "labels": {
-            **{k: t[k] for k in ("reporter", "anonymous", "photo", "to", "higher", "duplicate_of")},
+            **{
+                k: t[k]
+                for k in (
+                    "reporter",
+                    "anonymous",
+                    "photo",
+                    "to",
+                    "higher",
+                    "duplicate_of",
+                    "token_bad",
+                    "token_unchecked",
+                )
+            },
             "statuses": statuses,
         },
     }

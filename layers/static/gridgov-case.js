@@ -91,9 +91,25 @@
       if (res.ok) { location.reload(); } else { message.textContent = res.data.error.message; }
     }
 
+    /* A typed token is kept only once the server knows it: a wrong or revoked one
+       would otherwise turn this phone's report page into a grid worker's, and its
+       reports would be refused. */
     root.querySelector(".gg-login").addEventListener("click", function () {
-      localStorage.setItem("gridgovToken", tokenBox.value.trim());
-      show(tokenBox.value.trim());
+      var typed = tokenBox.value.trim();
+      if (!typed) { return; }
+      message.textContent = "";
+      fetch(options.api + "/me", { headers: { "Authorization": "Bearer " + typed } })
+        .then(function (r) {
+          if (r.ok) {
+            localStorage.setItem("gridgovToken", typed);
+            show(typed);
+          } else if (r.status === 401 || r.status === 403) {
+            message.textContent = t.token_bad;
+          } else {
+            message.textContent = t.token_unchecked;
+          }
+        })
+        .catch(function () { message.textContent = t.token_unchecked; });
     });
     var saved = localStorage.getItem("gridgovToken");
     if (saved) { tokenBox.value = saved; show(saved); }
