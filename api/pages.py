@@ -106,7 +106,15 @@ def case_page_route(
 ) -> HTMLResponse:
     """A case's page: public fields for all; staff sign in with their token for the rest."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    html = case_page(story.view, story.events, pages.page_moves(), lang, unit=story.escalation_unit)
+    html = case_page(
+        story.view,
+        story.events,
+        pages.page_moves(),
+        lang,
+        unit=story.escalation_unit,
+        now=story.now,
+        tz=story.tz,
+    )
     return _page(html, nonce)
 
 
@@ -141,7 +149,8 @@ def report_status(
 ) -> HTMLResponse:
     """A reported case's progress, public fields only."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    return _page(follow_page(issue_id, story.view, story.events, lang), nonce)
+    html = follow_page(issue_id, story.view, story.events, lang, now=story.now, tz=story.tz)
+    return _page(html, nonce)
 
 
 @router.get("/planning/parking", response_class=HTMLResponse)

@@ -23,11 +23,15 @@ def case_page(
     api: str = "/api/v1",
     unit: str | None = None,
     script_url: str = "/static/gridgov-case.js",
+    *,
+    now: str,
+    tz: str,
 ) -> str:
     """The HTML of a case page from the case's public view and public history.
 
     ``moves`` maps each status to the statuses staff may move a case to; the
     staff part of the page is filled in by the browser with the staff's token.
+    Times are written in zone ``tz``, with ages counted from the server's ``now``.
     """
     t = labels(lang, "case")
     statuses = status_names(lang)
@@ -48,7 +52,9 @@ def case_page(
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(
-        Element(render("case.html", lang, case=case, events=events, statuses=statuses))
+        Element(
+            render("case.html", lang, case=case, events=events, statuses=statuses, now=now, tz=tz)
+        )
     )
     root.header.add_child(Element(render("head.html", lang, title=f"{t['case']} #{case['id']}")))
     options = {
@@ -83,7 +89,13 @@ def case_page(
 
 
 def follow_page(
-    issue_id: int, case: dict[str, Any], events: list[dict[str, Any]], lang: str = "zh"
+    issue_id: int,
+    case: dict[str, Any],
+    events: list[dict[str, Any]],
+    lang: str = "zh",
+    *,
+    now: str,
+    tz: str,
 ) -> str:
     """The resident's page of a reported case's progress, from its public view and history."""
     return str(
@@ -94,5 +106,7 @@ def follow_page(
             case=case,
             events=events,
             statuses=status_names(lang),
+            now=now,
+            tz=tz,
         )
     )

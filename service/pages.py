@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from cases.areas import DEPLOYMENT, Level, common_area, contains, level_of, parent_of
+from cases.deadlines import LOCAL
 from cases.indicators import closure_rate
 from cases.lifecycle import TRANSITIONS, Status
 from service.community import CommunitySnapshot
@@ -20,7 +21,7 @@ from service.errors import NotFound, Unavailable
 from service.issues import load_case
 from service.scope import asked_area
 from service.stats import period
-from service.views import event_view, issue_view
+from service.views import event_view, iso, issue_view
 from store.communities import community_codes
 from store.issues import (
     CaseCounts,
@@ -209,6 +210,8 @@ class CaseStory:
     view: dict[str, Any]
     events: list[dict[str, Any]]
     escalation_unit: str | None
+    now: str  # the server's clock (ISO UTC): pages measure ages from it, not the phone's
+    tz: str = LOCAL.key  # the community's zone: pages write local times in it
 
 
 def case_story(
@@ -220,7 +223,7 @@ def case_story(
     view = issue_view(issue, snapshot, categories, now, staff=False)
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
     category = categories.get(issue.category)
-    return CaseStory(view, events, category.unit if category else None)
+    return CaseStory(view, events, category.unit if category else None, iso(now) or "")
 
 
 def page_moves() -> dict[str, list[str]]:
