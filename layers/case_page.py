@@ -23,6 +23,7 @@ def case_page(
     api: str = "/api/v1",
     unit: str | None = None,
     script_url: str = "/static/gridgov-case.js",
+    time_url: str = "/static/gridgov-time.js",
     *,
     now: str,
     tz: str,
@@ -62,6 +63,8 @@ def case_page(
         "id": case["id"],
         "moves": moves,
         "unit": unit,
+        "lang": lang,
+        "tz": tz,
         "labels": {
             **{
                 k: t[k]
@@ -81,7 +84,7 @@ def case_page(
     }
     PageScript(
         "gridgovCase",
-        [("gridgov_case", script_url)],
+        [("gridgov_time", time_url), ("gridgov_case", script_url)],
         options,
         target='document.getElementById("gg-case")',
     ).add_to(fmap)

@@ -342,6 +342,12 @@ def test_case_page_public_then_staff_actions(
         assert moved.value.status == 200, moved.value.text()
         # the page reloads and the staff history shows the move
         wait_for_js(page, "document.querySelectorAll('.gg-history tr').length === 2")
+        # in the page's language and local time: no status codes, no ISO UTC instants
+        rows = page.locator(".gg-history tr").all_inner_texts()
+        assert "已立案" in rows[1] and "已上报" in rows[0], rows
+        for row in rows:
+            assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", row), row
+            assert not re.search(r"filed|reported|T\d\d:\d\d", row), row
         page.close()
     app.state.engine.dispose()
     assert client.get(f"/api/v1/issues/{created['id']}").json()["status"] == "filed"

@@ -54,7 +54,9 @@
           table.className = "gg-history";
           h.data.events.forEach(function (e) {
             var tr = document.createElement("tr");
-            [e.at, e.from || "", e.to, e.actor, e.note || ""].forEach(function (v) {
+            var name = function (s) { return s ? (t.statuses[s] || s) : ""; };
+            [window.gridgovTime(e.at, options.lang, options.tz), name(e.from), name(e.to),
+              e.actor, e.note || ""].forEach(function (v) {
               tr.appendChild(text("td", v));
             });
             table.appendChild(tr);
