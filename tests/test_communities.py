@@ -436,14 +436,10 @@ def test_users_are_added_with_an_area(loaded_url: str) -> None:
 @pytest.fixture(scope="module")
 def twelve(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The synthetic street of 12 communities (data/street.py), written once."""
-    import subprocess
-    import sys
+    from data.street import write_street
 
     out = tmp_path_factory.mktemp("street") / "out"
-    subprocess.run(
-        [sys.executable, str(DATA / "street.py"), "--out", str(out), "--communities", "12"],
-        check=True,
-    )
+    write_street(out, communities=12)
     return out
 
 
