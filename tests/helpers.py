@@ -215,29 +215,38 @@ def pin_browser_clock(page: Any, at: datetime) -> None:
 LINGXIAO_CODE = "330206002016"
 GAOTANG_CODE = "330206002017"  # an illustrative neighbour: the sample moved east (``street``)
 GAOTANG_NAME = "高塘社区(示意)"
-_REFERENCES = ("id", "code", "compound", "squad")  # properties naming a feature by id
 
 
 def neighbour_community(
     target: Path, code: str, name: str, dx_deg: float, tag: str, source: Path | None = None
 ) -> Path:
-    """A copy of the sample community moved ``dx_deg`` east, as community ``code``.
+    """A copy of a community's folder (the sample's by default) moved ``dx_deg`` east, as
+    community ``code``.
 
-    Division codes get the new community's prefix; every other id (squads,
-    merchants, business districts, members ...) gets ``tag`` in front, since
-    ids are unique across a deployment.  The community's name becomes ``name``.
+    Division codes (the community's and its grids', and every ``grid`` a row names)
+    get the new community's code in place of the source's; every other id (squads,
+    merchants, business districts, members ...) gets ``tag`` in front, by the street
+    generator's own rule (``data.street.own_ids``), since ids are unique across a
+    deployment.  The community's name becomes ``name``.
     """
+    from data.street import own_ids
+
     source = source or DATA
+    outline = json.loads((source / "boundaries" / "community.geojson").read_text(encoding="utf-8"))
+    old = str(outline["features"][0]["properties"]["code"])
+
+    def recoded(value: object) -> object:
+        if isinstance(value, str) and value.isdigit() and value.startswith(old):
+            return code + value[len(old) :]
+        return value
+
     for path in [*source.glob("*.geojson"), *(source / "boundaries").glob("*.geojson")]:
         data = json.loads(path.read_text(encoding="utf-8"))
         for feature in data["features"]:
             props = feature["properties"]
-            for key in _REFERENCES:
-                value = props.get(key)
-                if isinstance(value, str):
-                    props[key] = _renamed(value, code, tag)
-            if "grid" in props and isinstance(props["grid"], str):
-                props["grid"] = _renamed(props["grid"], code, tag)
+            for key in ("code", "grid"):
+                if key in props:
+                    props[key] = recoded(props[key])
             feature["geometry"] = _shifted(feature["geometry"], dx_deg)
         if path.parent.name == "boundaries" and path.stem == "community":
             data["features"][0]["properties"].update(name=name, name_en=name)
@@ -245,23 +254,18 @@ def neighbour_community(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     for table in ("members.csv", "categories.csv"):
+        if not (source / table).exists():
+            continue
         rows = list(csv.DictReader((source / table).open(encoding="utf-8")))
-        if table == "members.csv":
-            for row in rows:
-                for key in ("id", "grid", "squad"):
-                    if row.get(key):
-                        row[key] = _renamed(row[key], code, tag)
+        for row in rows:
+            if row.get("grid"):
+                row["grid"] = str(recoded(row["grid"]))
         with (target / table).open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    own_ids(target, tag)
     return target
-
-
-def _renamed(value: str, code: str, tag: str) -> str:
-    if value.startswith(LINGXIAO_CODE):
-        return code + value[len(LINGXIAO_CODE) :]
-    return f"{tag}{value}"
 
 
 def _shifted(geometry: dict[str, Any], dx: float) -> dict[str, Any]:
