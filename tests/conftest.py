@@ -4,7 +4,9 @@ Migrating and loading the sample costs most of a second, so each backend's
 databases are built once per session as templates: an empty migrated one and
 one with the Lingxiao sample loaded. Every test gets its own copy (a file copy
 for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL), so tests stay
-independent of each other and of their order.
+independent of each other and of their order.  Deployments of 1, 2 and 12
+communities of the synthetic street (``deployment``) have templates of their
+own, built when a test first asks for one.
 
 Tests marked for PostGIS, and those that need Redis, skip with a notice when no
 server is reachable, unless ``GRIDGOV_STRICT=1`` (set by CI), which turns the
@@ -280,6 +282,10 @@ def fresh_postgis(
         postgis_copies.give_back(name)
 
 
+def _url_of(name: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
 def _copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterator[str]:
     if request.param == "sqlite":
         templates: dict[str, Path] = request.getfixturevalue("sqlite_templates")
@@ -290,7 +296,7 @@ def _copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterato
     copies: _PostgisCopies = request.getfixturevalue("postgis_copies")
     name = copies.take(which)
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield _url_of(name)
     finally:
         copies.give_back(name)
 
@@ -346,6 +352,7 @@ class _DeploymentTemplates:
         self._folder = folder
         self._tmp = tmp
         self._built: dict[tuple[str, int], str] = {}
+        self._made: list[str] = []  # PostGIS databases to drop, built or not
 
     def sqlite(self, n: int, empty: Path) -> Path:
         """The template's file, built from ``empty`` (a migrated database)."""
@@ -361,25 +368,21 @@ class _DeploymentTemplates:
         """The template database's name, built on a copy of the empty template."""
         if ("postgis", n) not in self._built:
             name = copies.take("empty")
-            self._built["postgis", n] = name  # dropped by close() even if loading fails
+            self._made.append(name)
             _load_street(_url_of(name), self._folder, n)
+            self._built["postgis", n] = name
         return self._built["postgis", n]
 
     def close(self) -> None:
         """Drop the PostGIS templates, side by side (each drop waits for a checkpoint)."""
         drops = [
             threading.Thread(target=_drop_database, args=(PG_ADMIN_URL, name))
-            for (backend, _), name in self._built.items()
-            if backend == "postgis"
+            for name in self._made
         ]
         for thread in drops:
             thread.start()
         for thread in drops:
             thread.join()
-
-
-def _url_of(name: str) -> str:
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
