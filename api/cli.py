@@ -512,18 +512,12 @@ def serve(
 
 def _street_sample(settings: Settings) -> Path:
     """The illustrative street (``GRIDGOV_SAMPLE=street``), written on first use."""
-    import subprocess
-    import sys
+    from data.street import write_street  # numpy, scipy: only when a street is asked for
 
     folder = settings.var_dir / "street"
     if not (folder / "street.json").exists():
         with console.status("writing the illustrative street of 12 communities (first run only)"):
-            subprocess.run(
-                [sys.executable, str(settings.sample_dir / "street.py"), "--out", str(folder),
-                 "--communities", "12"],
-                check=True,
-                capture_output=True,
-            )  # fmt: skip
+            write_street(folder, communities=12)
     return folder
 
 

@@ -16,7 +16,7 @@ its rows are added or updated, never removed (cases refer to them).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -392,7 +392,11 @@ class StreetResult:
 
 
 def load_street(
-    engine: Engine, folder: str | Path, crs: str | None = None, start: StartFn | None = None
+    engine: Engine,
+    folder: str | Path,
+    crs: str | None = None,
+    start: StartFn | None = None,
+    communities: Collection[str] | None = None,
 ) -> StreetResult:
     """Load a street folder: its catalogue, each community folder in it, then its teams.
 
@@ -403,6 +407,10 @@ def load_street(
     are stored as squads of the street (their ``community_code`` is the street's
     code): a candidate in every community of the street for the categories they
     handle.
+
+    ``communities``, when given, are the codes of the street's communities to load
+    (the others listed in ``street.json`` are left out); the catalogue, the teams
+    and the departments are loaded all the same.
     """
     folder = Path(folder)
     about = json.loads((folder / "street.json").read_text(encoding="utf-8"))
@@ -414,6 +422,8 @@ def load_street(
             _merge_categories(session, catalogue[Category])
         result.teams.loaded["categories"] = len(catalogue[Category])
     for entry in about.get("communities", []):
+        if communities is not None and str(entry["code"]) not in communities:
+            continue
         result.communities[str(entry["code"])] = load_folder(
             engine, folder / str(entry.get("folder", entry["code"])), crs, start
         )
