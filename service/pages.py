@@ -21,10 +21,10 @@ from service.issues import load_case
 from service.scope import asked_area
 from service.stats import period
 from service.views import event_view, issue_view
+from store.catalogue import categories_for, shared_catalogue
 from store.communities import community_codes
 from store.issues import (
     CaseCounts,
-    categories_by_code,
     counts_by_community,
     history,
     open_and_overdue_by_grid,
@@ -216,7 +216,7 @@ def case_story(
 ) -> CaseStory:
     """A case's public fields and history (staff fetch the rest with their token)."""
     issue = load_case(session, issue_id)
-    categories = categories_by_code(session)
+    categories = categories_for(session, issue.community_code)
     view = issue_view(issue, snapshot, categories, now, staff=False)
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
     category = categories.get(issue.category)
@@ -246,7 +246,7 @@ def report_form(session: Session, snapshot: CommunitySnapshot) -> ReportForm:
     centre = snapshot.outline.centroid
     catalogue = [
         {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
-        for c in sorted(categories_by_code(session).values(), key=lambda c: c.code)
+        for c in sorted(shared_catalogue(session).values(), key=lambda c: c.code)
     ]
     return ReportForm((centre.x, centre.y), catalogue)
 
