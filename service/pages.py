@@ -21,7 +21,7 @@ from service.issues import load_case
 from service.scope import asked_area
 from service.stats import period
 from service.views import event_view, issue_view
-from store.catalogue import categories_for, shared_catalogue
+from store.catalogue import categories_for
 from store.communities import community_codes
 from store.issues import (
     CaseCounts,
@@ -235,20 +235,25 @@ def page_moves() -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class ReportForm:
-    """What the report page starts from: the community's centre and the catalogue."""
+    """What the report page starts from: the community's centre and the catalogue:
+    ``community``'s when the deployment holds one, else (``None``) the shared one."""
 
     centre: tuple[float, float]
     catalogue: list[dict[str, str]]
+    community: str | None = None
 
 
 def report_form(session: Session, snapshot: CommunitySnapshot) -> ReportForm:
     """The report page's starting point and its category buttons."""
     centre = snapshot.outline.centroid
+    loaded = community_codes(session)
+    community = loaded[0] if len(loaded) == 1 else None
     catalogue = [
         {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
-        for c in sorted(shared_catalogue(session).values(), key=lambda c: c.code)
+        for c in sorted(categories_for(session, community).values(), key=lambda c: c.code)
+        if c.offered
     ]
-    return ReportForm((centre.x, centre.y), catalogue)
+    return ReportForm((centre.x, centre.y), catalogue, community)
 
 
 def planning_layers(session: Session) -> dict[str, gpd.GeoDataFrame]:

@@ -255,3 +255,46 @@ def test_the_migration_adds_and_drops_the_overrides_table(loaded_url: str) -> No
         assert not categories_for(session, LINGXIAO_CODE)["parking"].offered
         assert categories_for(session, None)["parking"].offered
     engine.dispose()
+
+
+@pytest.mark.browser
+def test_the_report_page_offers_the_categories_of_the_pins_community(
+    browser: Any, loaded_url: str, tmp_path: Path
+) -> None:
+    from tests.helpers import offline_page, serving, vendor_modules, wait_for_js
+
+    assert load_folder(make_engine(loaded_url), _gaotang(tmp_path)).ok
+    vendor_modules()
+    app_ = create_app(Settings(database_url=loaded_url, var_dir=tmp_path / "var"))
+    buttons = "Array.from(document.querySelectorAll('.gg-cat')).map(b => b.dataset.code)"
+    with serving(app_) as base:
+        page, _ = offline_page(browser, base, locale="zh-CN")
+        page.goto(f"{base}/report?lon={IN_GAOTANG['lon']}&lat={SHIMAO[1]}", wait_until="load")
+        shown = f"{buttons}.length > 0"  # the first drawing, the shared catalogue's
+        wait_for_js(page, f"{shown} && !{buttons}.includes('parking')")  # withdrawn there
+        stairs = page.locator(".gg-cat[data-code=stairwell_clutter]")
+        assert "楼道堆物清理" in stairs.inner_text()
+        stairs.click()
+        # the pin moved into Lingxiao: parking is offered; the chosen category stays
+        page.evaluate(
+            f"(() => {{ const pin = window.gridgovReportState.pin;"
+            f" pin.setLatLng([{SHIMAO[1]}, {SHIMAO[0]}]); pin.fire('dragend'); }})()"
+        )
+        wait_for_js(page, f"{buttons}.includes('parking')")
+        assert (
+            "楼道堆物清理" not in page.locator(".gg-cat[data-code=stairwell_clutter]").inner_text()
+        )
+        assert page.evaluate("window.gridgovReportState.category") == "stairwell_clutter"
+        assert page.locator(".gg-cat.gg-chosen").get_attribute("data-code") == "stairwell_clutter"
+        # parking chosen, then the pin back in Gaotang: nothing is chosen, nothing can be sent
+        page.locator(".gg-cat[data-code=parking]").click()
+        page.locator(".gg-desc").fill("乱停车")
+        page.evaluate(
+            f"(() => {{ const pin = window.gridgovReportState.pin;"
+            f" pin.setLatLng([{SHIMAO[1]}, {IN_GAOTANG['lon']}]); pin.fire('dragend'); }})()"
+        )
+        wait_for_js(page, f"!{buttons}.includes('parking')")
+        assert page.evaluate("window.gridgovReportState.category") is None
+        assert page.locator(".gg-send").is_disabled()
+        page.close()
+    app_.state.engine.dispose()
