@@ -101,6 +101,14 @@ def test_an_overridden_time_limit_sets_deadlines_in_its_community_only(
     shared = add_limit(MORNING, "3d").isoformat(timespec="seconds") + "Z"
     own = add_limit(MORNING, "24h").isoformat(timespec="seconds") + "Z"
     assert filed == {"here": shared, "there": own}
+    # escalated to a co-building unit of no limit of its own: the community's limit again
+    up = two.post(
+        f"/api/v1/issues/{there.json()['id']}/transitions",
+        json={"to": "escalated", "department": "GT-U01", "note": "物业处理"},
+        headers=boss,
+    )
+    assert up.status_code == 200, up.text
+    assert up.json()["department_deadline"] == own
     # dispatched at once (filed on the way): the same limit
     again = two.post("/api/v1/issues", json={**report, "lon": IN_GAOTANG["lon"]}).json()
     sent = two.post(f"/api/v1/issues/{again['id']}/dispatch", json={}, headers=boss)
