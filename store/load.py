@@ -90,7 +90,9 @@ def load_folder(
     folder : path-like
         Holds ``community``, ``grids``, ``districts``, ``merchants`` ... files in
         any supported format, optionally with the boundaries in ``boundaries/``,
-        plus ``members.csv`` and ``categories.csv`` tables.
+        plus ``members.csv`` and ``categories.csv`` tables, and
+        ``category_overrides.csv`` (the community's changes to the catalogue: any
+        problem in it refuses the whole folder).
     crs : str, optional
         The coordinates' system when files do not declare it (``gcj02`` ...).
     start : callable, optional
