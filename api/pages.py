@@ -133,7 +133,12 @@ def report_form(
     form = pages.report_form(session, snapshot)
     start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
     html = report_page(
-        form.centre, lang, start, form.catalogue, file_limit=parse_limit(settings.file_limit)
+        form.centre,
+        lang,
+        start,
+        form.catalogue,
+        community=form.community,
+        file_limit=parse_limit(settings.file_limit),
     )
     return _page(html, nonce)
 

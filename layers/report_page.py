@@ -33,6 +33,7 @@ def report_page(
     start: dict[str, Any] | None = None,
     categories: list[dict[str, Any]] | None = None,
     api: str = "/api/v1",
+    community: str | None = None,
     script_url: str = "/static/gridgov-report.js",
     file_limit: tuple[int, str] = (2, "wd"),
 ) -> str:
@@ -40,6 +41,8 @@ def report_page(
 
     ``file_limit`` is the time the community has to file a new case, as a number and a
     unit (``h``, ``d``, ``wd``: hours, days, working days); the confirmation names it.
+    ``categories`` are ``community``'s (or the shared ones when it is None); the page
+    asks for those of the community its pin lands in whenever that is another one.
     """
     t = labels(lang, "report")
     count, unit = file_limit
@@ -59,6 +62,7 @@ def report_page(
         "lang": lang,
         "start": start,
         "categories": categories,
+        "community": community,
         "glyphs": CATEGORY_GLYPHS,
         "labels": t,
         "next_file": t["next_file"].format(limit=within),

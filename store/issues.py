@@ -21,7 +21,8 @@ from cases.deadlines import Calendar, add_limit, utcnow
 from cases.indicators import horizon
 from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
-from store.models import Category, Issue, IssueEvent
+from store.catalogue import categories_for
+from store.models import Issue, IssueEvent
 
 BBox = tuple[float, float, float, float]
 
@@ -179,11 +180,6 @@ def _record(
     )
 
 
-def categories_by_code(session: Session) -> dict[str, Category]:
-    """The issue catalogue, by category code."""
-    return {c.code: c for c in session.scalars(select(Category))}
-
-
 def filed_issues(session: Session, limit: int, area: str = "") -> list[Issue]:
     """Filed cases waiting for a squad in ``area`` (a division code prefix), oldest first."""
     query = select(Issue).where(Issue.status == Status.FILED)
@@ -338,8 +334,8 @@ def transition(
     if actor.role is None:
         raise NotAllowed("only staff may change a case")
     check_transition(source, target, actor.role, fields)
-    category = session.get(Category, issue.category)
-    assert category is not None  # a foreign key guarantees it
+    # the category as the case's community has it: its own time limit, if it set one
+    category = categories_for(session, issue.community_code)[issue.category]
     if target == Status.FILED:
         issue.filed_at = now
         issue.handle_deadline = add_limit(now, category.time_limit, calendar)

@@ -125,6 +125,7 @@
             ? t.in_grid + " " + body.grid.name
             : t.outside.replace("{m}", Math.round(body.outside_m)).replace("{c}", body.community);
           where.className = "gg-where " + (body.inside ? "gg-ok" : "gg-bad");
+          if (body.inside) { follow(body.grid.code); }
           ready();
         })
         .catch(function () { where.textContent = t.offline_check; });
@@ -222,13 +223,38 @@
       showPhoto(null);
     });
 
-    // the page carries the catalogue, saving a round trip on slow connections
+    // the page carries the catalogue, saving a round trip on slow connections: its
+    // community's when it holds one, else the shared one until the pin finds its own
     var catalogue = options.categories
       ? Promise.resolve({ categories: options.categories })
       : fetch(options.api + "/categories").then(function (r) { return r.json(); });
-    catalogue.then(function (body) {
+    catalogue.then(function (body) { draw(body.categories); });
+    var shownFor = options.community || null;  // the community whose categories are shown
+    var asked = 0;
+
+    // the categories of the pin's community (each may keep its own, or leave some out)
+    function follow(grid) {
+      var community = grid.slice(0, 12);
+      if (community === shownFor) { return; }
+      var n = ++asked;
+      fetch(options.api + "/categories?area=" + encodeURIComponent(community))
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) {
+          if (n !== asked) { return; }  // the pin moved on meanwhile
+          shownFor = community;
+          draw(body.categories);
+          ready();
+        })
+        .catch(function () { /* offline: keep the buttons; the server checks again */ });
+    }
+
+    function draw(categories) {
       var box = form.querySelector(".gg-categories");
-      body.categories.forEach(function (c) {
+      box.textContent = "";
+      if (!categories.some(function (c) { return c.code === state.category; })) {
+        state.category = null;
+      }
+      categories.forEach(function (c) {
         var b = document.createElement("button");
         b.type = "button";
         b.className = "gg-cat";
@@ -242,9 +268,10 @@
           });
           ready();
         });
+        b.classList.toggle("gg-chosen", c.code === state.category);
         box.appendChild(b);
       });
-    });
+    }
 
     if (options.start) {  // a deep link: the coordinates may be GCJ-02 or BD-09
       var params = new URLSearchParams({ lon: options.start.lon, lat: options.start.lat,
