@@ -754,3 +754,93 @@ def test_signed_in_staff_see_squads_where_they_are(
         wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=20_000)
         page.close()
     app.state.engine.dispose()
+
+
+# what the live case layer draws: cases (markers and their clusters), counts per square,
+# and whether its overlay (案件) is ticked
+CASES_DRAWN = """() => {
+  const label = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+    .find(l => l.textContent.trim() === '案件');
+  return {
+    cases: document.querySelectorAll('.gg-case-icon, .gg-case-cluster').length,
+    counts: [...document.querySelectorAll('.gg-cell')].map(c => Number(c.textContent)),
+    ticked: label.querySelector('input').checked,
+  };
+}"""
+
+
+@pytest.mark.browser
+def test_case_overlay_alone_decides_whether_cases_or_counts_are_drawn(
+    browser: Any, settings: Any
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    spots = [SHIMAO, (121.8455, 29.8945), (121.8240, 29.8980), (121.8300, 29.8960)]
+    for lon, lat in spots:
+        assert client.post(
+            "/api/v1/issues", json={**GOOD_REPORT, "lon": lon, "lat": lat}
+        ).is_success
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        pin_browser_clock(page, MORNING)
+        errors = _watch_errors(page, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        map_name = _map_name(page)
+        toggle = page.locator(".leaflet-control-layers-overlays label").filter(
+            has_text=re.compile(r"^\s*案件\s*$")
+        )
+        seen: list[tuple[str, dict[str, Any]]] = []
+
+        def step(what: str) -> None:
+            if what in ("in", "out"):
+                _view(page, map_name, f"[{SHIMAO[1]}, {SHIMAO[0]}]", 16 if what == "in" else 13)
+            elif what == "poll":
+                before = page.evaluate("window.gridgovState.fetches")
+                page.clock.fast_forward(10_000)
+                wait_for_js(page, f"window.gridgovState.fetches > {before}", timeout=10_000)
+                _settle(page)
+            else:
+                toggle.click()
+                _settle(page)
+            seen.append((what, page.evaluate(f"({CASES_DRAWN})()")))
+
+        ticked, zoomed_in = True, True
+        # every move from every state: zoom in and out ticked and unticked, tick and
+        # untick zoomed in and out, and a poll in each of the four states
+        for what in [
+            "poll",
+            "out",
+            "poll",
+            "in",
+            "tick",
+            "poll",
+            "out",
+            "poll",
+            "in",
+            "tick",
+            "out",
+            "tick",
+            "in",
+            "tick",
+            "out",
+            "tick",
+        ]:
+            step(what)
+            ticked = not ticked if what == "tick" else ticked
+            zoomed_in = {"in": True, "out": False}.get(what, zoomed_in)
+            got = seen[-1][1]
+            assert got["ticked"] == ticked, seen
+            if not ticked:
+                assert got["cases"] == 0 and got["counts"] == [], seen
+            elif zoomed_in:
+                assert got["cases"] > 0 and got["counts"] == [], seen
+            else:
+                assert got["cases"] == 0 and sum(got["counts"]) == len(spots), seen
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []

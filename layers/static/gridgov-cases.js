@@ -124,16 +124,36 @@
     return place(m);
   }
 
+  /* A cluster of cases: markercluster's look, with a class of its own (merchants cluster too). */
+  function clusterIcon(group) {
+    var n = group.getChildCount();
+    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    return L.divIcon({
+      html: "<div><span>" + n + "</span></div>",
+      className: "marker-cluster marker-cluster-" + size + " gg-case-cluster",
+      iconSize: L.point(40, 40)
+    });
+  }
+
   /* Start the live case layer on a map; returns the layers so tests can look. */
   window.gridgovCases = function (map, options) {
     var labels = options.labels;
-    var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 18 });
+    var cluster = L.markerClusterGroup({
+      disableClusteringAtZoom: 18, iconCreateFunction: clusterIcon
+    });
     var cells = L.layerGroup();
+    /*
+     * One overlay (案件) holds whichever of the two is due: the cases, clustered,
+     * when zoomed in; the counts per square when zoomed out, or when the view holds
+     * more cases than one answer carries.  Its tick is the user's alone: zooming
+     * only swaps what is inside it, and while it is unticked neither is drawn.
+     */
+    var layer = L.layerGroup();
     var heat = L.heatLayer ? L.heatLayer([], { radius: 25 }) : null;
     var byId = {};
     var since = null;
     var state = {
-      cluster: cluster, cells: cells, heat: heat, byId: byId, fetches: 0,
+      layer: layer, cluster: cluster, cells: cells, heat: heat, byId: byId, fetches: 0,
       mode: null, serverNow: serverNow
     };
 
@@ -199,17 +219,13 @@
 
     function detailed() { return !crowded && map.getZoom() >= (options.detailZoom || 16); }
 
+    /* Put the representation the view needs inside the 案件 overlay, and only that one. */
     function switchMode() {
       var wanted = detailed() ? "cases" : "cells";
       if (wanted === state.mode) { return; }
       state.mode = wanted;
-      if (wanted === "cases") {
-        if (map.hasLayer(cells)) { map.removeLayer(cells); }
-        if (!map.hasLayer(cluster)) { map.addLayer(cluster); }
-      } else {
-        if (map.hasLayer(cluster)) { map.removeLayer(cluster); }
-        if (!map.hasLayer(cells)) { map.addLayer(cells); }
-      }
+      layer.removeLayer(wanted === "cases" ? cells : cluster);
+      layer.addLayer(wanted === "cases" ? cluster : cells);
     }
 
     function load(changedOnly) {
