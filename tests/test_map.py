@@ -398,6 +398,14 @@ def test_amap_keeps_cases_clusters_and_counts_on_their_grids(browser: Any, setti
                 f" [{group[0][1]}, {group[0][0]}])"
             )
             assert 450 < shift < 530, shift  # 487 m near Ningbo
+        # a popup opens on its marker's place, not moved a second time
+        seen(18, label_wgs)
+        popup_gap = (
+            f"(() => {{ const m = window.gridgovState.byId[{picked}]; m.openPopup();"
+            f" return window['{map_name}'].distance(m.getLatLng(), m.getPopup().getLatLng()); }})()"
+        )
+        assert page.evaluate(popup_gap) < 0.01
+        page.evaluate(f"window['{map_name}'].closePopup()")
         # a case reported after the switch comes with the next poll, drawn in GCJ-02 too
         late = client.post(
             "/api/v1/issues", json={**GOOD_REPORT, "lon": 121.8448, "lat": 29.8952}

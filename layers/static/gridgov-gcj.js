@@ -14,7 +14,8 @@
  * them back, never in place (the group keeps them in a tree by position), and
  * the cluster icons themselves are left to the group.  Page scripts that make
  * layers after a switch (live cases, counts, squads) hand them to
- * `gridgovPlace`, so that they are drawn where the basemap is.
+ * `gridgovPlace`, so that they are drawn where the basemap is.  Popups and
+ * tooltips are not moved: they open where their layer is already drawn.
  */
 (function () {
   "use strict";
@@ -118,9 +119,14 @@
     group.addLayers(members);
   }
 
-  /* Draw a layer, and every layer in it, in the current basemap's CRS. */
+  /*
+   * Draw a layer, and every layer in it, in the current basemap's CRS.  Tiles, the
+   * cluster icons and popups and tooltips (which open where their layer, or a click,
+   * already is on the basemap) are left where they are.
+   */
   function place(layer) {
-    if (!layer || isA(layer, "GridLayer") || isA(layer, "MarkerCluster")) { return layer; }
+    if (!layer || isA(layer, "GridLayer") || isA(layer, "MarkerCluster") ||
+        isA(layer, "DivOverlay")) { return layer; }
     if (isA(layer, "MarkerClusterGroup")) {
       placeMembers(layer);
       return layer;
