@@ -764,6 +764,44 @@ def test_signed_in_staff_see_squads_where_they_are(
     app.state.engine.dispose()
 
 
+@pytest.mark.browser
+def test_squads_where_they_are_follow_the_amap_basemap(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    import numpy as np
+
+    from api.app import create_app
+    from gis.crs import wgs84_to_gcj02
+
+    vendor_modules()
+    app = create_app(settings)
+    squads = """window.gridgovState.squads.getLayers().map(m => [m.squad.position.lon,
+      m.squad.position.lat, m.getLatLng().lng, m.getLatLng().lat, L.stamp(m)])"""
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        pin_browser_clock(page, MORNING)  # the page polls when the test says
+        errors = _watch_errors(page, base)
+        page.add_init_script(f"localStorage.setItem('gridgovToken', '{tokens['dispatcher']}')")
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=20_000)
+        page.get_by_text("高德地图（GCJ-02）").click()
+        moved = np.array(page.evaluate(squads))
+        page.clock.fast_forward(10_000)  # the next poll draws them anew, on Amap
+        old = ",".join(str(int(k)) for k in moved[:, 4])
+        wait_for_js(
+            page,
+            "window.gridgovState.squads.getLayers().length === 8 && "
+            f"!window.gridgovState.squads.getLayers().some(m => [{old}].includes(L.stamp(m)))",
+        )
+        polled = np.array(page.evaluate(squads))
+        page.close()
+    app.state.engine.dispose()
+    for drawn in (moved, polled):
+        lon, lat = wgs84_to_gcj02(drawn[:, 0], drawn[:, 1])
+        assert np.allclose(drawn[:, 2:4].T, [lon, lat], atol=1e-7)
+    assert errors == []
+
+
 # what the live case layer draws: cases (markers and their clusters), counts per square,
 # and whether its overlay (案件) is ticked
 CASES_DRAWN = """() => {
