@@ -349,9 +349,9 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         (function () {
           var state = gridgovCases({{ this._parent.get_name() }}, {{ this.options }});
           var overlays = {};
-          overlays[{{ this.cases_name }}] = state.cluster;
+          overlays[{{ this.cases_name }}] = state.layer;
           if (state.heat) { overlays[{{ this.heat_name }}] = state.heat; }
-          state.cluster.addTo({{ this._parent.get_name() }});
+          state.layer.addTo({{ this._parent.get_name() }});
           L.control.layers(null, overlays, {collapsed: false, position: "topright"})
             .addTo({{ this._parent.get_name() }});
         }());
