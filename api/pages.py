@@ -92,6 +92,7 @@ def _map_of(
         focus=view.focus,
         link_lang=link_lang,
         home=home,
+        tz=pages.PAGE_ZONE,
     )
 
 
@@ -113,7 +114,7 @@ def case_page_route(
         lang,
         unit=story.escalation_unit,
         now=story.now,
-        tz=story.tz,
+        tz=pages.PAGE_ZONE,
     )
     return _page(html, nonce)
 
@@ -154,7 +155,7 @@ def report_status(
 ) -> HTMLResponse:
     """A reported case's progress, public fields only."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    html = follow_page(issue_id, story.view, story.events, lang, now=story.now, tz=story.tz)
+    html = follow_page(issue_id, story.view, story.events, lang, now=story.now, tz=pages.PAGE_ZONE)
     return _page(html, nonce)
 
 

@@ -211,7 +211,10 @@ class CaseStory:
     events: list[dict[str, Any]]
     escalation_unit: str | None
     now: str  # the server's clock (ISO UTC): pages measure ages from it, not the phone's
-    tz: str = LOCAL.key  # the community's zone: pages write local times in it
+
+
+# the zone pages write times in: the community's (the working-day calendar's) own
+PAGE_ZONE = LOCAL.key
 
 
 def case_story(

@@ -142,7 +142,10 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         # the marker carries its category's glyph, the popup the case's age
         icon = page.evaluate(f"window.gridgovState.byId[{bad['id']}].options.icon.options.html")
         assert ">楼<" in icon
-        assert "(0 小时)" in page.locator(".gg-case").inner_text()
+        shown = page.locator(".gg-case").inner_text()
+        assert "(0 小时)" in shown
+        # reported 10:00 on 26 November in Ningbo (02:00 UTC), not the API's ISO instant
+        assert "2026年11月26日 10:00" in shown and "T02:00" not in shown, shown
         assert page.evaluate("window.pwned === undefined")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "manager-map.png"))

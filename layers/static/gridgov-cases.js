@@ -66,6 +66,7 @@
   }
 
   function popup(props, labels) {
+    function local(iso) { return window.gridgovTime(iso, labels.lang, labels.tz); }
     var box = document.createElement("div");
     box.className = "gg-case";
     box.appendChild(text("strong", "#" + props.id + " " + (labels.lang === "en"
@@ -74,8 +75,8 @@
       [labels.status, labels.statuses[props.status] || props.status],
       [labels.grid, props.grid ? props.grid.name : ""],
       [labels.squad, props.squad ? props.squad.name : labels.none],
-      [labels.reported, props.reported_at + " (" + age(props.reported_at, labels) + ")"],
-      [labels.deadline, props.deadline + (props.overdue ? " (" + labels.overdue + ")" : "")]
+      [labels.reported, local(props.reported_at) + " (" + age(props.reported_at, labels) + ")"],
+      [labels.deadline, local(props.deadline) + (props.overdue ? " (" + labels.overdue + ")" : "")]
     ];
     var table = document.createElement("table");
     rows.forEach(function (row) {
