@@ -115,6 +115,7 @@ def case_page_route(
         unit=story.escalation_unit,
         now=story.now,
         tz=pages.PAGE_ZONE,
+        open_statuses=pages.OPEN_STATUS_CODES,
     )
     return _page(html, nonce)
 

@@ -27,12 +27,14 @@ def case_page(
     *,
     now: str,
     tz: str,
+    open_statuses: list[str],
 ) -> str:
     """The HTML of a case page from the case's public view and public history.
 
     ``moves`` maps each status to the statuses staff may move a case to; the
     staff part of the page is filled in by the browser with the staff's token.
-    Times are written in zone ``tz``, with ages counted from the server's ``now``.
+    Times are written in zone ``tz``, with ages counted from the server's ``now``;
+    a duplicate is chosen among the nearby cases in ``open_statuses``.
     """
     t = labels(lang, "case")
     statuses = status_names(lang)
@@ -65,22 +67,8 @@ def case_page(
         "unit": unit,
         "lang": lang,
         "tz": tz,
-        "labels": {
-            **{
-                k: t[k]
-                for k in (
-                    "reporter",
-                    "anonymous",
-                    "photo",
-                    "to",
-                    "higher",
-                    "duplicate_of",
-                    "token_bad",
-                    "token_unchecked",
-                )
-            },
-            "statuses": statuses,
-        },
+        "open": open_statuses,
+        "labels": {**t, "statuses": statuses},
     }
     PageScript(
         "gridgovCase",
