@@ -43,6 +43,8 @@ def document(app: FastAPI) -> dict[str, Any]:
     )
     for path, item in doc.get("paths", {}).items():
         for operation in item.values():
+            if path.startswith("/open311/"):  # GeoReport's own errors list, JSON or XML
+                continue
             if isinstance(operation, dict) and "responses" in operation:
                 _fix_errors(operation, page=not path.startswith("/api/"))
     return doc
