@@ -20,6 +20,8 @@ from starlette.formparsers import MultiPartException
 from api.deps import LangDep, SessionDep, SettingsDep, SnapshotDep, get_now
 from api.errors import STATUS_TEXT, ApiError
 from api.routes_issues import client_of
+from cases.lifecycle import Status
+from layers.i18n import gettext_for
 from service import open311 as use
 from service.open311_out import (
     MEDIA,
@@ -51,6 +53,16 @@ def fmt_of(
 FmtDep = Annotated[str, Depends(fmt_of)]
 JURISDICTION = "A community, street or district code (one deployment serves them all)"
 JurisdictionQ = Annotated[str | None, Query(max_length=20, description=JURISDICTION)]
+
+
+def answer_words(lang: LangDep) -> use.Words:
+    """The answer's language (``lang=``, else Accept-Language, else Chinese) and the names
+    of the statuses in it."""
+    words = gettext_for(lang)
+    return use.Words(lang, {s.value: words.gettext(f"status.{s.value}") for s in Status})
+
+
+WordsDep = Annotated[use.Words, Depends(answer_words)]
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -222,7 +234,7 @@ def find_requests(
     session: SessionDep,
     snapshot: SnapshotDep,
     fmt: FmtDep,
-    lang: LangDep,
+    words: WordsDep,
     now: NowDep,
     service_request_id: Annotated[
         str | None, Query(max_length=12000, description="Ids, comma-separated; overrides all")
@@ -237,7 +249,7 @@ def find_requests(
     query = use.RequestQuery(
         service_request_id, service_code, status, start_date, end_date, jurisdiction_id
     )
-    return answer(fmt, "requests", use.find_requests(session, snapshot, query, lang, now))
+    return answer(fmt, "requests", use.find_requests(session, snapshot, query, words, now))
 
 
 @router.get(
@@ -249,9 +261,9 @@ def read_request(
     session: SessionDep,
     snapshot: SnapshotDep,
     fmt: FmtDep,
-    lang: LangDep,
+    words: WordsDep,
     request_id: Annotated[str, Path(max_length=20)],
     jurisdiction_id: JurisdictionQ = None,
 ) -> Response:
     """One request, as a list of one."""
-    return answer(fmt, "requests", use.read_request(session, snapshot, request_id, lang))
+    return answer(fmt, "requests", use.read_request(session, snapshot, request_id, words))

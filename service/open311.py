@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 from cases.areas import contains
 from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import OPEN_STATUSES, TERMINAL, Status
-from layers.i18n import gettext_for
 from service.catalogue import catalogue
 from service.community import CommunitySnapshot
 from service.errors import Invalid, NotFound
@@ -517,6 +516,8 @@ def _w3c(text: str | None, name: str) -> datetime | None:
         raise Invalid(
             "bad_date", f"{name} {text[:40]!r} is not a W3C date, e.g. 2026-11-01T00:00:00Z"
         ) from exc
+    if not 1900 <= moment.year <= 2999:  # nor can a window around it overflow
+        raise Invalid("bad_date", f"{name} {text[:40]!r} is not between 1900 and 2999")
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
@@ -579,30 +580,43 @@ def _filter(session: Session, query: RequestQuery, now: datetime) -> IssueFilter
 
 
 def find_requests(
-    session: Session, snapshot: CommunitySnapshot, query: RequestQuery, lang: str, now: datetime
+    session: Session,
+    snapshot: CommunitySnapshot,
+    query: RequestQuery,
+    words: Words,
+    now: datetime,
 ) -> list[ServiceRequest]:
     """The requests matching ``query``, newest first, at most :data:`CAP`; public fields only."""
     filters = _filter(session, query, now)
     rows, _ = list_issues(session, filters)
-    return _views(session, snapshot, rows, lang)
+    return _views(session, snapshot, rows, words)
 
 
 def read_request(
-    session: Session, snapshot: CommunitySnapshot, request_id: str, lang: str
+    session: Session, snapshot: CommunitySnapshot, request_id: str, words: Words
 ) -> list[ServiceRequest]:
     """One request, as a list of one (as GeoReport answers it)."""
     case_id = _request_id(request_id)
     rows, _ = list_issues(session, IssueFilter(ids=[case_id], limit=1))
     if not rows:
         raise NotFound("unknown_request", f"no service request has id {request_id!r}")
-    return _views(session, snapshot, rows, lang)
+    return _views(session, snapshot, rows, words)
+
+
+@dataclass(frozen=True)
+class Words:
+    """The language of an answer, and the names of gridgov's statuses in it (from the
+    pages' catalogue, which the caller reads)."""
+
+    lang: str
+    statuses: Mapping[str, str]
 
 
 def _views(
-    session: Session, snapshot: CommunitySnapshot, rows: list[Issue], lang: str
+    session: Session, snapshot: CommunitySnapshot, rows: list[Issue], words: Words
 ) -> list[ServiceRequest]:
     categories = {c.code: c for c in catalogue(session).categories}
-    words = gettext_for(lang)
+    lang = words.lang
     out = []
     for issue in rows:
         category = categories.get(issue.category)
@@ -614,7 +628,7 @@ def _views(
                 {
                     "service_request_id": str(issue.id),
                     "status": "open" if still_open else "closed",
-                    "status_notes": words.gettext(f"status.{issue.status}"),
+                    "status_notes": words.statuses.get(issue.status, issue.status),
                     "service_name": name or issue.category,
                     "service_code": issue.category,
                     "description": issue.description,

@@ -203,6 +203,8 @@ def test_gcj02_lands_in_the_grid_of_the_wgs84_point(o311: TestClient) -> None:
     read = o311.get(f"{BASE}/requests.json", params={"service_request_id": ",".join(ids)})
     grids = {r["address_id"] for r in read.json()}
     assert grids == {"330206002016020"}
+    second = next(r for r in read.json() if r["service_request_id"] == ids[1])
+    assert second["description"] == "独居老人需要上门看看\n是否独居：是"
     first = next(r for r in read.json() if r["service_request_id"] == ids[0])
     assert abs(first["long"] - HOSPITAL[0]) < 1e-4 and abs(first["lat"] - HOSPITAL[1]) < 1e-4
 
@@ -406,6 +408,8 @@ def test_tokens_answer_the_request_id(o311: TestClient) -> None:
         ("requests.json?status=pending", 400, "pending"),
         ("requests.json?service_code=nope", 400, "nope"),
         ("requests.json?start_date=yesterday", 400, "yesterday"),
+        ("requests.json?end_date=0001-01-01T00:00:00%2B01:00", 400, "0001-01-01"),
+        ("requests.json?start_date=9999-12-31", 400, "9999-12-31"),
         ("requests.json?service_request_id=1,x", 400, "'x'"),
         ("requests.json?jurisdiction_id=zz", 400, "zz"),
         ("services.yaml", 404, "yaml"),
@@ -425,6 +429,15 @@ def test_errors_are_the_spec_list_in_the_asked_format(
     else:
         [error] = response.json()
         assert error["code"] == status and named in error["description"], error
+
+
+def test_the_middleware_refusals_are_the_spec_list_too(o311: TestClient) -> None:
+    nul = o311.get(f"{BASE}/requests.xml?status=%00")
+    assert nul.status_code == 400 and "NUL" in (xml(nul).findtext("error/description") or "")
+    huge = o311.post(f"{BASE}/requests.json", data={**FORM, "description": "堆" * 400_000})
+    assert huge.status_code == 413 and huge.json()[0]["code"] == 413
+    wrong = o311.put(f"{BASE}/requests.json")
+    assert wrong.status_code == 405 and wrong.json()[0]["code"] == 405
 
 
 def test_what_a_resident_typed_stays_text_in_xml(o311: TestClient) -> None:
