@@ -224,7 +224,7 @@ def discovery(base_url: str) -> Discovery:
                     "url": base_url.rstrip("/") + "/open311/v2",
                     "changeset": CHANGESET,
                     "type": "production",
-                    "formats": ["application/json", "text/xml"],
+                    "formats": ["application/json", "application/xml"],
                 }
             ],
         }
@@ -396,7 +396,10 @@ def _report(session: Session, form: dict[str, str], attributes: dict[str, str]) 
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         field = {"lon": "long", "reporter.name": "first_name/last_name", "reporter.phone": "phone"}
-        raise Invalid("invalid_request", f"{field.get(where, where)}: {first['msg']}") from exc
+        given = str(first.get("input", ""))[:40]
+        raise Invalid(
+            "invalid_request", f"{field.get(where, where)} {given!r}: {first['msg']}"
+        ) from exc
 
 
 def _hashed(*parts: str) -> str:

@@ -251,11 +251,11 @@ def test_an_address_string_names_a_building_or_a_compound(o311: TestClient) -> N
         ({"attribute[floor]": ""}, "floor"),
         ({"attribute[colour]": "red"}, "colour"),
         ({"description": " "}, "describe"),
-        ({"phone": "call me"}, "phone"),
+        ({"phone": "call me"}, "phone 'call me'"),
         ({"media_url": "javascript:alert(1)"}, "javascript"),
         ({"jurisdiction_id": "330206002015"}, "330206002015"),
         ({"jurisdiction_id": "bogus"}, "bogus"),
-        ({"crs": "mars"}, "crs"),
+        ({"crs": "mars"}, "'mars'"),
     ],
 )
 def test_bad_reports_are_400s_that_name_the_value(
@@ -440,6 +440,25 @@ def test_the_middleware_refusals_are_the_spec_list_too(o311: TestClient) -> None
     assert wrong.status_code == 405 and wrong.json()[0]["code"] == 405
 
 
+def test_the_openapi_document_describes_both_formats(o311: TestClient) -> None:
+    paths = o311.get("/openapi.json").json()["paths"]
+    mine = {path: item for path, item in paths.items() if path.startswith(BASE)}
+    assert set(mine) == {
+        f"{BASE}/discovery.{{fmt}}",
+        f"{BASE}/services.{{fmt}}",
+        f"{BASE}/services/{{service_code}}.{{fmt}}",
+        f"{BASE}/requests.{{fmt}}",
+        f"{BASE}/requests/{{request_id}}.{{fmt}}",
+        f"{BASE}/tokens/{{token_id}}.{{fmt}}",
+    }
+    for item in mine.values():
+        for operation in item.values():
+            for status, answer in operation["responses"].items():
+                assert set(answer["content"]) == {"application/json", "application/xml"}, status
+    form = mine[f"{BASE}/requests.{{fmt}}"]["post"]["requestBody"]["content"]
+    assert set(form) == {"application/x-www-form-urlencoded"}
+
+
 def test_what_a_resident_typed_stays_text_in_xml(o311: TestClient) -> None:
     typed = '<script>alert(1)</script> & "楼道" </description><x>'
     case_id = post(o311, description=typed).json()[0]["service_request_id"]
@@ -452,11 +471,11 @@ def test_what_a_resident_typed_stays_text_in_xml(o311: TestClient) -> None:
 
 
 def test_the_georeport_client_lists_services_and_reads_requests(live_server: str) -> None:
-    import httpx
+    import requests  # georeport's own HTTP client
     from georeport import GeoReport
 
     root = f"{live_server}/open311/v2"
-    created = httpx.post(f"{root}/requests.json", data=FORM, timeout=30)
+    created = requests.post(f"{root}/requests.json", data=FORM, timeout=30)
     assert created.status_code == 201, created.text
     case_id = created.json()[0]["service_request_id"]
     for fmt in ("json", "xml"):
