@@ -42,13 +42,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from cases.areas import contains
+from cases.areas import Level, contains, level_of
 from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import OPEN_STATUSES, TERMINAL, Status
 from service.catalogue import catalogue
 from service.community import CommunitySnapshot
 from service.errors import Invalid, NotFound
 from service.issues import admit_report, report_case
+from service.models import Catalogue
 from service.open311_out import (
     Discovery,
     Service,
@@ -64,6 +65,7 @@ from service.scope import asked_area
 from service.settings import Settings
 from service.staff import actor_for_token
 from service.views import iso
+from store.catalogue import Entry, catalogues_for, categories_for
 from store.issues import IssueFilter, idempotency_key_used, list_issues
 from store.layers import NamedPlace, named_places
 from store.models import Issue
@@ -231,11 +233,20 @@ def discovery(base_url: str) -> Discovery:
     )
 
 
+def _catalogue_of(session: Session, jurisdiction_id: str | None) -> Catalogue:
+    """The catalogue a jurisdiction offers: a community's (or a grid's community's) with
+    its overrides; for a street, a district or none, the shared one."""
+    area = _jurisdiction(jurisdiction_id)
+    if area and level_of(area) in (Level.COMMUNITY, Level.GRID):
+        return catalogue(session, area)
+    return catalogue(session)
+
+
 def services(session: Session, lang: str, jurisdiction_id: str | None = None) -> list[Service]:
-    """One service per category of the catalogue, in ``lang`` (zh or en)."""
-    _jurisdiction(jurisdiction_id)
+    """One service per category of the catalogue (the community's, for a community's
+    ``jurisdiction_id``), in ``lang`` (zh or en)."""
     out = []
-    for c in catalogue(session).categories:
+    for c in _catalogue_of(session, jurisdiction_id).categories:
         name = c.name_zh if lang == "zh" else c.name_en
         out.append(
             Service.model_validate(
@@ -258,8 +269,7 @@ def service_definition(
 ) -> ServiceDefinition:
     """The extra questions of service ``code``; 404 for an unknown service or one that
     asks none (its ``metadata`` is false)."""
-    _jurisdiction(jurisdiction_id)
-    known = {c.code for c in catalogue(session).categories}
+    known = {c.code for c in _catalogue_of(session, jurisdiction_id).categories}
     if code not in known:
         raise NotFound("unknown_service", f"service_code {code[:40]!r} is not a service")
     if code not in ATTRIBUTES:
@@ -446,8 +456,11 @@ def submit(
     key = retry_key(session, fields, header_key, now)
     done = report_case(session, snapshot, settings, data, actor, now, idempotency_key=key)
     case_id = done.answer.id
-    notice = _notice(session, data.category, lang)
-    answer = Submitted(service_request_id=str(case_id), service_notice=notice, account_id=None)
+    community = snapshot.community_at(*wgs84_point(data.lon, data.lat, data.crs))
+    notice = _notice(categories_for(session, community).get(data.category), lang)
+    answer = Submitted(
+        service_request_id=str(case_id), service_notice=notice or "", account_id=None
+    )
     return [answer], done.replayed, case_id
 
 
@@ -470,9 +483,11 @@ def _limit_text(limit: str, lang: str) -> str:
     return UNITS[lang][unit].format(n=n)
 
 
-def _notice(session: Session, code: str, lang: str) -> str:
-    limits = {c.code: c.time_limit for c in catalogue(session).categories}
-    return NOTICE[lang].format(limit=_limit_text(limits.get(code, ""), lang))
+def _notice(entry: Entry | None, lang: str) -> str | None:
+    """What happens next: the category's time limit, as its community has it."""
+    if entry is None:
+        return None
+    return NOTICE[lang].format(limit=_limit_text(entry.time_limit, lang))
 
 
 def token(session: Session, token_id: str) -> list[TokenAnswer]:
@@ -618,13 +633,12 @@ class Words:
 def _views(
     session: Session, snapshot: CommunitySnapshot, rows: list[Issue], words: Words
 ) -> list[ServiceRequest]:
-    categories = {c.code: c for c in catalogue(session).categories}
+    catalogues = catalogues_for(session, {issue.community_code for issue in rows})
     lang = words.lang
     out = []
     for issue in rows:
-        category = categories.get(issue.category)
+        category = catalogues[issue.community_code].get(issue.category)  # as its community has it
         name = (category.name_zh if lang == "zh" else category.name_en) if category else ""
-        limit = category.time_limit if category else ""
         still_open = Status(issue.status) in OPEN_STATUSES
         out.append(
             ServiceRequest.model_validate(
@@ -636,9 +650,7 @@ def _views(
                     "service_code": issue.category,
                     "description": issue.description,
                     "agency_responsible": _agency(snapshot, issue),
-                    "service_notice": NOTICE[lang].format(limit=_limit_text(limit, lang))
-                    if limit
-                    else None,
+                    "service_notice": _notice(category, lang),
                     "requested_datetime": iso(issue.reported_at),
                     "updated_datetime": iso(issue.updated_at),
                     "expected_datetime": iso(issue.due_at) if still_open else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,15 @@ from sqlalchemy.orm import Session
 from gis.crs import from_wgs84
 from store.db import make_engine
 from store.models import Issue
-from tests.helpers import HOSPITAL, MORNING, SHIMAO, auth
+from tests.helpers import (
+    GAOTANG_CODE,
+    GAOTANG_NAME,
+    HOSPITAL,
+    MORNING,
+    SHIMAO,
+    auth,
+    neighbour_community,
+)
 
 BASE = "/open311/v2"
 FORM = {
@@ -116,6 +125,41 @@ def test_service_definition_in_both_formats(o311: TestClient) -> None:
         missing = o311.get(f"{BASE}/services/{code}.json")
         assert missing.status_code == 404
         assert missing.json()[0]["code"] == 404 and code in missing.json()[0]["description"]
+
+
+def test_a_communitys_own_catalogue(o311: TestClient, loaded_url: str, tmp_path: Path) -> None:
+    """Gaotang (the sample moved east) clears stairwells within a day under its own name
+    and does not take parking reports; Open311 follows the one catalogue."""
+    from store.load import load_folder
+
+    folder = neighbour_community(tmp_path / "gaotang", GAOTANG_CODE, GAOTANG_NAME, 0.05, "GT-")
+    (folder / "category_overrides.csv").write_text(
+        "code,time_limit,unit,name_zh,name_en,offered\n"
+        "stairwell_clutter,24h,,楼道堆物清理,,\n"
+        "parking,,,,,false\n",
+        encoding="utf-8",
+    )
+    engine = make_engine(loaded_url)
+    assert load_folder(engine, folder).ok
+    engine.dispose()
+
+    def offered(**params: str) -> dict[str, str]:
+        body = o311.get(f"{BASE}/services.json", params=params).json()
+        return {s["service_code"]: s["service_name"] for s in body}
+
+    assert offered()["stairwell_clutter"] == "楼道堆物" and "parking" in offered()
+    there = offered(jurisdiction_id=GAOTANG_CODE)
+    assert there["stairwell_clutter"] == "楼道堆物清理" and "parking" not in there
+    assert "parking" in offered(jurisdiction_id="330206002016")  # Lingxiao's catalogue
+    east = {"long": str(SHIMAO[0] + 0.05), "lat": str(SHIMAO[1])}
+    taken = post(o311, **east)
+    assert taken.status_code == 201, taken.text
+    assert "24小时" in taken.json()[0]["service_notice"]
+    case_id = taken.json()[0]["service_request_id"]
+    [read] = o311.get(f"{BASE}/requests/{case_id}.json").json()
+    assert read["service_name"] == "楼道堆物清理" and "24小时" in read["service_notice"]
+    refused = post(o311, service_code="parking", description="乱停车", **east, **NO_FLOOR)
+    assert refused.status_code == 400 and "parking" in refused.json()[0]["description"]
 
 
 # --- reporting -------------------------------------------------------------------------------
