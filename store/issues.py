@@ -91,9 +91,14 @@ class IssueFilter:
     # only cases in this area too (a district, street, community or grid code; "" everywhere):
     # the area a request asks for, where ``area`` is the one its caller may see
     within: str = ""
+    # reported in [reported_from, reported_to], both ends included (Open311's window)
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    ids: Sequence[int] = ()  # only these cases, when given
     now: datetime = field(default_factory=utcnow)
     limit: int | None = 100
     offset: int = 0
+    newest_first: bool = False  # order by id, highest first (the newest page under a cap)
 
 
 def create_issue(
@@ -211,6 +216,12 @@ def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]
     return {row.id: row for row in rows}
 
 
+def idempotency_key_used(session: Session, key: str) -> bool:
+    """Whether a case was already written under ``key``."""
+    found = session.scalar(select(Issue.id).where(Issue.idempotency_key == key))
+    return found is not None
+
+
 def count_issues(session: Session) -> int:
     """How many cases there are."""
     return int(session.scalar(select(func.count()).select_from(Issue)) or 0)
@@ -288,6 +299,12 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
         query = query.where(in_area(f.area))
     if f.within:
         query = query.where(in_place(f.within))
+    if f.reported_from is not None:
+        query = query.where(Issue.reported_at >= f.reported_from)
+    if f.reported_to is not None:
+        query = query.where(Issue.reported_at <= f.reported_to)
+    if f.ids:
+        query = query.where(Issue.id.in_(set(f.ids)))
     return query
 
 
@@ -295,7 +312,7 @@ def list_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int]:
     """One page of the cases matching ``f`` (by id), and how many match in all."""
     query = issue_query(session, f)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(Issue.id).offset(f.offset)
+    page = query.order_by(Issue.id.desc() if f.newest_first else Issue.id).offset(f.offset)
     if f.limit is not None:
         page = page.limit(f.limit)
     return list(session.scalars(page)), int(total)
