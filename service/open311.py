@@ -47,7 +47,7 @@ from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import OPEN_STATUSES, TERMINAL, Status
 from service.catalogue import catalogue
 from service.community import CommunitySnapshot
-from service.errors import Invalid, NotFound
+from service.errors import Invalid, Malformed, NotFound
 from service.issues import admit_report, report_case
 from service.models import Catalogue
 from service.open311_out import (
@@ -60,7 +60,7 @@ from service.open311_out import (
 )
 from service.place import wgs84_point
 from service.ratelimit import RateLimit
-from service.schemas import MAX_ID, IssueIn
+from service.schemas import MAX_ID, IssueIn, parse_instant
 from service.scope import asked_area
 from service.settings import Settings
 from service.staff import actor_for_token
@@ -525,20 +525,11 @@ def _request_id(text: str, what: str = "service_request_id") -> int:
 
 
 def _w3c(text: str | None, name: str) -> datetime | None:
-    """A W3C date or date-time as naive UTC (a time without an offset is taken as UTC)."""
-    if text is None or not text.strip():
-        return None
+    """A W3C date or date-time as naive UTC, refused as GeoReport's 400 ``bad_date``."""
     try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise Invalid(
-            "bad_date", f"{name} {text[:40]!r} is not a W3C date, e.g. 2026-11-01T00:00:00Z"
-        ) from exc
-    if not 1900 <= moment.year <= 2999:  # nor can a window around it overflow
-        raise Invalid("bad_date", f"{name} {text[:40]!r} is not between 1900 and 2999")
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+        return parse_instant(text, name)
+    except Malformed as exc:
+        raise Invalid("bad_date", exc.message) from exc
 
 
 def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:
