@@ -165,7 +165,8 @@ def parking_page(
 ) -> HTMLResponse:
     """The planner's parking coverage map; figures come from the API with a planner token."""
     layers = pages.planning_layers(session)
-    fmap = parking_map(layers, lang, tianditu_key=settings.tianditu_key)
+    areas = pages.planning_areas(session)
+    fmap = parking_map(layers, lang, tianditu_key=settings.tianditu_key, basemap=areas)
     return _page(page_html(fmap, lang), nonce)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import add_map_controls, osm_layer
+from layers.basemaps import add_map_controls, add_own_basemap, osm_layer
 from layers.i18n import labels, status_names
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -43,6 +43,8 @@ def case_page(
     words = labels(lang, "map")
     osm_layer(words).add_to(fmap)
     add_map_controls(fmap, words)
+    grid = (case.get("grid") or {}).get("code")  # its community is drawn without tiles
+    add_own_basemap(fmap, [str(grid)] if grid else [""], api=api)
     folium.CircleMarker(
         [loc["lat"], loc["lon"]],
         radius=10,

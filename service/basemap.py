@@ -107,7 +107,9 @@ def _build(session: Session, area: str) -> Basemap:
     return Basemap(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
-def _features(layer: str, frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+def _features(
+    layer: str, frame: gpd.GeoDataFrame, columns: tuple[str, ...]
+) -> list[dict[str, Any]]:
     out = []
     labels = frame.geometry.representative_point() if layer == "grids" and len(frame) else None
     for i, geometry in enumerate(frame.geometry):
@@ -120,7 +122,11 @@ def _features(layer: str, frame: gpd.GeoDataFrame, columns: tuple[str, ...]) -> 
             point = labels.iloc[i]
             props["label"] = [round(point.x, DIGITS), round(point.y, DIGITS)]
         out.append(
-            {"type": "Feature", "properties": props, "geometry": _rounded(shapely.geometry.mapping(geometry))}
+            {
+                "type": "Feature",
+                "properties": props,
+                "geometry": _rounded(shapely.geometry.mapping(geometry)),
+            }
         )
     return out
 
@@ -130,8 +136,7 @@ def _rounded(geometry: Any) -> Any:
     grid leaves binary fractions such as 121.82232000000001)."""
     if isinstance(geometry, dict):
         return {
-            k: _rounded(v) if k in ("coordinates", "geometries") else v
-            for k, v in geometry.items()
+            k: _rounded(v) if k in ("coordinates", "geometries") else v for k, v in geometry.items()
         }
     if isinstance(geometry, (list, tuple)):
         if geometry and isinstance(geometry[0], float | int):

@@ -268,3 +268,12 @@ def planning_layers(session: Session) -> dict[str, gpd.GeoDataFrame]:
     if not len(layers["parking"]):
         raise Unavailable("no_parking", "No parking layer loaded yet. Run 'gridgov load DIR'.")
     return layers
+
+
+def planning_areas(session: Session) -> list[str]:
+    """The communities the parking facilities lie in (their codes), for the planner's
+    map to draw without tiles; ``[""]`` (every community) when one was loaded with no
+    community."""
+    areas = read_layer(session, "parking", with_area=True)["area_code"]
+    codes = {str(a)[: Level.COMMUNITY.digits] if isinstance(a, str) and a else "" for a in areas}
+    return [""] if "" in codes or not codes else sorted(codes)

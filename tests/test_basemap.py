@@ -61,7 +61,10 @@ def test_the_basemap_is_simplified_public_geojson(api: TestClient) -> None:
     assert sorted(grids["code"]) == sorted(stored["grids"]["code"])
     truth = stored["grids"].set_index("code").loc[grids["code"]].to_crs("EPSG:4550")
     drawn = grids.to_crs("EPSG:4550")
-    assert max(a.hausdorff_distance(b) for a, b in zip(drawn.geometry, truth.geometry)) < 2.0
+    assert (
+        max(a.hausdorff_distance(b) for a, b in zip(drawn.geometry, truth.geometry, strict=True))
+        < 2.0
+    )
     # each grid has a point for its number, inside it
     for feature in layers["grids"]:
         assert shape(feature["geometry"]).contains(shapely.Point(feature["properties"]["label"]))
@@ -78,7 +81,9 @@ def test_the_basemap_is_cached_by_its_etag(api: TestClient) -> None:
     first = api.get("/api/v1/basemap", params={"area": LINGXIAO_CODE})
     etag = first.headers["etag"]
     assert etag.startswith('"') and etag.endswith('"')
-    assert "max-age" in first.headers["cache-control"] and "public" in first.headers["cache-control"]
+    assert (
+        "max-age" in first.headers["cache-control"] and "public" in first.headers["cache-control"]
+    )
     again = api.get(
         "/api/v1/basemap", params={"area": LINGXIAO_CODE}, headers={"If-None-Match": etag}
     )
