@@ -16,7 +16,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api.deps import IssueId, LangDep, NonceDep, NowDep, SessionDep, SettingsDep, SnapshotDep
+from api.deps import (
+    BasemapDep,
+    IssueId,
+    LangDep,
+    NonceDep,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    SnapshotDep,
+)
 from api.errors import responses
 from api.limits import content_security_policy
 from api.routes_issues import AREA
@@ -148,14 +157,18 @@ def report_form(
 def report_status(
     issue_id: IssueId,
     session: SessionDep,
+    basemaps: BasemapDep,
     snapshot: SnapshotDep,
     now: NowDep,
     lang: LangDep,
     nonce: NonceDep,
 ) -> HTMLResponse:
-    """A reported case's progress, public fields only."""
+    """A reported case's progress, public fields only, with a picture of where it is."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    html = follow_page(issue_id, story.view, story.events, lang, now=story.now, tz=pages.PAGE_ZONE)
+    around = pages.case_sketch(session, basemaps, story.view)
+    html = follow_page(
+        issue_id, story.view, story.events, lang, now=story.now, tz=pages.PAGE_ZONE, around=around
+    )
     return _page(html, nonce)
 
 

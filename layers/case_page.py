@@ -11,6 +11,7 @@ from layers.basemaps import add_map_controls, add_own_basemap, osm_layer
 from layers.i18n import labels, status_names
 from layers.page import page_html
 from layers.page_script import PageScript
+from layers.sketch import Around, sketch_of
 from layers.templating import render
 from layers.text import STATUS_COLOURS
 
@@ -101,8 +102,12 @@ def follow_page(
     *,
     now: str,
     tz: str,
+    around: Around | None = None,
 ) -> str:
-    """The resident's page of a reported case's progress, from its public view and history."""
+    """The resident's page of a reported case's progress, from its public view and history;
+    with a small picture of the case's grid and point when ``around`` gives the layers
+    about it."""
+    title = labels(lang, "follow")["sketch"]
     return str(
         render(
             "follow.html",
@@ -113,5 +118,6 @@ def follow_page(
             statuses=status_names(lang),
             now=now,
             tz=tz,
+            sketch=sketch_of(around, title) if around is not None else None,
         )
     )

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -42,10 +44,12 @@ FORMAT = 1  # bump when the answer's shape changes, so that caches let go of the
 
 @dataclass(frozen=True)
 class Basemap:
-    """The GeoJSON body (UTF-8) and its entity tag (quoted, as HTTP writes it)."""
+    """The GeoJSON body (UTF-8) and its entity tag (quoted, as HTTP writes it); also the
+    simplified layers it was written from, by name, for pictures drawn on the server."""
 
     body: bytes
     etag: str
+    frames: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, if_none_match: str | None) -> bool:
         """Whether an ``If-None-Match`` header names this version (weakly, as GET may)."""
@@ -99,12 +103,53 @@ def _build(session: Session, area: str) -> Basemap:
         raise NotFound("area_not_loaded", f"no grid of {where} is loaded")
     crs = metric_crs_of(frames["grids"])  # one zone for every layer of the area
     features: list[dict[str, Any]] = []
+    thin: dict[str, gpd.GeoDataFrame] = {}
     for name, columns in KEPT.items():
-        frame = simplified(frames[name], crs)
-        features.extend(_features(name, frame, columns))
+        thin[name] = simplified(frames[name], crs)
+        features.extend(_features(name, thin[name], columns))
     collection = {"type": "FeatureCollection", "format": FORMAT, "features": features}
     body = json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
-    return Basemap(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    return Basemap(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"', thin)
+
+
+@dataclass(frozen=True)
+class Sketch:
+    """The simplified layers around a case, cut to ``box`` (WGS84 min lon, min lat, max
+    lon, max lat): what a small picture of its grid and its point needs."""
+
+    frames: dict[str, gpd.GeoDataFrame]
+    box: tuple[float, float, float, float]
+    point: tuple[float, float]
+    grid: str | None
+
+
+def sketch_around(
+    session: Session,
+    cache: BasemapCache,
+    lon: float,
+    lat: float,
+    grid: str | None,
+    margin_m: float = 80.0,
+) -> Sketch | None:
+    """The layers around a point (a case) in grid ``grid``: its grid and the point with
+    ``margin_m`` metres about them; ``None`` when no grid is loaded there."""
+    try:
+        drawn = basemap(session, cache, grid)
+    except NotFound:
+        return None
+    grids = drawn.frames["grids"]
+    mine = grids[grids["code"].astype(str) == grid] if grid and len(grids) else grids.iloc[:0]
+    x0, y0, x1, y1 = (float(v) for v in mine.total_bounds) if len(mine) else (lon, lat, lon, lat)
+    x0, y0, x1, y1 = min(x0, lon), min(y0, lat), max(x1, lon), max(y1, lat)
+    dy = margin_m / 111_320.0
+    dx = dy / max(math.cos(math.radians((y0 + y1) / 2)), 0.1)
+    box = (x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+    frames = {}
+    for name, frame in drawn.frames.items():
+        cut = frame.copy()
+        cut = cut.set_geometry(shapely.clip_by_rect(frame.geometry.values, *box))
+        frames[name] = cut[~cut.geometry.is_empty].reset_index(drop=True)
+    return Sketch(frames, box, (lon, lat), grid if len(mine) else None)
 
 
 def _features(

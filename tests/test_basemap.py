@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from fastapi.testclient import TestClient
 from shapely.geometry import shape
 
 from gis.basemap import simplified, vertex_count
-from tests.helpers import BOUNDARIES, DATA, GAOTANG_CODE, LINGXIAO_CODE
+from tests.helpers import BOUNDARIES, DATA, GAOTANG_CODE, GOOD_REPORT, LINGXIAO_CODE
+
+LANGS = ("zh", "en")
 
 STORED = {
     "community": BOUNDARIES / "community.geojson",
@@ -147,3 +150,17 @@ def test_simplifying_keeps_every_feature_valid() -> None:
     thin = simplified(grids, tolerance_m=50.0)  # far coarser than served
     assert len(thin) == len(grids) and thin.is_valid.all()
     assert vertex_count(thin) < vertex_count(grids)
+
+
+def test_the_follow_page_pictures_the_case_without_script_or_tiles(api: TestClient) -> None:
+    case_id = api.post("/api/v1/issues", json=GOOD_REPORT).json()["id"]
+    pages = {lang: api.get(f"/report/{case_id}", params={"lang": lang}).text for lang in LANGS}
+    for lang, html in pages.items():
+        (svg,) = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+        assert svg.count("<path ") > 10 and svg.count("<circle ") == 1
+        assert 'stroke="#c2410c"' in svg  # the case's own grid picked out
+        assert "<script" not in svg and " on" not in svg.replace(" only", "")
+        assert len(svg) < 40_000  # a small picture: cut to the grid and simplified
+        assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+    assert "案件位置" in pages["zh"] and "Where the case is" not in pages["zh"]
+    assert "Where the case is" in pages["en"] and "案件位置" not in pages["en"]

@@ -169,3 +169,30 @@ def test_a_street_draws_the_community_of_the_case(browser: Any, street: str, tmp
         assert len(asked) == 1 and "area=" + GAOTANG_CODE in asked[0]
         page.close()
     app.state.engine.dispose()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_follow_page_shows_where_the_case_is(
+    browser: Any, _playwright: Any, settings: Any, lang: str
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    case_id = TestClient(app).post("/api/v1/issues", json=GOOD_REPORT).json()["id"]
+    profile = {
+        k: v for k, v in _playwright.devices["Pixel 5"].items() if k != "default_browser_type"
+    }
+    with serving(app) as base:
+        page, outside = offline_page(browser, base, **profile)
+        errors, violations = watched(page)
+        page.goto(f"{base}/report/{case_id}?lang={lang}", wait_until="load")
+        sketch = page.locator("svg.gg-sketch")
+        box = sketch.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+        assert sketch.locator("path").count() > 10 and sketch.locator("circle").count() == 1
+        keep(page, f"follow-{lang}")
+        assert errors == [] and violations() == [] and outside == []
+        page.close()
+    app.state.engine.dispose()
