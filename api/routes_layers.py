@@ -13,7 +13,7 @@ from api.geojson import GeoJSONResponse, basemap_response
 from service.basemap import basemap
 from service.catalogue import PUBLIC_LAYERS, catalogue, public_features
 from service.geojson import parse_bbox
-from service.models import Catalogue, LayerCollection
+from service.models import BasemapCollection, Catalogue, LayerCollection
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]
@@ -57,6 +57,7 @@ def list_categories(
 @router.get(
     "/basemap",
     response_class=GeoJSONResponse,
+    response_model=BasemapCollection,
     responses={**responses(404, 422), 304: {"description": "Not modified (If-None-Match)"}},
 )
 def get_basemap(
