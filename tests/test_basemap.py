@@ -155,7 +155,7 @@ def test_simplifying_keeps_every_feature_valid() -> None:
 def test_the_follow_page_pictures_the_case_without_script_or_tiles(api: TestClient) -> None:
     case_id = api.post("/api/v1/issues", json=GOOD_REPORT).json()["id"]
     pages = {lang: api.get(f"/report/{case_id}", params={"lang": lang}).text for lang in LANGS}
-    for lang, html in pages.items():
+    for html in pages.values():
         (svg,) = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
         assert svg.count("<path ") > 10 and svg.count("<circle ") == 1
         assert 'stroke="#c2410c"' in svg  # the case's own grid picked out
