@@ -29,6 +29,7 @@ from cases.deadlines import utcnow
 from layers.basemaps import tile_hosts
 from layers.i18n import LANGS, name_in
 from layers.templating import render
+from service.basemap import BasemapCache
 from service.community import SnapshotCache
 from service.gate import Gate
 from service.ratelimit import report_limit
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.areas = SnapshotCache()
+    app.state.basemaps = BasemapCache()
     app.state.clock = utcnow
     app.state.report_limit = report_limit(settings)
     app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)

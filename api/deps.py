@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.i18n import pick_lang
 from api.limits import NONCE_KEY
+from service.basemap import BasemapCache
 from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Unavailable
 from service.schemas import MAX_ID
@@ -56,6 +57,12 @@ def get_snapshot(
     return cache.require(session)
 
 
+def get_basemaps(request: Request) -> BasemapCache:
+    """The built tileless maps, kept until the layers change."""
+    cache: BasemapCache = request.app.state.basemaps
+    return cache
+
+
 def csp_nonce(request: Request) -> str:
     """This answer's Content-Security-Policy nonce (made by ``api.limits.SecurityHeaders``):
     a page's scripts run only if they carry it."""
@@ -67,6 +74,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 IssueId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
 SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
+BasemapDep = Annotated[BasemapCache, Depends(get_basemaps)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

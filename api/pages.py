@@ -16,7 +16,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from api.deps import IssueId, LangDep, NonceDep, NowDep, SessionDep, SettingsDep, SnapshotDep
+from api.deps import (
+    BasemapDep,
+    IssueId,
+    LangDep,
+    NonceDep,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    SnapshotDep,
+)
 from api.errors import responses
 from api.limits import content_security_policy
 from api.routes_issues import AREA
@@ -149,14 +158,18 @@ def report_form(
 def report_status(
     issue_id: IssueId,
     session: SessionDep,
+    basemaps: BasemapDep,
     snapshot: SnapshotDep,
     now: NowDep,
     lang: LangDep,
     nonce: NonceDep,
 ) -> HTMLResponse:
-    """A reported case's progress, public fields only."""
+    """A reported case's progress, public fields only, with a picture of where it is."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    html = follow_page(issue_id, story.view, story.events, lang, now=story.now, tz=pages.PAGE_ZONE)
+    around = pages.case_sketch(session, basemaps, story.view)
+    html = follow_page(
+        issue_id, story.view, story.events, lang, now=story.now, tz=pages.PAGE_ZONE, around=around
+    )
     return _page(html, nonce)
 
 
@@ -166,7 +179,8 @@ def parking_page(
 ) -> HTMLResponse:
     """The planner's parking coverage map; figures come from the API with a planner token."""
     layers = pages.planning_layers(session)
-    fmap = parking_map(layers, lang, tianditu_key=settings.tianditu_key)
+    areas = pages.planning_areas(session)
+    fmap = parking_map(layers, lang, tianditu_key=settings.tianditu_key, basemap=areas)
     return _page(page_html(fmap, lang), nonce)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
 
-from api.deps import SessionDep
+from api.deps import BasemapDep, SessionDep
 from api.errors import responses
-from api.geojson import GeoJSONResponse
+from api.geojson import GeoJSONResponse, basemap_response
+from service.basemap import basemap
 from service.catalogue import PUBLIC_LAYERS, catalogue, public_features
 from service.geojson import parse_bbox
-from service.models import Catalogue, LayerCollection
+from service.models import BasemapCollection, Catalogue, LayerCollection
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 BBoxQuery = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS84)")]
@@ -50,3 +52,27 @@ def list_categories(
     """The issue catalogue: codes, names, time limits, escalation units, squads; the
     shared one, or one community's."""
     return catalogue(session, area)
+
+
+@router.get(
+    "/basemap",
+    response_class=GeoJSONResponse,
+    response_model=BasemapCollection,
+    responses={**responses(404, 422), 304: {"description": "Not modified (If-None-Match)"}},
+)
+def get_basemap(
+    session: SessionDep,
+    basemaps: BasemapDep,
+    area: Annotated[
+        str | None,
+        Query(
+            description="A community's code (or one of its grids'; a street's or a "
+            "district's for all their communities); none: every community loaded"
+        ),
+    ] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The map without tiles: the community outline, its grids (with a point for each
+    one's number), the streets and the buildings, simplified to a metre or two, each
+    feature's ``layer`` naming its layer. Cached by ``ETag``."""
+    return basemap_response(basemap(session, basemaps, area), if_none_match)

@@ -22,7 +22,9 @@ under Chrome DevTools' "Fast 3G" preset (``Network.emulateNetworkConditions``:
 Each load is a fresh browser context with the cache disabled; the median of the
 loads is reported.  The baseline is the grid managers' map page ``/`` under the
 same profiles (drawn when ``window.gridgovState.fetches > 0``), and the table
-gives ``/`` over ``/report`` for the bytes and the first render.  Targets for
+gives ``/`` over ``/report`` for the bytes and the first render.  ``/report`` is
+also loaded with its basemap (``/api/v1/basemap``, the community drawn without tiles)
+refused, as it was before it had one, and the run prints what the basemap adds.  Targets for
 ``/report`` (printed, never judged): under 500 KB transferred and first render
 under 2 s on Fast 3G.  The run fails when a page throws script errors.
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import statistics
 import tempfile
 import time
@@ -65,11 +68,15 @@ FAST, UNTHROTTLED = "Fast 3G", "unthrottled"
 PROFILES: dict[str, dict[str, Any] | None] = {FAST: FAST_3G, UNTHROTTLED: None}
 CATEGORIES = 16  # category buttons of the sample (data/categories.csv)
 
-REPORT, MAP = "/report", "/"
+REPORT, BARE, MAP = "/report", "/report, no basemap", "/"
 PAGES = {
     REPORT: ("/report?lang=zh", f"document.querySelectorAll('.gg-cat').length >= {CATEGORIES}"),
+    BARE: ("/report?lang=zh", f"document.querySelectorAll('.gg-cat').length >= {CATEGORIES}"),
     MAP: ("/?lang=zh", "window.gridgovState && window.gridgovState.fetches > 0"),
 }
+# what a page row is loaded without: /report as it was before it drew its community
+# without tiles, to weigh the basemap against it in the same run
+BLOCKED = {BARE: "/api/v1/basemap"}
 TARGET_BYTES = 500_000
 TARGET_RENDER_S = 2.0
 CAP_S = 180.0  # one page load gives up after this
@@ -189,6 +196,8 @@ def load_page(browser: Any, base: str, page_name: str, profile: str) -> Load:
     # the first time the condition holds, in ms since navigation start
     probe = f"() => {{ if ({drawn}) {{ window.__ggDrawn ??= performance.now(); return true; }} }}"
     with phone_page(browser, base, PROFILES[profile]) as (page, traffic, watch):
+        if page_name in BLOCKED:  # matched before the local-only rule, added earlier
+            page.route(re.compile("^" + re.escape(base + BLOCKED[page_name])), _abort)
         page.goto(base + path, wait_until="commit", timeout=CAP_S * 1e3)
         page.wait_for_function(probe, timeout=CAP_S * 1e3)
         page.wait_for_load_state("domcontentloaded", timeout=CAP_S * 1e3)
@@ -202,6 +211,10 @@ def load_page(browser: Any, base: str, page_name: str, profile: str) -> Load:
         transferred, uncompressed, by_type = traffic.summary()
         watch.check(f"{page_name} ({profile})")
     return Load(dcl_ms / 1e3, first_ms / 1e3, transferred, uncompressed, by_type)
+
+
+def _abort(route: Any) -> None:
+    route.abort()
 
 
 def describe(result: Result, load: Load) -> str:
@@ -242,6 +255,19 @@ def results_table(results: Sequence[Result]) -> str:
             "first render / /report": lambda r: over_report(r, results, "first_render_s"),
         },
     )
+
+
+def basemap_weight(results: Sequence[Result]) -> list[str]:
+    """What the basemap adds to /report on each profile: without it, with it."""
+    lines = []
+    for bare in (r for r in results if r.page == BARE):
+        full = next(r for r in results if r.page == REPORT and r.profile == bare.profile)
+        before, after = bare.median("transferred"), full.median("transferred")
+        lines.append(
+            f"/report on {bare.profile}: {before / 1e3:,.1f} KB without the basemap, "
+            f"{after / 1e3:,.1f} KB with it (+{(after - before) / 1e3:,.1f} KB)"
+        )
+    return lines
 
 
 def verdict(results: Sequence[Result]) -> str:
@@ -323,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     scaffold.footer(started)
     print(verdict(results))
+    for line in basemap_weight(results):
+        print(line)
     scaffold.ratios(
         *(
             f"/ over /report on {r.profile}: KB transferred "

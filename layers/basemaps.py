@@ -7,12 +7,14 @@ tile server at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import quote, urlsplit
 
 import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
+from layers.page_script import PageScript
 from layers.templating import safe_json
 
 OSM = "OpenStreetMap"  # folium's name for the standard OpenStreetMap tiles
@@ -106,3 +108,23 @@ def add_map_controls(fmap: folium.Map, labels: dict[str, str]) -> None:
     """The scale bar and credit every gridgov map carries (make the map with
     ``control_scale=False``: Leaflet's own bar shows feet too)."""
     _MapControls(labels["credit"]).add_to(fmap)
+
+
+BASEMAP_JS = "/static/gridgov-basemap.js"
+
+
+def add_own_basemap(
+    fmap: folium.Map,
+    areas: Sequence[str],
+    *,
+    labels: bool = False,
+    api: str = "/api/v1",
+    script_url: str = BASEMAP_JS,
+) -> None:
+    """Draw the communities ``areas`` (their codes, or a grid's; ``""`` for every one;
+    none to let the page's script ask later) from gridgov's own layers under the
+    overlays: the outline, the grids (numbered when ``labels``), the streets and the
+    buildings (``gridgov-basemap.js``), so that the map reads without tiles.  Add it
+    before the page's own script, which may then call ``map.gridgovBasemap.show``."""
+    options = {"api": api, "areas": list(areas), "labels": labels}
+    PageScript("gridgovBasemap", [("gridgov_basemap", script_url)], options).add_to(fmap)

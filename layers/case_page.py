@@ -7,10 +7,11 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import add_map_controls, osm_layer
+from layers.basemaps import add_map_controls, add_own_basemap, osm_layer
 from layers.i18n import labels, status_names
 from layers.page import page_html
 from layers.page_script import PageScript
+from layers.sketch import Around, sketch_of
 from layers.templating import render
 from layers.text import STATUS_COLOURS
 
@@ -45,6 +46,8 @@ def case_page(
     words = labels(lang, "map")
     osm_layer(words).add_to(fmap)
     add_map_controls(fmap, words)
+    grid = (case.get("grid") or {}).get("code")  # its community is drawn without tiles
+    add_own_basemap(fmap, [str(grid)] if grid else [""], api=api)
     folium.CircleMarker(
         [loc["lat"], loc["lon"]],
         radius=10,
@@ -87,8 +90,12 @@ def follow_page(
     *,
     now: str,
     tz: str,
+    around: Around | None = None,
 ) -> str:
-    """The resident's page of a reported case's progress, from its public view and history."""
+    """The resident's page of a reported case's progress, from its public view and history;
+    with a small picture of the case's grid and point when ``around`` gives the layers
+    about it."""
+    title = labels(lang, "follow")["sketch"]
     return str(
         render(
             "follow.html",
@@ -99,5 +106,6 @@ def follow_page(
             statuses=status_names(lang),
             now=now,
             tz=tz,
+            sketch=sketch_of(around, title) if around is not None else None,
         )
     )

@@ -9,6 +9,7 @@ report carries one inside the page.  One drawing path serves both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
@@ -18,7 +19,7 @@ from branca.element import Element, Figure
 from folium import plugins
 
 from gis.crs import metric_crs_of
-from layers.basemaps import add_basemaps
+from layers.basemaps import add_basemaps, add_own_basemap
 from layers.i18n import labels
 from layers.page_script import PageScript
 from layers.templating import render
@@ -44,6 +45,7 @@ def parking_map(
     tianditu_key: str = "",
     *,
     metric_crs: str | None = None,
+    basemap: Sequence[str] | None = None,
 ) -> folium.Map:
     """The planner's map around the parking facilities.
 
@@ -60,12 +62,18 @@ def parking_map(
         The CRS to find the compound nearest the facilities in (to name the
         place); by default the zone of the facilities' centre
         (:func:`gis.crs.metric_crs_of`).
+    basemap : sequence of str, optional
+        The communities (codes, ``""`` for all) to draw from gridgov's own layers
+        under the overlays, read from ``api`` (:func:`layers.basemaps.add_own_basemap`);
+        none for a page with no server behind it.
     """
     t = labels(lang, "parking")
     parking = context["parking"]
     x0, y0, x1, y1 = parking.total_bounds
     fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=16, tiles=None)
     add_basemaps(fmap, labels(lang, "map"), tianditu_key, amap=False)
+    if basemap is not None:
+        add_own_basemap(fmap, basemap, api=api)
     _outline(context.get("community"), t["layer_community"], "#08306b", 3).add_to(fmap)
     _outline(context.get("compounds"), t["layer_compounds"], "#737373", 1, tooltip=True).add_to(
         fmap

@@ -12,7 +12,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import add_map_controls, osm_layer
+from layers.basemaps import add_map_controls, add_own_basemap, osm_layer
 from layers.i18n import labels
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -53,6 +53,8 @@ def report_page(
     words = labels(lang, "map")
     osm_layer(words).add_to(fmap)
     add_map_controls(fmap, words)
+    # the community drawn without tiles; with several loaded, the one the pin lands in
+    add_own_basemap(fmap, [community] if community else [], labels=True, api=api)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(Element(render("report.html", lang)))

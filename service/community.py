@@ -118,13 +118,22 @@ class SnapshotCache:
         return snapshot
 
     def get(self, session: Session) -> CommunitySnapshot | None:
-        row = session.execute(select(func.count(), func.max(LayerFeature.id))).one()
-        stamp = (int(row[0]), int(row[1] or 0))
+        stamp = layers_stamp(session)
         with self._lock:
             if stamp != self._stamp:
                 self._areas = _build(session)
                 self._stamp = stamp
             return self._areas
+
+
+def layers_stamp(session: Session) -> tuple[int, int]:
+    """The stored layers' version: how many features there are and the newest one's id.
+
+    Loading a layer deletes its rows and inserts new ones, which moves one number or
+    the other (unless a reload of the newest rows writes as many under the same ids,
+    which SQLite may reuse)."""
+    row = session.execute(select(func.count(), func.max(LayerFeature.id))).one()
+    return int(row[0]), int(row[1] or 0)
 
 
 def _build(session: Session) -> CommunitySnapshot | None:

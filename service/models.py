@@ -319,6 +319,14 @@ class LayerCollection(FeatureCollection):
     total: int
 
 
+class BasemapCollection(FeatureCollection):
+    """The map without tiles: every feature's ``layer`` (``buildings``, ``streets``,
+    ``community``, ``grids``) names its layer; a grid's ``label`` is the lon/lat to write
+    its number at; ``format`` the version of this shape."""
+
+    format: int
+
+
 class IssueFeaturePublic(Answer):
     """A case as a GeoJSON Feature: its id, its location as the point, its public fields."""
 

@@ -16,6 +16,7 @@ from cases.areas import DEPLOYMENT, Level, common_area, contains, level_of, pare
 from cases.deadlines import LOCAL
 from cases.indicators import closure_rate
 from cases.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
+from service.basemap import BasemapCache, Sketch, sketch_around
 from service.community import CommunitySnapshot
 from service.errors import NotFound, Unavailable
 from service.issues import load_case
@@ -270,3 +271,20 @@ def planning_layers(session: Session) -> dict[str, gpd.GeoDataFrame]:
     if not len(layers["parking"]):
         raise Unavailable("no_parking", "No parking layer loaded yet. Run 'gridgov load DIR'.")
     return layers
+
+
+def planning_areas(session: Session) -> list[str]:
+    """The communities the parking facilities lie in (their codes), for the planner's
+    map to draw without tiles; ``[""]`` (every community) when one was loaded with no
+    community."""
+    areas = read_layer(session, "parking", with_area=True)["area_code"]
+    codes = {str(a)[: Level.COMMUNITY.digits] if isinstance(a, str) and a else "" for a in areas}
+    return [""] if "" in codes or not codes else sorted(codes)
+
+
+def case_sketch(session: Session, basemaps: BasemapCache, view: dict[str, Any]) -> Sketch | None:
+    """The simplified layers around a case (its public ``view``), for the follow page's
+    picture; ``None`` where no grid is loaded about it."""
+    where = view["location"]
+    grid = (view.get("grid") or {}).get("code")
+    return sketch_around(session, basemaps, where["lon"], where["lat"], grid)

@@ -235,6 +235,7 @@
     // the categories of the pin's community (each may keep its own, or leave some out)
     function follow(grid) {
       var community = grid.slice(0, 12);
+      if (map.gridgovBasemap) { map.gridgovBasemap.show(community); }  // drawn once
       if (community === shownFor) { return; }
       var n = ++asked;
       fetch(options.api + "/categories?area=" + encodeURIComponent(community))
