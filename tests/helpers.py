@@ -15,6 +15,7 @@ import shutil
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -451,3 +452,16 @@ def direct_counts(url: str, prefix: str) -> dict[str, int]:
         }
     engine.dispose()
     return out
+
+
+def post_json(url: str, body: Any) -> Any:
+    """POST ``body`` as JSON to a running server (the standard library's client, so that
+    tests of a live server need no HTTP package) and return the decoded answer."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode("utf-8"),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)

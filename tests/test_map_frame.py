@@ -7,17 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import GOOD_REPORT, offline_page, vendor_modules, wait_for_js
+from tests.helpers import GOOD_REPORT, offline_page, post_json, vendor_modules, wait_for_js
 
 
 @pytest.mark.browser
 def test_every_map_has_a_metric_scale_and_a_credit_in_its_language(
     browser: Any, live_server: str
 ) -> None:
-    import httpx
-
     vendor_modules()
-    case = httpx.post(live_server + "/api/v1/issues", json=GOOD_REPORT).json()["id"]
+    case = post_json(live_server + "/api/v1/issues", GOOD_REPORT)["id"]
     pages = ["/", "/?area=330206002016", "/report", f"/issues/{case}", "/planning/parking"]
     page, outside = offline_page(browser, live_server)
     errors: list[str] = []

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import ARTIFACTS, GOOD_REPORT, offline_page, vendor_modules, wait_for_js
+from tests.helpers import (
+    ARTIFACTS,
+    GOOD_REPORT,
+    offline_page,
+    post_json,
+    vendor_modules,
+    wait_for_js,
+)
 
 DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 
@@ -16,10 +23,8 @@ DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 def test_every_page_renders_in_both_languages_and_is_kept_as_a_screenshot(
     browser: Any, _playwright: Any, live_server: str, tokens: dict[str, str]
 ) -> None:
-    import httpx
-
     vendor_modules()
-    case = httpx.post(live_server + "/api/v1/issues", json=GOOD_REPORT).json()["id"]
+    case = post_json(live_server + "/api/v1/issues", GOOD_REPORT)["id"]
     phone = dict(_playwright.devices["Pixel 5"])
     pages = [
         ("map", "/", DESKTOP),
