@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cases.areas import DEPLOYMENT, Level, common_area, contains, level_of, parent_of
 from cases.deadlines import LOCAL
 from cases.indicators import closure_rate
-from cases.lifecycle import TRANSITIONS, Status
+from cases.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from service.community import CommunitySnapshot
 from service.errors import NotFound, Unavailable
 from service.issues import load_case
@@ -215,6 +215,8 @@ class CaseStory:
 
 # the zone pages write times in: the community's (the working-day calendar's) own
 PAGE_ZONE = LOCAL.key
+# the statuses of a case not yet finished: what the managers' map shows at first
+OPEN_STATUS_CODES = tuple(sorted(s.value for s in OPEN_STATUSES))
 
 
 def case_story(
