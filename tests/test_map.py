@@ -964,12 +964,13 @@ def test_live_map_shows_open_cases_first_and_the_filters_change_what_is_drawn_an
             total = client.get("/api/v1/issues?" + query).json()["total"]
             drawn = page.evaluate(f"({CASES_COUNTED})()")
             assert drawn == total == expected, (query, drawn, total)
+            shown = page.locator(".gg-filter-count").inner_text()
+            assert shown == f"地图上符合筛选的案件：{expected} 件", shown
             return str(query)
 
         # open cases only, at first: the rejected one is not drawn
         query = agree(3)
         assert "status=" + "%2C".join(OPEN) in query
-        assert "3" in page.locator(".gg-filter-count").inner_text()
 
         def choose(name: str, value: str) -> None:
             """Change one filter; wait for the answer to the new query (a poll may come too)."""

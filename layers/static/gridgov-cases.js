@@ -233,6 +233,13 @@
       if (byId[id]) { cluster.removeLayer(byId[id]); delete byId[id]; }
     }
 
+    /* Whether case ``id`` lies in the box a query (URL parameters) asked about. */
+    function inView(id, query) {
+      var box = (new URLSearchParams(query || "").get("bbox") || "").split(",").map(Number);
+      var c = byId[id].feature.geometry.coordinates;
+      return c[0] >= box[0] && c[0] <= box[2] && c[1] >= box[1] && c[1] <= box[3];
+    }
+
     /* A changed case: drawn while it passes the filters, taken away when it no longer does. */
     function update(feature) {
       if (matches(feature.properties, state.filter)) { put(feature); } else { drop(feature.id); }
@@ -329,18 +336,17 @@
           } else {
             // the whole answer for the filters in view: what in view is no longer in it goes
             var kept = {};
-            var box = asked && new URLSearchParams(asked).get("bbox").split(",").map(Number);
             body.features.forEach(function (f) { kept[f.id] = true; put(f); });
             Object.keys(byId).forEach(function (id) {
-              var c = byId[id].feature.geometry.coordinates;
-              var inView = c[0] >= box[0] && c[0] <= box[2] && c[1] >= box[1] && c[1] <= box[3];
-              if (!kept[id] && inView) { drop(id); }
+              if (!kept[id] && inView(id, asked)) { drop(id); }
             });
             state.query = asked;
             state.total = body.total;
           }
           refreshHeat();
-          map.fire("gridgov:cases", { count: Object.keys(byId).length });
+          // the cases in view that pass the filters (the earlier views' stay drawn)
+          var shown = Object.keys(byId).filter(function (id) { return inView(id, state.query); });
+          map.fire("gridgov:cases", { count: shown.length });
         })
         .catch(function () { /* offline for a moment: the next poll tries again */ });
     }
