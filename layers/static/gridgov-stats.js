@@ -97,16 +97,12 @@
     }
 
     function whole(body) {
-      // the whole community's (or area's) rates over the same 90 days, as text
-      var closed = 0, reported = 0;
+      // the community's rates over the same 90 days, as text (one row: the page's community)
       var row = body.rows.length === 1 ? body.rows[0] : null;
-      body.rows.forEach(function (r) { closed += r.closed || 0; reported += r.reported || 0; });
       if (!rates) { return; }
       rates.textContent = t.rates
         .replace("{closure}", percent(row ? row.closure_rate : null))
         .replace("{on_time}", percent(row ? row.on_time_rate : null));
-      rates.setAttribute("data-reported", String(reported));
-      rates.setAttribute("data-closed", String(closed));
     }
 
     function categories(body) {
