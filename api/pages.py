@@ -102,6 +102,7 @@ def _map_of(
         link_lang=link_lang,
         home=home,
         tz=pages.PAGE_ZONE,
+        open_statuses=pages.OPEN_STATUS_CODES,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import folium
@@ -28,7 +29,7 @@ def case_page(
     *,
     now: str,
     tz: str,
-    open_statuses: list[str],
+    open_statuses: Sequence[str],
 ) -> str:
     """The HTML of a case page from the case's public view and public history.
 
@@ -70,7 +71,7 @@ def case_page(
         "unit": unit,
         "lang": lang,
         "tz": tz,
-        "open": open_statuses,
+        "open": list(open_statuses),
         "labels": {**t, "statuses": statuses},
     }
     PageScript(

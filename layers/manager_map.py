@@ -19,14 +19,19 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from layers.basemaps import add_basemaps
-from layers.colours import OPEN_COLOURS, OVERDUE_COLOURS, count_colour
+from layers.colours import OPEN_COLOURS, OVERDUE_COLOURS, count_colour, count_legend
 from layers.i18n import gettext_for, labels, name_in, status_names
 from layers.page import area_href
 from layers.page_script import PageScript
 from layers.templating import render, safe_json
-from layers.text import CATEGORY_GLYPHS, STATUS_COLOURS
+from layers.text import CATEGORY_GLYPHS, PINS, STATUS_COLOURS
 
 CENTRE_ZOOM = 16
+# the grid fills: the count each colours by, its colours, the layer's name, shown at first
+GRID_FILLS = (
+    ("open_cases", OPEN_COLOURS, "layer_open", True),
+    ("overdue_cases", OVERDUE_COLOURS, "layer_overdue", False),
+)
 
 
 def _escaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -90,6 +95,8 @@ def manager_map(
     home_url: str = "/static/gridgov-home.js",
     time_url: str = "/static/gridgov-time.js",
     tz: str | None = None,
+    open_statuses: tuple[str, ...] = (),
+    dock_url: str = "/static/gridgov-dock.js",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -108,6 +115,12 @@ def manager_map(
     link_lang : the language the link up names (that the page's address named), if any
     home : the page is at the default area: a signed-in user is taken to their own
         area when it lies inside ``area`` (``static/gridgov-home.js``)
+    open_statuses : the statuses of a case not yet finished: the case layer's default
+        filter (the live map shows open cases first)
+
+    The panels (filters, layers, statistics, legend) sit in a side dock
+    (``templates/manager_dock.html``, ``static/gridgov-dock.js``) beside the map,
+    never over it.
     """
     words = labels(lang, "map")
     grids = _escaped(layers["grids"])
@@ -121,10 +134,12 @@ def manager_map(
     if focus is not None:
         fmap.fit_bounds([[focus[1], focus[0]], [focus[3], focus[2]]], max_zoom=18)
     add_basemaps(fmap, words, tianditu_key, amap=True)
-    _grid_layer(grids, "open_cases", OPEN_COLOURS, words["layer_open"], True, words).add_to(fmap)
-    _grid_layer(
-        grids, "overdue_cases", OVERDUE_COLOURS, words["layer_overdue"], False, words
-    ).add_to(fmap)
+    fills = [
+        _grid_layer(grids, column, colours, words[name], show, words)
+        for column, colours, name, show in GRID_FILLS
+    ]
+    for fill in fills:
+        fill.add_to(fmap)
     if "community" in layers and len(layers["community"]):
         folium.GeoJson(
             _escaped(layers["community"])[["name", "geometry"]],
@@ -148,22 +163,19 @@ def manager_map(
     _points(
         layers.get("squads"),
         words["layer_squads"],
-        "users",
-        "blue",
+        "squads",
         lambda r: f"{r['name']} · {words['load']} {r.get('load', 0)}/{r['capacity']}",
     ).add_to(fmap)
     _points(
         layers.get("service_points"),
         words["layer_service"],
-        "flag",
-        "green",
+        "service",
         lambda r: str(r["name"]),
     ).add_to(fmap)
     _points(
         layers.get("parking"),
         words["layer_parking"],
-        "car",
-        "cadetblue",
+        "parking",
         lambda r: f"{r['name']} · {r['capacity']}",
     ).add_to(fmap)
     plugins.Fullscreen(title=words["fullscreen"], title_cancel=words["fullscreen_off"]).add_to(fmap)
@@ -177,17 +189,50 @@ def manager_map(
             api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]
         ).add_to(fmap)
         scripts = [("leaflet_heat", heat_url), ("gridgov_time", time_url)]
-        _CaseLayer(api, area, lang, tz, words, [*scripts, ("gridgov_cases", script_url)]).add_to(
-            fmap
-        )
+        _CaseLayer(
+            api,
+            area,
+            lang,
+            tz,
+            words,
+            [*scripts, ("gridgov_cases", script_url)],
+            open_statuses=[s for s in STATUS_COLOURS if s in open_statuses],
+            fills=fills,
+        ).add_to(fmap)
     if home:
         PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
             fmap
         )
     folium.LayerControl(collapsed=False).add_to(fmap)
+    PageScript("gridgovDock", [("gridgov_dock", dock_url)]).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    root.html.add_child(Element(render("manager_legend.html", lang, colours=STATUS_COLOURS)))
+    scales = [
+        {
+            "column": column,
+            "name": words[name],
+            "entries": count_legend(int(grids[column].max()) if len(grids) else 0, colours),
+        }
+        for column, colours, name, _ in GRID_FILLS
+    ]
+    pin_names = {
+        "squads": words["layer_squads"],
+        "service": words["layer_service"],
+        "parking": words["layer_parking"],
+        "partner": words["partner"],
+        "merchant": words["legend_merchant"],
+    }
+    dock = render(
+        "manager_dock.html",
+        lang,
+        live=live,
+        colours=STATUS_COLOURS,
+        glyphs=CATEGORY_GLYPHS,
+        pins=PINS,
+        pin_names=pin_names,
+        scales=scales,
+    )
+    root.html.add_child(Element(dock))
     if up is not None:
         link = render("map_up.html", lang, href=area_href(up[0], link_lang), level=up[1])
         root.html.add_child(Element(link))
@@ -247,15 +292,19 @@ def _merchants(
             [row.geometry.y, row.geometry.x],
             tooltip=escape(str(row["name"])),
             popup=folium.Popup(str(popup), max_width=260),
-            icon=folium.Icon(
-                color="red" if partner else "gray", icon="heart" if partner else "shop", prefix="fa"
-            ),
+            icon=_pin("partner" if partner else "merchant"),
         ).add_to(cluster)
     return cluster
 
 
+def _pin(kind: str) -> folium.Icon:
+    """The pin of ``kind`` (a key of :data:`layers.text.PINS`), as the legend shows it."""
+    icon, colour, _ = PINS[kind]
+    return folium.Icon(color=colour, icon=icon, prefix="fa")
+
+
 def _points(
-    frame: gpd.GeoDataFrame | None, name: str, icon: str, colour: str, label: Any
+    frame: gpd.GeoDataFrame | None, name: str, kind: str, label: Any
 ) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=name, show=True)
     if frame is None or not len(frame):
@@ -264,7 +313,7 @@ def _points(
         folium.Marker(
             [row.geometry.y, row.geometry.x],
             tooltip=label(row),
-            icon=folium.Icon(color=colour, icon=icon, prefix="fa"),
+            icon=_pin(kind),
         ).add_to(group)
     return group
 
@@ -301,26 +350,9 @@ def _search(
 
 
 class _StatsPanel(JSCSSMixin, MacroElement):
-    """A fold-away panel of charts drawn from /api/v1/stats."""
+    """The charts of the dock's statistics panel, drawn from /api/v1/stats."""
 
     _template = Template("""
-        {% macro header(this, kwargs) %}
-        <style>
-          #gg-stats {position:absolute; right:10px; bottom:30px; z-index:1000;
-                     background:white; padding:6px 10px; border-radius:4px;
-                     box-shadow:0 1px 5px rgba(0,0,0,.4); font:12px sans-serif;
-                     max-width:350px}
-          #gg-stats .gg-chart {position:relative; height:120px; width:330px}
-        </style>
-        {% endmacro %}
-        {% macro html(this, kwargs) %}
-        <details id="gg-stats" open>
-          <summary>{{ this.title|e }}</summary>
-          <div class="gg-chart"><canvas></canvas></div>
-          <div class="gg-chart"><canvas></canvas></div>
-          <div class="gg-chart"><canvas></canvas></div>
-        </details>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
         gridgovStats(document.getElementById("gg-stats"), {{ this.options }});
         {% endmacro %}
@@ -332,7 +364,6 @@ class _StatsPanel(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "StatsPanel"
         self.default_js = scripts
-        self.title = words["stats"]
         self.options = safe_json(
             {
                 "api": api,
@@ -340,6 +371,7 @@ class _StatsPanel(JSCSSMixin, MacroElement):
                 "labels": {
                     "reported": words["n_reported"],
                     "open": words["open_cases"],
+                    "rates": words["stats_rates"],
                     **{k: words[k] for k in ("closed", "overdue", "closure_rate", "on_time_rate")},
                 },
             }
@@ -352,7 +384,9 @@ class _CaseLayer(JSCSSMixin, MacroElement):
     _template = Template("""
         {% macro script(this, kwargs) %}
         (function () {
-          var state = gridgovCases({{ this._parent.get_name() }}, {{ this.options }});
+          var options = {{ this.options }};
+          options.gridLayers = [{{ this.grid_layers }}];
+          var state = gridgovCases({{ this._parent.get_name() }}, options);
           var overlays = {};
           overlays[{{ this.cases_name }}] = state.layer;
           if (state.heat) { overlays[{{ this.heat_name }}] = state.heat; }
@@ -371,15 +405,24 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         tz: str,
         words: dict[str, str],
         scripts: list[tuple[str, str]],
+        open_statuses: list[str],
+        fills: list[folium.GeoJson],
     ) -> None:
         super().__init__()
         self.default_js = scripts
         self._name = "CaseLayer"
+        # the grid fills, which the page colours again as the counts change
+        self.grid_layers = ", ".join(fill.get_name() for fill in fills)
         self.options = safe_json(
             {
                 "api": api,
                 "area": area,
                 "refreshMs": 10000,
+                "openStatuses": open_statuses,
+                "gridScales": [
+                    {"column": column, "colours": list(colours)}
+                    for column, colours, _, _ in GRID_FILLS
+                ],
                 "labels": {
                     **{
                         k: words[k]
@@ -395,6 +438,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                             "load",
                             "hours",
                             "days",
+                            "shown",
                         )
                     },
                     "lang": lang,

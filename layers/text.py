@@ -35,3 +35,12 @@ CATEGORY_GLYPHS = {
     "parking": "停",
     "merchant": "商",
 }
+# the pins of the managers' map: (Font Awesome icon, awesome-markers colour, that colour
+# as CSS) by what they mark; the map draws them and the legend shows them from here
+PINS = {
+    "squads": ("users", "blue", "#38aadd"),
+    "service": ("flag", "green", "#72b026"),
+    "parking": ("car", "cadetblue", "#436978"),
+    "partner": ("heart", "red", "#d63e2a"),
+    "merchant": ("shop", "gray", "#575757"),
+}

@@ -216,8 +216,8 @@ class CaseStory:
 
 # the zone pages write times in: the community's (the working-day calendar's) own
 PAGE_ZONE = LOCAL.key
-# the statuses of a case still being handled, as the pages' filters name them
-OPEN_STATUS_CODES = sorted(s.value for s in OPEN_STATUSES)
+# the statuses of a case not yet finished: what the managers' map shows at first
+OPEN_STATUS_CODES = tuple(sorted(s.value for s in OPEN_STATUSES))
 
 
 def case_story(

@@ -21,6 +21,7 @@ from tests.helpers import (
     SHIMAO,
     STRICT,
     XSS,
+    auth,
     offline_page,
     pin_browser_clock,
     serving,
@@ -115,11 +116,11 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         assert with_merchants > 0
         # toggle the overdue choropleth on (22 more grid shapes) and the merchants off
         shapes = page.locator("path.leaflet-interactive").count()
-        page.get_by_text("网格：超期案件").click()
+        _layer(page, "网格：超期案件")
         wait_for_js(
             page, f"document.querySelectorAll('path.leaflet-interactive').length === {shapes + 22}"
         )
-        page.locator(".leaflet-control-layers-overlays label", has_text="商户").click()
+        _layer(page, "商户")
         wait_for_js(page, f"document.querySelectorAll('{markers}').length < {with_merchants}")
         # a new case appears without a reload
         fresh = client.post(
@@ -194,14 +195,14 @@ def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
             f" const b = m.latLngToContainerPoint([{float(glat)}, {float(glon)}]);"
             " return [b.x - a.x, b.y - a.y]; })()"
         )
-        page.get_by_text("高德地图（GCJ-02）").click()
+        _layer(page, "高德地图（GCJ-02）")
         label_x = "document.querySelector('.gg-grid-label').getBoundingClientRect().x"
         wait_for_js(page, f"{label_x} !== {before['x']}")
         after = label.bounding_box()
         moved = (after["x"] - before["x"], after["y"] - before["y"])
         assert abs(moved[0] - expect[0]) <= 2 and abs(moved[1] - expect[1]) <= 2
         assert abs(moved[0]) > 100  # ~490 m at zoom 16 is a couple of hundred pixels
-        page.get_by_text("空白底图（离线）").click()
+        _layer(page, "空白底图（离线）")
         wait_for_js(page, f"{label_x} !== {after['x']}")
         back = label.bounding_box()
         assert abs(back["x"] - before["x"]) <= 1 and abs(back["y"] - before["y"]) <= 1
@@ -282,6 +283,22 @@ CELLS_AGAINST_GRID = """([mapName, code]) => {
     return [Number(el.textContent), r.x + r.width / 2 - gx, r.y + r.height / 2 - gy];
   }).sort((p, q) => p[0] - q[0] || p[1] - q[1]);
 }"""
+
+
+def _layer(page: Any, name: str) -> None:
+    """Tick (or untick) the layer ``name`` in the dock's layer lists, the dock open or
+    folded: its input clicked as a click on it would (a folded dock shows none)."""
+    clicked = page.evaluate(
+        """name => {
+          const label = [...document.querySelectorAll('.leaflet-control-layers label')]
+            .find(l => l.textContent.trim() === name);
+          if (!label) { return false; }
+          label.querySelector('input').click();
+          return true;
+        }""",
+        name,
+    )
+    assert clicked, name
 
 
 def _map_name(page: Any) -> str:
@@ -374,11 +391,10 @@ def test_amap_keeps_cases_clusters_and_counts_on_their_grids(browser: Any, setti
         assert set(osm[16]["ids"]) >= set(ids[: len(group)])
         for one in osm.values():
             assert _close(one["seen"], one["wgs84"], 1.0), one
-        heat = page.locator(".leaflet-control-layers-overlays label", has_text="案件热力图")
-        heat.click()  # on, so that every overlay is on the map
+        _layer(page, "案件热力图")  # on, so that every overlay is on the map
         points = page.evaluate(f"({OVERLAY_POINTS})('{map_name}')")
 
-        page.get_by_text("高德地图（GCJ-02）").click()
+        _layer(page, "高德地图（GCJ-02）")
         moved = page.evaluate(f"({OVERLAY_POINTS})('{map_name}')")
         # every overlay is where gis.crs puts it, within a centimetre or so
         assert moved["layers"].keys() == points["layers"].keys()
@@ -425,13 +441,13 @@ def test_amap_keeps_cases_clusters_and_counts_on_their_grids(browser: Any, setti
         _view(page, map_name, centre, 13)
         wait_for_js(page, "document.querySelectorAll('.gg-cell').length > 0")
         cells = {"amap": page.evaluate(f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])")}
-        page.get_by_text("OpenStreetMap 底图").click()
+        _layer(page, "OpenStreetMap 底图")
         cells["osm moved back"] = page.evaluate(
             f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])"
         )
         _view(page, map_name, centre, 13)
         cells["osm"] = page.evaluate(f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])")
-        page.get_by_text("高德地图（GCJ-02）").click()
+        _layer(page, "高德地图（GCJ-02）")
         cells["amap moved"] = page.evaluate(f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])")
         assert sum(c[0] for c in cells["osm"]) == len(ids) + 1
         for name, found in cells.items():
@@ -441,9 +457,9 @@ def test_amap_keeps_cases_clusters_and_counts_on_their_grids(browser: Any, setti
 
         # and back on OpenStreetMap, cases and clusters are where they were; the heat
         # map, off the map during the switch, comes back where it belongs
-        heat.click()
-        page.get_by_text("OpenStreetMap 底图").click()
-        heat.click()
+        _layer(page, "案件热力图")
+        _layer(page, "OpenStreetMap 底图")
+        _layer(page, "案件热力图")
         wgs = page.evaluate(f"({OVERLAY_POINTS})('{map_name}')")["layers"]["heat"]
         assert sorted(wgs) == sorted(points["layers"]["heat"] + [[121.8448, 29.8952]])
         back = {zoom: seen(zoom, label_wgs) for zoom in (18, 16)}
@@ -567,11 +583,11 @@ def test_statistics_panel_draws_three_charts(browser: Any, settings: Any) -> Non
         page, _ = offline_page(browser, base)
         page.goto(base + "/?lang=zh", wait_until="load")
         wait_for_js(
-            page, "window.gridgovCharts && window.gridgovCharts.length === 3", timeout=20_000
+            page, "window.gridgovCharts && window.gridgovCharts.every(Boolean)", timeout=20_000
         )
         sizes = page.evaluate("window.gridgovCharts.map(c => c.data.labels.length)")
         assert page.locator("#gg-stats canvas").count() == 3
-        assert page.get_by_text("统计（近90天）").count() == 1
+        assert page.get_by_text("近90天各月结案率与按期结案率").count() == 1
         page.close()
     app.state.engine.dispose()
     assert sorted(sizes) == [1, 1, 1]  # one grid, one month, one category so far
@@ -787,7 +803,7 @@ def test_squads_where_they_are_follow_the_amap_basemap(
         page.add_init_script(f"localStorage.setItem('gridgovToken', '{tokens['dispatcher']}')")
         page.goto(base + "/?lang=zh", wait_until="load")
         wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=20_000)
-        page.get_by_text("高德地图（GCJ-02）").click()
+        _layer(page, "高德地图（GCJ-02）")
         moved = np.array(page.evaluate(squads))
         page.clock.fast_forward(10_000)  # the next poll draws them anew, on Amap
         old = ",".join(str(int(k)) for k in moved[:, 4])
@@ -840,9 +856,6 @@ def test_case_overlay_alone_decides_whether_cases_or_counts_are_drawn(
         page.goto(base + "/?lang=zh", wait_until="load")
         wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
         map_name = _map_name(page)
-        toggle = page.locator(".leaflet-control-layers-overlays label").filter(
-            has_text=re.compile(r"^\s*案件\s*$")
-        )
         seen: list[tuple[str, dict[str, Any]]] = []
 
         def step(what: str) -> None:
@@ -854,7 +867,7 @@ def test_case_overlay_alone_decides_whether_cases_or_counts_are_drawn(
                 wait_for_js(page, f"window.gridgovState.fetches > {before}", timeout=10_000)
                 _settle(page)
             else:
-                toggle.click()
+                _layer(page, "案件")
                 _settle(page)
             seen.append((what, page.evaluate(f"({CASES_DRAWN})()")))
 
@@ -893,3 +906,356 @@ def test_case_overlay_alone_decides_whether_cases_or_counts_are_drawn(
         page.close()
     app.state.engine.dispose()
     assert errors == []
+
+
+# --- the dock: filters, cluster colours, legend, live grid fill and statistics, layout ---
+
+# how many cases the case layer draws: the singles plus the number on each cluster
+CASES_COUNTED = """() => [...document.querySelectorAll('.gg-case-cluster')]
+  .reduce((n, c) => n + Number(c.textContent), 0)
+  + document.querySelectorAll('.gg-case-icon').length"""
+# cases close together in the middle of the community, in view at the page's first zoom
+MIDDLE = [(121.8300, 29.8960), (121.8301, 29.8961), (121.8302, 29.8960), (121.8350, 29.8940)]
+OPEN = ["reported", "filed", "dispatched", "in_progress", "resolved", "escalated"]
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def _move(client: TestClient, case: int, token: str, **body: Any) -> None:
+    answer = client.post(f"/api/v1/issues/{case}/transitions", json=body, headers=auth(token))
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.browser
+def test_live_map_shows_open_cases_first_and_the_filters_change_what_is_drawn_and_counted(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    ids = [
+        client.post(
+            "/api/v1/issues",
+            json={**GOOD_REPORT, "lon": lon, "lat": lat, "category": category},
+        ).json()["id"]
+        for (lon, lat), category in zip(
+            MIDDLE, ["parking", "stairwell_clutter", "parking", "parking"], strict=True
+        )
+    ]
+    _move(client, ids[2], tokens["manager"], to="rejected", note="不属于本社区")
+    with serving(app) as base:
+        page, outside = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        pin_browser_clock(page, MORNING)
+        errors = _watch_errors(page, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        _settle(page)
+        map_name = _map_name(page)
+
+        def agree(expected: int) -> str:
+            """What is drawn is what the API counts for the page's own query."""
+            query = page.evaluate("window.gridgovState.query")
+            total = client.get("/api/v1/issues?" + query).json()["total"]
+            drawn = page.evaluate(f"({CASES_COUNTED})()")
+            assert drawn == total == expected, (query, drawn, total)
+            shown = page.locator(".gg-filter-count").inner_text()
+            assert shown == f"地图上符合筛选的案件：{expected} 件", shown
+            return str(query)
+
+        # open cases only, at first: the rejected one is not drawn
+        query = agree(3)
+        assert "status=" + "%2C".join(OPEN) in query
+
+        def choose(name: str, value: str) -> None:
+            """Change one filter; wait for the answer to the new query (a poll may come too)."""
+            before = page.evaluate("window.gridgovState.query")
+            if name == "overdue":
+                page.locator("#gg-filters input[name=overdue]").set_checked(value == "on")
+            else:
+                page.locator(f"#gg-filters select[name={name}]").select_option(value)
+            wait_for_js(page, f"window.gridgovState.query !== {json.dumps(before)}", timeout=10_000)
+            _settle(page)
+
+        choose("status", "done")
+        assert "status=closed%2Crejected%2Cduplicate" in agree(1)
+        choose("status", "all")
+        assert "status=" not in agree(4)
+        wait_for_js(
+            page, "document.querySelectorAll('#gg-filters option[value=parking]').length === 1"
+        )
+        choose("category", "parking")
+        assert "category=parking" in agree(3)
+        choose("status", "open")
+        agree(2)
+        choose("status", "reported")
+        agree(2)
+        choose("overdue", "on")  # nothing is overdue on the morning it was reported
+        assert "overdue=true" in agree(0)
+        choose("overdue", "off")
+        choose("days", "7")  # changed in the last 7 days (of the server's clock): all
+        assert "since=2026-11-19T02%3A00%3A" in agree(2)
+        # a case moved out of the filter by a poll is taken away; zoomed out, the
+        # counts per square follow the same filters
+        _move(client, ids[0], tokens["manager"], to="filed")
+        page.clock.fast_forward(10_000)
+        wait_for_js(page, f"window.gridgovState.byId[{ids[0]}] === undefined", timeout=10_000)
+        _settle(page)
+        assert page.evaluate(f"({CASES_COUNTED})()") == 1
+        _view(page, map_name, f"[{MIDDLE[0][1]}, {MIDDLE[0][0]}]", 13)
+        query = page.evaluate("window.gridgovState.query")
+        cells = client.get("/api/v1/issues/cells?" + query).json()
+        drawn = page.evaluate(
+            "[...document.querySelectorAll('.gg-cell')]"
+            ".reduce((n, c) => n + Number(c.textContent), 0)"
+        )
+        assert drawn == cells["total"] == 1 and "status=reported" in query
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []
+    assert all("tile.openstreetmap.org" in u for u in outside), outside
+
+
+@pytest.mark.browser
+def test_case_clusters_carry_the_status_colours(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+    from layers.text import STATUS_COLOURS
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    ids = [
+        client.post("/api/v1/issues", json={**GOOD_REPORT, "lon": lon, "lat": lat}).json()["id"]
+        for lon, lat in MIDDLE[:3]
+    ]
+    _move(client, ids[0], tokens["manager"], to="filed")
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        pin_browser_clock(page, MORNING)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        _settle(page)
+        cluster = page.locator(".gg-case-cluster")
+        assert cluster.count() == 1
+        look = page.evaluate(
+            """() => {
+              const c = document.querySelector('.gg-case-cluster');
+              const ring = c.querySelector('.gg-ring'), middle = ring.querySelector('span');
+              return {ring: ring.style.background, middle: getComputedStyle(middle).backgroundColor,
+                      text: middle.textContent, title: ring.title,
+                      merchant: c.classList.contains('marker-cluster')};
+            }"""
+        )
+        page.close()
+    app.state.engine.dispose()
+    # two reported, one filed: reported in the middle, both round it; not markercluster's look
+    assert look["text"] == "3" and look["middle"] == _rgb(STATUS_COLOURS["reported"])
+    assert "conic-gradient" in look["ring"]
+    assert _rgb(STATUS_COLOURS["reported"]) in look["ring"]
+    assert _rgb(STATUS_COLOURS["filed"]) in look["ring"]
+    assert look["title"] == "已上报 2 · 已立案 1" and not look["merchant"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_legend_lists_every_status_glyph_pin_and_grid_scale(api: TestClient, lang: str) -> None:
+    from layers.i18n import status_names
+    from layers.text import CATEGORY_GLYPHS, PINS, STATUS_COLOURS
+
+    html = api.get(f"/?lang={lang}").text
+    legend = html[html.index('class="gg-legend"') :]
+    for status in STATUS_COLOURS:
+        assert f'data-status="{status}"' in legend and status_names(lang)[status] in legend
+    for code, glyph in CATEGORY_GLYPHS.items():
+        assert re.search(rf'data-code="{code}"><span class="gg-dot gg-glyph">{glyph}<', legend)
+    for pin, (icon, _, colour) in PINS.items():
+        assert f'data-pin="{pin}"' in legend and f"fa-{icon}" in legend and colour in legend
+    assert legend.count('class="gg-scale"') == 2
+
+
+@pytest.mark.browser
+def test_legend_names_the_glyphs_and_the_heat_map_shows_over_the_grid_fill(
+    browser: Any, settings: Any
+) -> None:
+    from api.app import create_app
+    from layers.text import CATEGORY_GLYPHS
+
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        page.goto(base + "/?lang=en", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        name = page.locator(".gg-glyph-name[data-code=neighbour_dispute]")
+        wait_for_js(
+            page,
+            "document.querySelector('.gg-glyph-name[data-code=neighbour_dispute]').textContent"
+            " !== 'neighbour_dispute'",
+        )
+        named = name.inner_text()
+        # the dock speaks English but for the glyphs themselves, which the markers carry
+        dock = page.evaluate(
+            """() => { const d = document.getElementById('gg-dock').cloneNode(true);
+                       d.querySelectorAll('.gg-glyph').forEach(g => g.remove());
+                       return d.innerText; }"""
+        )
+
+        def fills() -> list[float]:
+            return [
+                float(o)
+                for o in page.evaluate(
+                    "[...document.querySelectorAll('path.leaflet-interactive')]"
+                    ".filter(p => p.getAttribute('fill') !== 'none')"
+                    ".map(p => p.getAttribute('fill-opacity'))"
+                )
+            ]
+
+        before = fills()
+        _layer(page, "Case heat map")
+        wait_for_js(page, "document.querySelector('.gg-heat-on') !== null")
+        during = fills()
+        _layer(page, "Case heat map")
+        after = fills()
+        page.close()
+    app.state.engine.dispose()
+    assert named.lower().startswith("neighbour"), named
+    glyphs = "".join(CATEGORY_GLYPHS.values())
+    assert not re.search(r"[\u4e00-\u9fff]", re.sub(f"[{glyphs}]", "", dock)), dock
+    assert max(during) <= 0.15 < min(before) and after == before
+
+
+@pytest.mark.browser
+def test_grid_fill_and_statistics_follow_new_cases_and_transitions(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    first = client.post("/api/v1/issues", json=GOOD_REPORT).json()  # grid 016
+    filed = client.post(
+        "/api/v1/issues", json={**GOOD_REPORT, "lon": MIDDLE[0][0], "lat": MIDDLE[0][1]}
+    ).json()
+    _move(client, filed["id"], tokens["manager"], to="filed")
+    later = MORNING + timedelta(days=30)  # the filed case is due (and overdue) by now
+    app.state.clock = lambda: later
+    with serving(app) as base:
+        page, _ = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        pin_browser_clock(page, later)
+        errors = _watch_errors(page, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(
+            page,
+            "window.gridgovState && window.gridgovState.gridLoads > 0"
+            " && window.gridgovCharts.every(Boolean) && window.gridgovStatsState.loads > 0",
+            timeout=20_000,
+        )
+        grids = """() => { const out = {};
+          window.gridgovState.gridLayers[0].eachLayer(l => {
+            out[l.feature.properties.code] = [l.feature.properties.open_cases,
+                                              l.options.fillColor]; });
+          return out; }"""
+        chart = "window.gridgovCharts[0].data.datasets[0].data.reduce((a, b) => a + b, 0)"
+        before = page.evaluate(f"({grids})()")
+        charted = page.evaluate(chart)
+        rates = page.locator(".gg-stats-rates").inner_text()
+        # a new case in another grid, the first one rejected: no reload
+        new = client.post(
+            "/api/v1/issues", json={**GOOD_REPORT, "lon": 121.8240, "lat": 29.8980}
+        ).json()
+        _move(client, first["id"], tokens["manager"], to="rejected", note="重复上报")
+        loads = page.evaluate("window.gridgovState.gridLoads")
+        page.clock.fast_forward(10_000)
+        wait_for_js(
+            page,
+            f"window.gridgovState.gridLoads > {loads} && window.gridgovStatsState.loads > 1",
+            timeout=10_000,
+        )
+        after = page.evaluate(f"({grids})()")
+        charted_after = page.evaluate(chart)
+        ticks = page.evaluate("window.gridgovCharts[1].options.scales.y.ticks.callback(50)")
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []
+    shimao, elsewhere = GRID16, new["grid"]["code"]
+    assert before[shimao][0] == 1 and after[shimao][0] == 0
+    assert before[elsewhere][0] == 0 and after[elsewhere][0] == 1
+    assert before[shimao][1] != after[shimao][1] and before[elsewhere][1] != after[elsewhere][1]
+    # the panel counts what the map's default filter counts: every open case
+    assert charted == charted_after == 2
+    # nothing closed of the one case due: 0 %, written as a percentage
+    assert re.fullmatch(r"近90天：结案率 0%，按期结案率 0%", rates), rates
+    assert ticks == "50%"
+
+
+LAYOUT = """() => {
+  const box = e => e.getBoundingClientRect();
+  const map = document.querySelector('.folium-map'), dock = document.getElementById('gg-dock');
+  const m = box(map), d = box(dock);
+  const overlap = (a, b) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const PANELS = '#gg-filters, #gg-stats, .gg-legend, .leaflet-control-layers';
+  const panels = [...document.querySelectorAll(PANELS)];
+  const input = document.querySelector('.leaflet-control-search input.search-input');
+  const style = getComputedStyle(input);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = style.fontSize + ' ' + style.fontFamily;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const name = Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom);
+  return {
+    open: document.body.classList.contains('gg-dock-open'),
+    mapRight: m.right, dockLeft: d.left, width: window.innerWidth,
+    covered: panels.filter(p => p.offsetParent !== null && overlap(box(p), m)).length,
+    inMap: map.querySelectorAll(PANELS).length,
+    sized: window[name].getSize().x === map.clientWidth,
+    hint: ctx.measureText(input.placeholder).width <= room,
+  };
+}"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("width", "height", "lang"), [(1440, 900, "zh"), (1280, 720, "zh"), (1280, 720, "en")]
+)
+def test_panels_sit_in_a_dock_beside_the_map_never_over_it(
+    browser: Any, settings: Any, width: int, height: int, lang: str
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base, viewport={"width": width, "height": height})
+        errors = _watch_errors(page, base)
+        page.goto(f"{base}/?lang={lang}", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        seen = [page.evaluate(f"({LAYOUT})()")]
+        page.locator("#gg-dock-toggle").click()
+        wait_for_js(page, f"({LAYOUT})().sized")
+        seen.append(page.evaluate(f"({LAYOUT})()"))
+        page.locator("#gg-dock-toggle").click()
+        wait_for_js(page, f"({LAYOUT})().sized")
+        seen.append(page.evaluate(f"({LAYOUT})()"))
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"manager-map-dock-{width}-{lang}.png"))
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []
+    # open on a wide screen, folded on a laptop's, and either way the toggle's choice
+    assert [s["open"] for s in seen] == (
+        [True, False, True] if width >= 1400 else [False, True, False]
+    )
+    for s in seen:
+        assert s["mapRight"] <= s["dockLeft"] and s["covered"] == 0 and s["inMap"] == 0, s
+        assert s["sized"] and s["hint"], s
+    widths = {s["open"]: s["dockLeft"] for s in seen}
+    assert widths[True] < widths[False] <= width - 20

@@ -125,22 +125,85 @@
     return place(m);
   }
 
-  /* A cluster of cases: markercluster's look, with a class of its own (merchants cluster too). */
-  function clusterIcon(group) {
-    var n = group.getChildCount();
-    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
-    return L.divIcon({
-      html: "<div><span>" + n + "</span></div>",
-      className: "marker-cluster marker-cluster-" + size + " gg-case-cluster",
-      iconSize: L.point(40, 40)
-    });
+  /*
+   * A cluster of cases: its ring shares out the statuses it holds, its middle has the
+   * colour of the commonest one (the legend's colours); square-ish and dark-edged, so
+   * that it never looks like a merchants' cluster.
+   */
+  function clusterIcon(labels) {
+    return function (group) {
+      var n = group.getChildCount();
+      var counts = {};
+      group.getAllChildMarkers().forEach(function (m) {
+        var status = m.feature ? m.feature.properties.status : "";
+        counts[status] = (counts[status] || 0) + 1;
+      });
+      var statuses = Object.keys(labels.colours).filter(function (s) { return counts[s]; });
+      var top = statuses.reduce(function (a, s) { return counts[s] > (counts[a] || 0) ? s : a; },
+                                statuses[0]);
+      var at = 0, stops = [], title = [];
+      statuses.forEach(function (s) {
+        var to = at + 360 * counts[s] / n;
+        stops.push(labels.colours[s] + " " + at.toFixed(1) + "deg " + to.toFixed(1) + "deg");
+        title.push((labels.statuses[s] || s) + " " + counts[s]);
+        at = to;
+      });
+      var size = n < 10 ? 34 : n < 100 ? 40 : 46;
+      var el = document.createElement("div");
+      el.className = "gg-ring";
+      el.style.background = stops.length ? "conic-gradient(" + stops.join(",") + ")" : "#333";
+      var middle = text("span", n);
+      middle.style.background = labels.colours[top] || "#333333";
+      middle.setAttribute("data-status", top || "");
+      el.appendChild(middle);
+      el.title = title.join(" · ");
+      return L.divIcon({
+        html: el.outerHTML,
+        className: "gg-case-cluster",
+        iconSize: L.point(size, size)
+      });
+    };
+  }
+
+  /*
+   * The filters of the case layer: a set of statuses, a category, overdue only, and
+   * a period (changed in the last so many days).  They go to the API as query
+   * parameters, for the cases and for the counts alike; a changed case the poll
+   * brings back is drawn or taken away by the same test here.
+   */
+  function defaultFilter(options) {
+    return { status: (options.openStatuses || []).slice(), category: "", overdue: false, days: 0 };
+  }
+
+  function periodStart(filter) {
+    if (!filter.days) { return null; }
+    var now = serverNow();
+    if (!(now >= 0)) { return null; }
+    return new Date(now - filter.days * 86400000).toISOString().replace(/\.\d+Z$/, "Z");
+  }
+
+  function filterParams(params, filter) {
+    if (filter.status.length) { params.set("status", filter.status.join(",")); }
+    if (filter.category) { params.set("category", filter.category); }
+    if (filter.overdue) { params.set("overdue", "true"); }
+    var start = periodStart(filter);
+    if (start) { params.set("since", start); }
+    return params;
+  }
+
+  function matches(props, filter) {
+    if (filter.status.length && filter.status.indexOf(props.status) < 0) { return false; }
+    if (filter.category && props.category.code !== filter.category) { return false; }
+    if (filter.overdue && !props.overdue) { return false; }
+    var start = periodStart(filter);
+    return !start || Date.parse(props.updated_at) >= Date.parse(start);
   }
 
   /* Start the live case layer on a map; returns the layers so tests can look. */
   window.gridgovCases = function (map, options) {
     var labels = options.labels;
     var cluster = L.markerClusterGroup({
-      disableClusteringAtZoom: 18, iconCreateFunction: clusterIcon
+      disableClusteringAtZoom: 18, iconCreateFunction: clusterIcon(labels)
     });
     var cells = L.layerGroup();
     /*
@@ -155,7 +218,7 @@
     var since = null;
     var state = {
       layer: layer, cluster: cluster, cells: cells, heat: heat, byId: byId, fetches: 0,
-      mode: null, serverNow: serverNow
+      mode: null, serverNow: serverNow, filter: defaultFilter(options), polls: 0
     };
 
     function put(feature) {
@@ -164,6 +227,22 @@
       var m = marker(feature, labels);
       byId[feature.id] = m;
       cluster.addLayer(m);
+    }
+
+    function drop(id) {
+      if (byId[id]) { cluster.removeLayer(byId[id]); delete byId[id]; }
+    }
+
+    /* Whether case ``id`` lies in the box a query (URL parameters) asked about. */
+    function inView(id, query) {
+      var box = (new URLSearchParams(query || "").get("bbox") || "").split(",").map(Number);
+      var c = byId[id].feature.geometry.coordinates;
+      return c[0] >= box[0] && c[0] <= box[2] && c[1] >= box[1] && c[1] <= box[3];
+    }
+
+    /* A changed case: drawn while it passes the filters, taken away when it no longer does. */
+    function update(feature) {
+      if (matches(feature.properties, state.filter)) { put(feature); } else { drop(feature.id); }
     }
 
     function refreshHeat() {
@@ -194,6 +273,8 @@
       var cellDeg = 360 / Math.pow(2, map.getZoom()) / 8;
       var params = new URLSearchParams({ bbox: bbox(), cell_deg: String(cellDeg) });
       if (options.area) { params.set("area", options.area); }
+      filterParams(params, state.filter);
+      state.query = params.toString();
       return fetch(options.api + "/issues/cells?" + params.toString(),
                    { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
@@ -234,8 +315,12 @@
       if (!detailed()) { return loadCells(); }
       var params = new URLSearchParams({ bbox: bbox(), limit: "1000" });
       if (options.area) { params.set("area", options.area); }  // a community's cases only
-      if (changedOnly && since) { params.set("since", since); }
-      return fetch(options.api + "/issues?" + params.toString(), { credentials: "same-origin" })
+      // the changes since the last answer whatever the filters, to move cases out as well
+      // as in; else the cases that pass them
+      changedOnly = changedOnly && since;
+      if (changedOnly) { params.set("since", since); } else { filterParams(params, state.filter); }
+      var asked = params.toString();
+      return fetch(options.api + "/issues?" + asked, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })
         .then(function (body) {
           if (!changedOnly && body.total > body.features.length) {
@@ -246,15 +331,34 @@
           state.fetches += 1;
           since = body.now;
           setServerNow(body.now);
-          body.features.forEach(put);
+          if (changedOnly) {
+            body.features.forEach(update);
+          } else {
+            // the whole answer for the filters in view: what in view is no longer in it goes
+            var kept = {};
+            body.features.forEach(function (f) { kept[f.id] = true; put(f); });
+            Object.keys(byId).forEach(function (id) {
+              if (!kept[id] && inView(id, asked)) { drop(id); }
+            });
+            state.query = asked;
+            state.total = body.total;
+          }
           refreshHeat();
-          map.fire("gridgov:cases", { count: Object.keys(byId).length });
+          // the cases in view that pass the filters (the earlier views' stay drawn)
+          var shown = Object.keys(byId).filter(function (id) { return inView(id, state.query); });
+          map.fire("gridgov:cases", { count: shown.length });
         })
         .catch(function () { /* offline for a moment: the next poll tries again */ });
     }
 
     var style = document.createElement("style");
-    style.textContent = ".gg-case-icon span{display:flex;width:22px;height:22px;" +
+    style.textContent = ".gg-case-cluster .gg-ring{width:100%;height:100%;border-radius:30%;" +
+      "display:flex;align-items:center;justify-content:center;box-sizing:border-box;" +
+      "border:2px solid #222;box-shadow:0 1px 4px rgba(0,0,0,.5)}" +
+      ".gg-case-cluster .gg-ring span{display:flex;align-items:center;justify-content:center;" +
+      "width:64%;height:64%;border-radius:30%;color:#fff;font:bold 12px sans-serif;" +
+      "text-shadow:0 0 2px #000}" +
+      ".gg-case-icon span{display:flex;width:22px;height:22px;" +
       "border-radius:50%;border:2px solid #fff;color:#fff;font:bold 11px sans-serif;" +
       "align-items:center;justify-content:center;box-sizing:border-box}" +
       ".gg-late span{border:3px solid #000}.gg-hide-labels .gg-grid-label{display:none}" +
@@ -294,8 +398,138 @@
     }
     loadSquads();
     setInterval(loadSquads, options.refreshMs || 10000);
+    /* New filters: every case is asked for again, and the counts with them. */
+    state.setFilter = function (filter) {
+      state.filter = {
+        status: filter.status || [], category: filter.category || "",
+        overdue: !!filter.overdue, days: Number(filter.days) || 0
+      };
+      since = null;
+      crowded = false;
+      cluster.clearLayers();
+      Object.keys(byId).forEach(function (id) { delete byId[id]; });
+      return load(false);
+    };
+
+    /*
+     * The grid fill: each grid coloured by its open (or overdue) cases as the page was
+     * made, then again after every poll from /stats (every open case, whenever reported,
+     * as the page counted them); the fill pales while the heat map is on.
+     */
+    var heatOn = false;
+    function countColour(value, top, colours) {
+      if (!(value > 0) || !(top > 0)) { return colours[0]; }
+      var step = Math.max(1, Math.ceil(top / (colours.length - 1)));
+      return colours[Math.min(colours.length - 1, 1 + Math.floor((value - 1) / step))];
+    }
+    function restyleGrids() {
+      (options.gridLayers || []).forEach(function (g, i) {
+        var scale = options.gridScales[i];
+        var top = 0;
+        g.eachLayer(function (l) {
+          top = Math.max(top, Number(l.feature.properties[scale.column]) || 0);
+        });
+        g.eachLayer(function (l) {
+          l.setStyle({
+            fillColor: countColour(Number(l.feature.properties[scale.column]) || 0, top,
+                                   scale.colours),
+            fillOpacity: heatOn ? 0.12 : 0.55
+          });
+        });
+        scale.top = top;
+      });
+      map.getContainer().classList.toggle("gg-heat-on", heatOn);
+    }
+    state.restyleGrids = restyleGrids;
+    state.gridLayers = options.gridLayers || [];
+    map.on("overlayadd", function (e) { if (e.layer === heat) { heatOn = true; restyleGrids(); } });
+    map.on("overlayremove", function (e) {
+      if (e.layer === heat) { heatOn = false; restyleGrids(); }
+    });
+
+    function loadGrids() {
+      if (!(options.gridLayers || []).length) { return null; }
+      var params = new URLSearchParams({ group_by: "grid", from: "2000-01-01" });
+      if (options.area) { params.set("area", options.area); }
+      return fetch(options.api + "/stats?" + params.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          var byCode = {};
+          body.rows.forEach(function (r) { byCode[r.key] = r; });
+          options.gridLayers.forEach(function (g) {
+            g.eachLayer(function (l) {
+              var row = byCode[l.feature.properties.code] || {};
+              l.feature.properties.open_cases = row.open || 0;
+              l.feature.properties.overdue_cases = row.overdue || 0;
+            });
+          });
+          restyleGrids();
+          state.gridLoads = (state.gridLoads || 0) + 1;
+          document.dispatchEvent(new CustomEvent("gridgov:grids", {
+            detail: { rows: body.rows, scales: options.gridScales }
+          }));
+        })
+        .catch(function () { /* the next poll tries again */ });
+    }
+    state.loadGrids = loadGrids;
+    map.on("gridgov:poll", loadGrids);
+
+    /* The filter form of the dock, when the page has one: its choices, the categories. */
+    function bindFilters(form) {
+      var all = Object.keys(labels.colours);
+      var open = options.openStatuses || [];
+      function statuses(choice) {
+        if (choice === "open") { return open.slice(); }
+        if (choice === "done") { return all.filter(function (s) { return open.indexOf(s) < 0; }); }
+        if (choice === "all") { return []; }
+        return [choice];
+      }
+      function read() {
+        return {
+          status: statuses(form.elements.status.value),
+          category: form.elements.category.value,
+          overdue: form.elements.overdue.checked,
+          days: form.elements.days.value
+        };
+      }
+      form.addEventListener("change", function () { state.setFilter(read()); });
+      form.addEventListener("submit", function (e) { e.preventDefault(); });
+      var params = new URLSearchParams();
+      if (options.area) { params.set("area", options.area); }
+      fetch(options.api + "/categories?" + params.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          var select = form.elements.category;
+          body.categories.forEach(function (c) {
+            var name = labels.lang === "en" ? c.name_en : c.name_zh;
+            var option = text("option", (labels.glyphs[c.code] || "") + " " + name);
+            option.value = c.code;
+            select.appendChild(option);
+            document.querySelectorAll(".gg-glyph-name[data-code='" + c.code + "']")
+              .forEach(function (el) { el.textContent = name; });
+          });
+        })
+        .catch(function () { /* the categories stay unnamed */ });
+      map.on("gridgov:cases", function (e) {
+        var out = form.querySelector(".gg-filter-count");
+        if (out) { out.textContent = labels.shown.replace("{n}", String(e.count)); }
+      });
+    }
+    var form = document.getElementById("gg-filters");
+    if (form) { bindFilters(form); }
+
     load(false);
-    setInterval(function () { load(true); }, options.refreshMs || 10000);
+    loadGrids();
+    /*
+     * Each poll brings the changes; every sixth asks again for every case that passes
+     * the filters (a case can age out of the period or become overdue unchanged).
+     * Then the map hears "gridgov:poll": the grid fill and the statistics follow.
+     */
+    setInterval(function () {
+      state.polls += 1;
+      load(state.polls % 6 !== 0);
+      map.fire("gridgov:poll", { polls: state.polls });
+    }, options.refreshMs || 10000);
     window.gridgovState = state;
     return state;
   };
