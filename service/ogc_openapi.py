@@ -41,6 +41,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "limit",
         "How many features a page holds at most",
         {"type": "integer", "minimum": 1, "maximum": ogc.MAX_LIMIT, "default": ogc.DEFAULT_LIMIT},
+        style="form",
     ),
     "offset": _param(
         "offset", "How many features to skip", {"type": "integer", "minimum": 0, "default": 0}
@@ -61,6 +62,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "datetime",
         "An instant, a date, or an interval with '..' for an open end (cases: when reported)",
         {"type": "string"},
+        style="form",
     ),
     "filter": _param("filter", "A CQL2 filter", {"type": "string"}),
     "filter-lang": _param(
