@@ -75,7 +75,17 @@ def _doc(media_type: str, *params: str) -> dict[str, Any]:
     }
 
 
-ITEMS = ("limit", "offset", "bbox", "bbox-crs", "datetime", "crs")
+ITEMS = (
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+)
 
 
 @router.get("", **_doc(ogc.JSON))

@@ -18,6 +18,7 @@ type and headers).  ``api/routes_ogc.py`` only turns the one into the other.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from gis.crs_ref import (
     canonical,
     epsg_uri,
     from_crs84,
+    to_crs84,
 )
 from layers.i18n import gettext_for, status_names
 from service.catalogue import PUBLIC_LAYERS
@@ -45,11 +47,13 @@ from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Malformed, NotFound
 from service.scope import in_scope, list_area
 from service.views import iso, issue_view
+from store.cql import FilterError, to_sql
 from store.features import (
     FeatureQuery,
     case_extent,
     case_page,
     community_outlines,
+    is_postgis,
     layer_extent,
     layer_feature,
     layer_page,
@@ -69,15 +73,48 @@ GEOGRAPHIC = (CRS84, epsg_uri(4326), epsg_uri(4490))  # WGS84 lon/lat, WGS84, CG
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 CONFORMANCE_CORE = [CONF + c for c in ("core", "geojson", "html", "oas30")]
 CONFORMANCE_CRS = ["http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"]
-CONFORMANCE = [*CONFORMANCE_CORE, *CONFORMANCE_CRS]
-FILTERING = False  # Part 3 (CQL2) is offered
+FILTER = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"
+CONFORMANCE_FILTER = [
+    *(
+        FILTER + c
+        for c in ("queryables", "queryables-query-parameters", "filter", "features-filter")
+    ),
+    *(
+        CQL2 + c
+        for c in (
+            "cql2-text",
+            "cql2-json",
+            "basic-cql2",
+            "advanced-comparison-operators",
+            "basic-spatial-functions",
+            "basic-spatial-functions-plus",
+            "spatial-functions",
+        )
+    ),
+]
+CONFORMANCE = [*CONFORMANCE_CORE, *CONFORMANCE_CRS, *CONFORMANCE_FILTER]
+FILTERING = True  # Part 3 (CQL2) is offered
+FILTER_LANGS = ("cql2-text", "cql2-json")
 
 # members' references in the grids layer: pseudonymous ids of people, not for this API
 PRIVATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "grids": ("grid_head", "full_time_worker", "part_time_worker", "instructor"),
 }
 COMMON_PARAMS = frozenset({"f", "lang"})
-ITEMS_PARAMS = frozenset({"limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+ITEMS_PARAMS = frozenset(
+    {
+        "limit",
+        "offset",
+        "bbox",
+        "bbox-crs",
+        "datetime",
+        "crs",
+        "filter",
+        "filter-lang",
+        "filter-crs",
+    }
+)
 
 # the cases' queryable properties: name → (JSON Schema type, the column)
 CASE_QUERYABLES: dict[str, tuple[str, Any]] = {
@@ -545,6 +582,66 @@ def _property_filters(
     return where
 
 
+def _bbox_as_polygon(node: Any) -> Any:
+    """CQL2-JSON with each ``{"bbox": [...]}`` written as a GeoJSON polygon: pygeofilter 0.4
+    reads a bbox's four numbers into the wrong corners of its envelope."""
+    if isinstance(node, list):
+        return [_bbox_as_polygon(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    box = node.get("bbox")
+    if set(node) == {"bbox"} and isinstance(box, list) and len(box) in (4, 6):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
+            raise ValueError(f"bbox {box!r} must be numbers")
+        xmin, ymin, xmax, ymax = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
+        return mapping(shapely.box(xmin, ymin, xmax, ymax))
+    return {k: _bbox_as_polygon(v) for k, v in node.items()}
+
+
+def parse_filter(text: str, lang: str) -> Any:
+    """A CQL2 filter in ``lang`` (``cql2-text`` or ``cql2-json``) as pygeofilter's tree,
+    or ``Malformed`` saying what is wrong with it."""
+    from pygeofilter.parsers.cql2_json import parse as parse_json
+    from pygeofilter.parsers.cql2_text import parse as parse_text
+
+    try:
+        if lang == "cql2-json":
+            return parse_json(_bbox_as_polygon(json.loads(text)))
+        return parse_text(text)
+    except Exception as exc:  # lark's, json's and pygeofilter's errors alike
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise Malformed(
+            "bad_filter", f"filter {text[:200]!r} is not valid {lang}: {reason}"
+        ) from None
+
+
+def _cql_filter(
+    session: Session,
+    req: OgcRequest,
+    collection_id: str,
+    types: Mapping[str, str],
+    offered: list[str],
+) -> ColumnElement[bool] | None:
+    lang = req.one("filter-lang") or "cql2-text"
+    if lang not in FILTER_LANGS:
+        raise Malformed(
+            "bad_filter-lang", f"filter-lang {lang!r} must be one of {', '.join(FILTER_LANGS)}"
+        )
+    crs = _crs(req, "filter-crs", offered)
+    text = req.one("filter")
+    if text is None:
+        return None
+    tree = parse_filter(text, lang)
+    columns = {
+        name: (property_column(collection_id, name, kind), kind) for name, kind in types.items()
+    }
+    geometry = Issue.geom if collection_id == CASES else LayerFeature.geom
+    try:
+        return to_sql(tree, columns, geometry, is_postgis(session), lambda g: to_crs84(g, crs))
+    except FilterError as exc:
+        raise Malformed("bad_filter", f"filter {text[:200]!r}: {exc}") from None
+
+
 def _case_area(actor: Actor) -> str:
     return list_area(actor)
 
@@ -558,10 +655,12 @@ def items(session: Session, req: OgcRequest, collection_id: str) -> Answer:
     offered = crs_list(session)
     crs = _crs(req, "crs", offered)
     bbox_crs = _crs(req, "bbox-crs", offered)
+    where = _property_filters(req, collection_id, types)
+    cql = _cql_filter(session, req, collection_id, types, offered)
     query = FeatureQuery(
         limit=_int(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=_int(req, "offset", 0, 0, None),
-        where=_property_filters(req, collection_id, types),
+        where=[*where, *([cql] if cql is not None else [])],
     )
     bbox_text = req.one("bbox")
     if bbox_text is not None:

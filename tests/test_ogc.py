@@ -371,3 +371,202 @@ def test_links_keep_the_query_and_the_crs(ogc: TestClient) -> None:
     query = parse_qs(urlsplit(following["href"]).query)
     assert query["crs"] == [f"{EPSG}4490"] and query["status"] == ["closed"]
     assert query["offset"] == ["5"] and query["limit"] == ["5"]
+
+
+# --- Part 3: filtering ------------------------------------------------------------------------
+
+# a polygon over the middle of Lingxiao (lon/lat)
+AREA = [(121.828, 29.889), (121.842, 29.889), (121.842, 29.897), (121.828, 29.897)]
+AREA_WKT = "POLYGON((" + ", ".join(f"{x} {y}" for x, y in [*AREA, AREA[0]]) + "))"
+ACCEPTANCE = f"status = 'filed' AND S_INTERSECTS(geometry, {AREA_WKT})"
+
+
+def _ids(client: TestClient, cid: str, **params: str) -> set[Any]:
+    body = _get(client, f"/ogc/collections/{cid}/items", params={"limit": "10000", **params})
+    return {f["id"] for f in body.json()["features"]}
+
+
+def _expected_cases(client: TestClient, test: Any) -> set[int]:
+    every = _get(client, "/ogc/collections/cases/items?limit=10000").json()["features"]
+    return {
+        f["id"] for f in every if test(f["properties"], shapely.Point(f["geometry"]["coordinates"]))
+    }
+
+
+def test_the_same_filter_gives_the_same_ids_on_sqlite_and_postgis(
+    sqlite_templates: Any, postgis_copies: Any, tmp_path: Any
+) -> None:
+    import shutil
+
+    from sqlalchemy.engine import make_url
+
+    from api.app import create_app
+    from service.settings import Settings
+    from store.demo import load_demo_cases
+    from tests.conftest import PG_ADMIN_URL
+
+    target = tmp_path / "both.sqlite3"
+    shutil.copyfile(sqlite_templates["loaded"], target)
+    name = postgis_copies.take("loaded")
+    urls = {
+        "sqlite": f"sqlite:///{target}",
+        "postgis": make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False),
+    }
+    found: dict[str, set[Any]] = {}
+    area = shapely.Polygon(AREA)
+    try:
+        for backend, url in urls.items():
+            engine = make_engine(url)
+            with Session(engine) as session, session.begin():
+                load_demo_cases(session, MORNING)
+            engine.dispose()
+            app = create_app(Settings(database_url=url, var_dir=tmp_path / backend))
+            with TestClient(app) as client:
+                found[backend] = _ids(client, "cases", filter=ACCEPTANCE)
+                expected = _expected_cases(
+                    client, lambda p, g: p["status"] == "filed" and area.intersects(g)
+                )
+                assert found[backend] == expected, backend
+            app.state.engine.dispose()
+    finally:
+        postgis_copies.give_back(name)
+    assert found["sqlite"] == found["postgis"] and found["sqlite"]
+
+
+def test_cql2_text_and_json_filter_alike(ogc: TestClient) -> None:
+    import json
+
+    area = shapely.Polygon(AREA)
+    text = _ids(ogc, "cases", filter=f"S_INTERSECTS(geometry, {AREA_WKT}) OR status = 'filed'")
+    as_json = {
+        "op": "or",
+        "args": [
+            {
+                "op": "s_intersects",
+                "args": [{"property": "geometry"}, shapely.geometry.mapping(area)],
+            },
+            {"op": "=", "args": [{"property": "status"}, "filed"]},
+        ],
+    }
+    by_json = _ids(ogc, "cases", **{"filter": json.dumps(as_json), "filter-lang": "cql2-json"})
+    expected = _expected_cases(ogc, lambda p, g: area.intersects(g) or p["status"] == "filed")
+    assert text == by_json == expected and expected
+    box = {
+        "op": "s_intersects",
+        "args": [{"property": "geometry"}, {"bbox": [121.83, 29.89, 121.84, 29.895]}],
+    }
+    in_box = _ids(ogc, "cases", **{"filter": json.dumps(box), "filter-lang": "cql2-json"})
+    assert in_box == _ids(ogc, "cases", bbox="121.83,29.89,121.84,29.895") and in_box
+    assert in_box == _ids(
+        ogc, "cases", filter="S_INTERSECTS(geometry, BBOX(121.83, 29.89, 121.84, 29.895))"
+    )
+    assert in_box == _ids(ogc, "cases", filter="BBOX(geometry, 121.83, 29.89, 121.84, 29.895)")
+
+
+@pytest.mark.parametrize(
+    ("cid", "cql", "test"),
+    [
+        (
+            "cases",
+            "NOT status IN ('closed', 'filed')",
+            lambda p: p["status"] not in ("closed", "filed"),
+        ),
+        ("cases", "squad_id IS NULL", lambda p: p["squad_id"] is None),
+        ("cases", "id BETWEEN 10 AND 19", lambda p: 10 <= p["id"] <= 19),
+        (
+            "cases",
+            "reported_at >= TIMESTAMP('2026-11-01T00:00:00Z') AND category_code <> 'greenery'",
+            lambda p: (
+                p["reported_at"] >= "2026-11-01T00:00:00Z" and p["category_code"] != "greenery"
+            ),
+        ),
+        ("merchants", "name LIKE '%店'", lambda p: p["name"].endswith("店")),
+        ("merchants", "caring_partner = false", lambda p: p["caring_partner"] is False),
+        (
+            "buildings",
+            "floors > 6 AND households <= 40",
+            lambda p: p["floors"] > 6 and p["households"] <= 40,
+        ),
+        (
+            "streets",
+            "kind = 'path' OR name LIKE '%路'",
+            lambda p: p["kind"] == "path" or p["name"].endswith("路"),
+        ),
+    ],
+)
+def test_filters_select_what_python_selects(ogc: TestClient, cid: str, cql: str, test: Any) -> None:
+    every = _get(ogc, f"/ogc/collections/{cid}/items?limit=10000").json()["features"]
+    expected = {f["id"] for f in every if test(f["properties"])}
+    assert _ids(ogc, cid, filter=cql) == expected and expected
+
+
+def test_like_is_case_sensitive_on_both_backends(ogc: TestClient) -> None:
+    names = {
+        f["properties"]["name_en"]
+        for f in _get(ogc, "/ogc/collections/squads/items").json()["features"]
+    }
+    assert any(n.startswith("C") for n in names)
+    upper = _ids(ogc, "squads", filter="name_en LIKE 'C%'")
+    lower = _ids(ogc, "squads", filter="name_en LIKE 'c%'")
+    assert upper and not lower
+
+
+def test_filter_crs_reads_latitude_first_and_metric_polygons(ogc: TestClient) -> None:
+    area = shapely.Polygon(AREA)
+    plain = _ids(ogc, "cases", filter=f"S_WITHIN(geometry, {AREA_WKT})")
+    latlon = "POLYGON((" + ", ".join(f"{y} {x}" for x, y in [*AREA, AREA[0]]) + "))"
+    assert (
+        _ids(
+            ogc, "cases", **{"filter": f"S_WITHIN(geometry, {latlon})", "filter-crs": f"{EPSG}4326"}
+        )
+        == plain
+    )
+    to_metric = Transformer.from_crs("OGC:CRS84", "EPSG:4550")
+    dense = shapely.segmentize(area, 0.0005)
+    metric = shapely.Polygon([to_metric.transform(x, y) for x, y in dense.exterior.coords])
+    near = _ids(
+        ogc, "cases", **{"filter": f"S_WITHIN(geometry, {metric.wkt})", "filter-crs": f"{EPSG}4550"}
+    )
+    assert len(near ^ plain) <= 2 and plain
+    assert plain == _expected_cases(ogc, lambda p, g: area.contains(g))
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"filter": "colour = 'red'"}, "colour"),
+        ({"filter": "status = "}, "status = "),
+        ({"filter": "status = 5"}, "status"),
+        ({"filter": "grid_code LIKE 5"}, "LIKE"),
+        ({"filter": "T_BEFORE(reported_at, TIMESTAMP('2026-01-01T00:00:00Z'))"}, "T_BEFORE"),
+        ({"filter": "S_INTERSECTS(status, POINT(1 2))"}, "geometry"),
+        ({"filter": "{", "filter-lang": "cql2-json"}, "{"),
+        ({"filter": "status = 'x'", "filter-lang": "ecql"}, "ecql"),
+        ({"filter": "status = 'x'", "filter-crs": "EPSG:3857"}, "EPSG:3857"),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_it(
+    ogc: TestClient, params: dict[str, str], named: str
+) -> None:
+    body = _get(ogc, "/ogc/collections/cases/items", status=400, params=params).json()
+    assert body["code"].startswith("bad_filter") and named in body["description"], body
+
+
+def test_conformance_and_queryables_declare_filtering(ogc: TestClient) -> None:
+    classes = _get(ogc, "/ogc/conformance").json()["conformsTo"]
+    for uri in (
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    ):
+        assert uri in classes
+    answer = _get(ogc, "/ogc/collections/cases/queryables")
+    assert answer.headers["content-type"] == "application/schema+json"
+    schema = answer.json()
+    assert schema["properties"]["status"] == {"title": "status", "type": "string"}
+    assert schema["properties"]["geometry"]["format"] == "geometry-point"
+    assert "reporter_phone" not in schema["properties"]
+    grids = _get(ogc, "/ogc/collections/grids/queryables").json()["properties"]
+    assert grids["households"]["type"] == "integer" and "grid_head" not in grids

@@ -84,8 +84,9 @@ def test_owslib_reads_collections_items_by_bbox_and_pages_to_the_end(demo_server
     api = Features(f"{demo_server}/ogc")
     ids = [c["id"] for c in api.collections()["collections"]]
     assert ids == [*PUBLIC_LAYERS, "cases"]
-    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in (
-        api.conformance()["conformsTo"]
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+        in (api.conformance()["conformsTo"])
     )
     assert api.collection("cases")["extent"]["temporal"]["interval"]
     box = [121.83, 29.89, 121.84, 29.895]
