@@ -84,6 +84,17 @@ def register_sqlite_functions(connection: sqlite3.Connection) -> None:
 Move = Callable[[shapely.Geometry], shapely.Geometry]
 
 
+def spatial_sql(
+    postgis: bool, predicate: str, column: Any, geom: shapely.Geometry
+) -> ColumnElement[bool]:
+    """``column`` (a stored geometry) ``predicate`` (``INTERSECTS``…) the lon/lat ``geom``,
+    as SQL: PostGIS's function, or on SQLite :data:`SPATIAL_SQL`."""
+    if postgis:
+        return getattr(func, PREDICATES[predicate])(column, func.ST_GeomFromText(geom.wkt, 4326))
+    call = func.gridgov_spatial(literal(predicate), column, literal(geom.wkt))
+    return call == 1
+
+
 def to_sql(
     node: Any,
     columns: Mapping[str, tuple[Any, str]],
@@ -209,11 +220,7 @@ class _Translate:
             raise FilterError(f"the filter's geometry {geom.wkt[:80]} is not valid")
         if flip:  # A op B == B op' A: only the symmetric ones, and contains/within
             predicate = {"CONTAINS": "WITHIN", "WITHIN": "CONTAINS"}.get(predicate, predicate)
-        if self.postgis:
-            other_sql = func.ST_GeomFromText(geom.wkt, 4326)
-            return getattr(func, PREDICATES[predicate])(self.geometry, other_sql)
-        call = func.gridgov_spatial(literal(predicate), self.geometry, literal(geom.wkt))
-        return call == 1
+        return spatial_sql(self.postgis, predicate, self.geometry, geom)
 
     def value(self, node: Any) -> Any:
         if isinstance(node, ast.Attribute):

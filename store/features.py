@@ -1,27 +1,26 @@
 """Pages of features for OGC API – Features: a layer's or the cases', in a stable order.
 
-Both sources are read the same way: conditions the caller built (``where``, SQL that
-runs on either backend), a lon/lat box tested in SQL, an optional exact test in
-Python (``refine``: what SQLite cannot say in SQL, such as a spatial predicate of a
-CQL2 filter), then one page by ``offset``/``limit`` in the order of the features' ids,
-so that paging through ``next`` links returns each feature exactly once.
+Both sources are read the same way, in SQL on either backend: conditions the caller
+built (``where``), a lon/lat box (first the indexed test: GiST on PostGIS, the
+bounding-box columns on SQLite; then the exact one, :func:`store.cql.spatial_sql`),
+then one page by ``offset``/``limit`` in the order of the features' ids, so that
+paging through ``next`` links returns each feature exactly once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from store.cql import spatial_sql
 from store.issues import BBox, in_area
 from store.models import Issue, LayerFeature
-
-Refine = Callable[[Any], bool]
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class FeatureQuery:
     bbox: BBox | None = None  # lon/lat, tested in SQL (a superset when ``shape`` is set)
     shape: shapely.Geometry | None = None  # the exact area a bbox in another CRS covers
     where: Sequence[ColumnElement[bool]] = ()
-    refine: Refine | None = None  # an exact test on each row, in Python, after the SQL
     limit: int = 10
     offset: int = 0
     area: str = ""  # cases only: the area a caller may see ("" everywhere)
@@ -42,43 +40,35 @@ def is_postgis(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def _box(session: Session, geom: Any, columns: tuple[Any, Any, Any, Any], bbox: BBox) -> Any:
-    xmin, ymin, xmax, ymax = bbox
-    if is_postgis(session):
+def _in_box(
+    session: Session,
+    geom: Any,
+    columns: tuple[Any, Any, Any, Any],
+    q: FeatureQuery,
+    points: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The features meeting ``q``'s box (and its exact shape, when it has one); for
+    ``points``, whose bounds are the point, the bounds alone answer a lon/lat box."""
+    assert q.bbox is not None
+    xmin, ymin, xmax, ymax = q.bbox
+    postgis = is_postgis(session)
+    if postgis:
         env = func.ST_MakeEnvelope(xmin, ymin, xmax, ymax, 4326)
-        return and_(geom.op("&&", is_comparison=True)(env), func.ST_Intersects(geom, env))
-    min_lon, min_lat, max_lon, max_lat = columns
-    return and_(min_lon <= xmax, max_lon >= xmin, min_lat <= ymax, max_lat >= ymin)
+        tests = [geom.op("&&", is_comparison=True)(env)]
+    else:
+        min_lon, min_lat, max_lon, max_lat = columns
+        tests = [min_lon <= xmax, max_lon >= xmin, min_lat <= ymax, max_lat >= ymin]
+    exact = q.shape if q.shape is not None else shapely.box(*q.bbox)
+    if q.shape is not None or postgis or not points:
+        tests.append(spatial_sql(postgis, "INTERSECTS", geom, exact))
+    return tests
 
 
-def _page(
-    session: Session, query: Select[Any], key: Any, q: FeatureQuery, exact: Refine | None
-) -> tuple[list[Any], int]:
+def _page(session: Session, query: Select[Any], key: Any, q: FeatureQuery) -> tuple[list[Any], int]:
     """One page of ``query`` in ``key`` order and how many rows match in all."""
-    if exact is None:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(query.order_by(key).offset(q.offset).limit(q.limit)).all()
-        return list(rows), int(total)
-    matched = [row for row in session.execute(query.order_by(key)).all() if exact(row)]
-    return matched[q.offset : q.offset + q.limit], len(matched)
-
-
-def _exact(session: Session, q: FeatureQuery) -> Refine | None:
-    """The test left to Python: the caller's, and the exact shape of a reprojected box
-    (PostGIS tests the box in SQL; SQLite only its bounds)."""
-    tests: list[Refine] = []
-    if q.shape is not None:
-        shape = q.shape
-        shapely.prepare(shape)
-        tests.append(lambda row: bool(shape.intersects(row.geom)))
-    elif q.bbox is not None and not is_postgis(session):
-        box = shapely.box(*q.bbox)
-        tests.append(lambda row: bool(box.intersects(row.geom)))
-    if q.refine is not None:
-        tests.append(q.refine)
-    if not tests:
-        return None
-    return lambda row: all(test(row) for test in tests)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(key).offset(q.offset).limit(q.limit)).all()
+    return list(rows), int(total)
 
 
 def layer_page(session: Session, layer: str, q: FeatureQuery) -> tuple[list[Any], int]:
@@ -93,8 +83,8 @@ def layer_page(session: Session, layer: str, q: FeatureQuery) -> tuple[list[Any]
             LayerFeature.max_lon,
             LayerFeature.max_lat,
         )
-        query = query.where(_box(session, LayerFeature.geom, columns, q.bbox))
-    return _page(session, query, LayerFeature.key, q, _exact(session, q))
+        query = query.where(*_in_box(session, LayerFeature.geom, columns, q))
+    return _page(session, query, LayerFeature.key, q)
 
 
 def layer_feature(session: Session, layer: str, key: str) -> Any | None:
@@ -141,14 +131,10 @@ def case_page(session: Session, q: FeatureQuery) -> tuple[list[Issue], int]:
             query = query.where(Issue.reported_at <= end)
     if q.bbox is not None:
         columns = (Issue.lon, Issue.lat, Issue.lon, Issue.lat)
-        query = query.where(_box(session, Issue.geom, columns, q.bbox))
-    exact = _exact(session, q)
-    if exact is None:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        page = session.scalars(query.order_by(Issue.id).offset(q.offset).limit(q.limit))
-        return list(page), int(total)
-    matched = [i for i in session.scalars(query.order_by(Issue.id)) if exact(i)]
-    return matched[q.offset : q.offset + q.limit], len(matched)
+        query = query.where(*_in_box(session, Issue.geom, columns, q, points=True))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(query.order_by(Issue.id).offset(q.offset).limit(q.limit))
+    return list(page), int(total)
 
 
 def case_extent(session: Session, area: str = "") -> tuple[BBox | None, tuple[Any, Any], int]:

@@ -570,3 +570,11 @@ def test_conformance_and_queryables_declare_filtering(ogc: TestClient) -> None:
     assert "reporter_phone" not in schema["properties"]
     grids = _get(ogc, "/ogc/collections/grids/queryables").json()["properties"]
     assert grids["households"]["type"] == "integer" and "grid_head" not in grids
+
+
+def test_a_layer_s_bbox_is_exact_for_lines_and_polygons(ogc: TestClient) -> None:
+    box = shapely.box(121.83, 29.89, 121.84, 29.895)
+    for cid in ("buildings", "streets", "grids"):
+        every = _get(ogc, f"/ogc/collections/{cid}/items?limit=10000").json()["features"]
+        expected = {f["id"] for f in every if shapely.geometry.shape(f["geometry"]).intersects(box)}
+        assert _ids(ogc, cid, bbox="121.83,29.89,121.84,29.895") == expected and expected, cid
