@@ -578,3 +578,36 @@ def test_a_layer_s_bbox_is_exact_for_lines_and_polygons(ogc: TestClient) -> None
         every = _get(ogc, f"/ogc/collections/{cid}/items?limit=10000").json()["features"]
         expected = {f["id"] for f in every if shapely.geometry.shape(f["geometry"]).intersects(box)}
         assert _ids(ogc, cid, bbox="121.83,29.89,121.84,29.895") == expected and expected, cid
+
+
+SHAPELY_TESTS = {
+    "S_INTERSECTS": "intersects",
+    "S_DISJOINT": "disjoint",
+    "S_CONTAINS": "contains",
+    "S_WITHIN": "within",
+    "S_TOUCHES": "touches",
+    "S_CROSSES": "crosses",
+    "S_OVERLAPS": "overlaps",
+    "S_EQUALS": "equals",
+}
+
+
+def test_every_spatial_function_is_shapely_s_on_every_geometry_kind(ogc: TestClient) -> None:
+    grids = _get(ogc, "/ogc/collections/grids/items?limit=10000").json()["features"]
+    first = shapely.geometry.shape(grids[0]["geometry"])
+    literals = [
+        shapely.Polygon(AREA),
+        shapely.LineString([(121.825, 29.890), (121.845, 29.898)]),
+        first.representative_point(),
+        first,  # equal to one grid, touching its neighbours
+        shapely.MultiPoint([(121.83, 29.892), (121.84, 29.894)]),
+    ]
+    for geom in literals:
+        for function, method in SHAPELY_TESTS.items():
+            expected = {
+                f["id"]
+                for f in grids
+                if getattr(shapely.geometry.shape(f["geometry"]), method)(geom)
+            }
+            got = _ids(ogc, "grids", filter=f"{function}(geometry, {geom.wkt})")
+            assert got == expected, (function, geom.geom_type)
