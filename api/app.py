@@ -18,9 +18,11 @@ from api import (
     routes_issues,
     routes_layers,
     routes_ogc,
+    routes_open311,
     routes_parking,
     routes_staff,
     routes_stats,
+    routes_users,
 )
 from api.deps import LangDep, SessionDep
 from api.limits import BodyLimit, NoNulQuery, SecurityHeaders
@@ -80,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_parking.router)
     app.include_router(routes_staff.router)
     app.include_router(routes_ogc.router)
+    app.include_router(routes_users.router)
+    app.include_router(routes_open311.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     vendor = settings.vendor_dir / "node_modules"

@@ -40,3 +40,9 @@ def require(*roles: Role) -> Callable[[Actor], Actor]:
         return check_role(actor, allowed)
 
     return check
+
+
+# any staff token; the use case decides what the role may do there
+StaffDep = Annotated[Actor, Depends(require())]
+# a staff token or none (the public)
+ActorDep = Annotated[Actor, Depends(optional_actor)]

@@ -15,6 +15,7 @@ from gis.io import LayerReadError, read_layer_file
 from gis.validate import SPECS, Report, validate_layer
 from service.admin import add_staff, demo, has_grids, session_on
 from service.errors import ServiceError
+from service.schemas import MAX_ID
 from service.settings import Settings
 from service.startup import configure
 from store.db import create_schema, make_engine
@@ -413,6 +414,42 @@ def users_add(
     typer.echo(token)
 
 
+@users.command("list")
+def users_list(database_url: UrlOption = None) -> None:
+    """List the staff accounts: id, role, area, name, and whether revoked."""
+    from service.admin import list_staff
+
+    engine = make_engine(database_url or Settings().database_url)
+    create_schema(engine)
+    for user in list_staff(engine).accounts:
+        state = "active" if user.active else "revoked"
+        member = f" member {user.member_id}" if user.member_id else ""
+        typer.echo(
+            f"{user.id}\t{user.role}\t{user.area or 'whole deployment'}\t{state}\t"
+            f"{user.name}{member}"
+        )
+
+
+@users.command("revoke")
+def users_revoke(
+    user_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="The account's id (gridgov users list)")
+    ],
+    database_url: UrlOption = None,
+) -> None:
+    """Revoke an account's token for good (the account stays listed, revoked)."""
+    from service.admin import revoke_staff
+
+    engine = make_engine(database_url or Settings().database_url)
+    create_schema(engine)
+    try:
+        user = revoke_staff(engine, user_id)
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.message}")
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {user.id} {user.name}: token revoked")
+
+
 WORKER_HEALTHCHECK_S = 60
 
 
@@ -475,18 +512,12 @@ def serve(
 
 def _street_sample(settings: Settings) -> Path:
     """The illustrative street (``GRIDGOV_SAMPLE=street``), written on first use."""
-    import subprocess
-    import sys
+    from data.street import write_street  # numpy, scipy: only when a street is asked for
 
     folder = settings.var_dir / "street"
     if not (folder / "street.json").exists():
         with console.status("writing the illustrative street of 12 communities (first run only)"):
-            subprocess.run(
-                [sys.executable, str(settings.sample_dir / "street.py"), "--out", str(folder),
-                 "--communities", "12"],
-                check=True,
-                capture_output=True,
-            )  # fmt: skip
+            write_street(folder, communities=12)
     return folder
 
 

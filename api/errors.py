@@ -21,6 +21,7 @@ from starlette.routing import Match
 from api.limits import security_headers
 from service import errors
 from service.ogc import wants_html
+from service.open311_out import MEDIA, errors_of, to_xml
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,23 @@ def _allowed_methods(request: Request) -> list[str]:
     ]
 
 
+OPEN311 = "/open311/"
+# GeoReport answers a value it cannot act on with 400, and a bad api_key with 403
+OPEN311_STATUS = {422: 400, 401: 403}
+
+
+def open311_error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """An error under ``/open311/``: the specification's ``errors`` list, in XML when the
+    path ends in ``.xml``, else in JSON."""
+    status = OPEN311_STATUS.get(status, status)
+    body = errors_of(status, message)
+    if request.url.path.endswith(".xml"):
+        return Response(to_xml("errors", body), status, headers, media_type=MEDIA["xml"])
+    return JSONResponse(body, status, headers)
+
+
 def install(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
 
@@ -107,6 +125,11 @@ def install(app: FastAPI) -> None:
         status = next(s for kind, s in STATUS.items() if isinstance(exc, kind))
         if _is_ogc(request):
             return _ogc_error(request, status, exc.code, exc.message)
+        if request.url.path.startswith(OPEN311):
+            retry = exc.extra.get("retry_after_s")
+            return open311_error(
+                request, status, exc.message, {"Retry-After": str(retry)} if retry else None
+            )
         if not request.url.path.startswith("/api/"):  # a page: a short page, not JSON
             page = f'<!doctype html><meta charset="utf-8"><p>{escape(exc.message)}</p>'
             return HTMLResponse(page, status_code=status)
@@ -122,6 +145,8 @@ def install(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError) -> Response:
         if _is_ogc(request):
             return _ogc_error(request, exc.status, exc.code, exc.message, exc.headers)
+        if request.url.path.startswith(OPEN311):
+            return open311_error(request, exc.status, exc.message, exc.headers)
         return JSONResponse(
             error_body(exc.code, exc.message, **exc.extra),
             status_code=exc.status,
@@ -129,33 +154,40 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [
             {"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
             for e in exc.errors()
         ]
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        if request.url.path.startswith(OPEN311):
+            return open311_error(request, 400, message)
         return JSONResponse(
             error_body("invalid_request", message, details=details), status_code=422
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = dict(exc.headers or {})
         if exc.status_code == 405:  # every method the path takes, not only the first route's
             headers["Allow"] = ", ".join(_allowed_methods(request))
+        if request.url.path.startswith(OPEN311):
+            return open311_error(request, exc.status_code, str(exc.detail), headers)
         return JSONResponse(
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)
-    async def _failed(request: Request, exc: Exception) -> JSONResponse:
+    async def _failed(request: Request, exc: Exception) -> Response:
         """A fault of ours: the JSON error shape too, with an id that is also in the log."""
         request_id = uuid.uuid4().hex[:12]
         logger.error(
             "request %s %s %s failed", request_id, request.method, request.url.path, exc_info=exc
         )
+        if request.url.path.startswith(OPEN311):
+            message = f"something went wrong on our side; quote id {request_id} when you report it"
+            return open311_error(request, 500, message, security_headers(None))
         return JSONResponse(
             error_body(
                 "internal_error",

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.open311_out import MEDIA, errors_of, to_xml
 from service.sizes import human_size
 
 
@@ -30,7 +31,7 @@ class BodyLimit:
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, int(declared), limit)
+            await _too_large(send, int(declared), limit, scope["path"])
             return
         seen = 0
         started = False
@@ -53,29 +54,36 @@ class BodyLimit:
             await self.app(scope, counting, tracking)
         except _Overflow:
             if not started:
-                await _too_large(send, seen, limit)
+                await _too_large(send, seen, limit, scope["path"])
 
 
 class _Overflow(Exception):
     pass
 
 
-async def _too_large(send: Send, size: int, limit: int) -> None:
+async def _too_large(send: Send, size: int, limit: int, path: str) -> None:
     message = (
         f"the request body is {human_size(size)} or more; the limit here is {human_size(limit)}"
     )
-    await send_error(send, 413, "payload_too_large", message)
+    await send_error(send, 413, "payload_too_large", message, path)
 
 
-async def send_error(send: Send, status: int, code: str, message: str) -> None:
-    """Answer with the service's JSON error shape from inside an ASGI middleware."""
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+async def send_error(send: Send, status: int, code: str, message: str, path: str = "") -> None:
+    """Answer with the service's JSON error shape from inside an ASGI middleware (under
+    ``/open311/``, GeoReport's errors list, in XML for a ``.xml`` path)."""
+    media = MEDIA["json"]
+    if path.startswith("/open311/"):
+        errors = errors_of(status, message)
+        body = to_xml("errors", errors) if path.endswith(".xml") else json.dumps(errors).encode()
+        media = MEDIA["xml"] if path.endswith(".xml") else media
+    else:
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", media.encode()),
                 (b"content-length", str(len(body)).encode()),
             ],
         }
@@ -98,7 +106,7 @@ class NoNulQuery:
         query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
         if b"%00" in query or b"\x00" in query:
             message = "the query string holds a NUL character (%00); remove it"
-            await send_error(send, 400, "nul_in_query", message)
+            await send_error(send, 400, "nul_in_query", message, scope["path"])
             return
         await self.app(scope, receive, send)
 

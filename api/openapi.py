@@ -7,7 +7,9 @@ settled here, once, rather than on every route:
   a CSV or a photo (FastAPI files an additional answer under the route's own
   media type), and an error answer of a page is a short HTML page;
 - a route that reads a staff token answers 401 to a bad one, whether or not the
-  token is required.
+  token is required;
+- Open311's routes answer GeoReport's errors list (as their routes declare it),
+  and a parameter that fails validation there is a 400, not FastAPI's 422.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def document(app: FastAPI) -> dict[str, Any]:
     )
     for path, item in doc.get("paths", {}).items():
         for operation in item.values():
+            if path.startswith("/open311/"):  # GeoReport's own errors list, JSON or XML
+                if isinstance(operation, dict):  # where a parameter that fails is a 400
+                    operation.get("responses", {}).pop("422", None)
+                continue
             if isinstance(operation, dict) and "responses" in operation:
                 if path == "/ogc" or path.startswith("/ogc/"):
                     _ogc_errors(operation)

@@ -20,6 +20,7 @@ from api.deps import IssueId, LangDep, NonceDep, NowDep, SessionDep, SettingsDep
 from api.errors import responses
 from api.limits import content_security_policy
 from api.routes_issues import AREA
+from cases.deadlines import parse_limit
 from layers.area_map import area_map
 from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
@@ -91,6 +92,7 @@ def _map_of(
         focus=view.focus,
         link_lang=link_lang,
         home=home,
+        tz=pages.PAGE_ZONE,
     )
 
 
@@ -105,7 +107,16 @@ def case_page_route(
 ) -> HTMLResponse:
     """A case's page: public fields for all; staff sign in with their token for the rest."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    html = case_page(story.view, story.events, pages.page_moves(), lang, unit=story.escalation_unit)
+    html = case_page(
+        story.view,
+        story.events,
+        pages.page_moves(),
+        lang,
+        unit=story.escalation_unit,
+        now=story.now,
+        tz=pages.PAGE_ZONE,
+        open_statuses=pages.OPEN_STATUS_CODES,
+    )
     return _page(html, nonce)
 
 
@@ -113,6 +124,7 @@ def case_page_route(
 def report_form(
     session: SessionDep,
     snapshot: SnapshotDep,
+    settings: SettingsDep,
     lang: LangDep,
     nonce: NonceDep,
     lon: float | None = None,
@@ -122,7 +134,15 @@ def report_form(
     """The phone page for reporting; ``?lon=&lat=&crs=gcj02`` opens it with the pin placed."""
     form = pages.report_form(session, snapshot)
     start = {"lon": lon, "lat": lat, "crs": crs} if lon is not None and lat is not None else None
-    return _page(report_page(form.centre, lang, start, form.catalogue), nonce)
+    html = report_page(
+        form.centre,
+        lang,
+        start,
+        form.catalogue,
+        community=form.community,
+        file_limit=parse_limit(settings.file_limit),
+    )
+    return _page(html, nonce)
 
 
 @router.get("/report/{issue_id}", response_class=HTMLResponse, responses=responses(404, 422))
@@ -136,7 +156,8 @@ def report_status(
 ) -> HTMLResponse:
     """A reported case's progress, public fields only."""
     story = pages.case_story(session, snapshot, issue_id, now)
-    return _page(follow_page(issue_id, story.view, story.events, lang), nonce)
+    html = follow_page(issue_id, story.view, story.events, lang, now=story.now, tz=pages.PAGE_ZONE)
+    return _page(html, nonce)
 
 
 @router.get("/planning/parking", response_class=HTMLResponse)

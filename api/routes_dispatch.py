@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.auth import require
+from api.auth import StaffDep, require
 from api.deps import IssueId, NowDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import responses
 from cases.lifecycle import DISPATCHERS, FIELD_STAFF
@@ -19,7 +19,6 @@ from store.issues import Actor
 router = APIRouter(prefix="/api/v1", tags=["dispatch"])
 DispatcherDep = Annotated[Actor, Depends(require(*DISPATCHERS))]
 FieldStaffDep = Annotated[Actor, Depends(require(*FIELD_STAFF))]
-StaffDep = Annotated[Actor, Depends(require())]
 
 
 @router.get("/dispatch/candidates", responses=responses(401, 403, 404, 422, 503))

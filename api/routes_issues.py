@@ -7,15 +7,14 @@ answers; the rules live there.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 
-from api.auth import optional_actor, require
-from api.deps import IssueId, PhotoId, SessionDep, SettingsDep, SnapshotDep, get_now
+from api.auth import ActorDep, StaffDep
+from api.deps import IssueId, NowDep, PhotoId, SessionDep, SettingsDep, SnapshotDep
 from api.errors import ApiError, responses
 from api.geojson import GeoJSONResponse
 from service import issues as use
@@ -34,14 +33,11 @@ from service.models import (
     ReportedPublic,
     ReportedStaff,
 )
-from service.schemas import MAX_ID, IssueIn, TransitionIn
+from service.schemas import MAX_ID, IssueIn, TransitionIn, parse_instant
 from service.scope import asked_area
-from store.issues import Actor, IssueFilter
+from store.issues import IssueFilter
 
 router = APIRouter(prefix="/api/v1", tags=["issues"])
-ActorDep = Annotated[Actor, Depends(optional_actor)]
-StaffDep = Annotated[Actor, Depends(require())]
-NowDep = Annotated[datetime, Depends(get_now)]
 
 
 def client_of(request: Request) -> str:
@@ -172,22 +168,6 @@ def _csv(values: str | None) -> list[str]:
     return [v.strip() for v in values.split(",") if v.strip()] if values else []
 
 
-def _moment(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ApiError(
-            400,
-            "bad_datetime",
-            f"{name} {text!r} is not an ISO 8601 date or time, e.g. 2026-11-26T08:00:00Z",
-        ) from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
 AREA = "Only the cases of this area: a district, street, community or grid code"
 
 
@@ -213,8 +193,8 @@ def issue_filter(
         grid=_csv(grid),
         district=_csv(district),
         bbox=parse_bbox(bbox),
-        since=_moment(since, "since"),
-        until=_moment(until, "until"),
+        since=parse_instant(since, "since"),
+        until=parse_instant(until, "until"),
         overdue=overdue,
         now=now,
         limit=limit,

@@ -36,7 +36,17 @@ for _layer in PUBLIC_LAYERS:
     _layer_route(_layer)
 
 
-@router.get("/categories")
-def list_categories(session: SessionDep) -> Catalogue:
-    """The issue catalogue: codes, names, time limits, escalation units, squads."""
-    return catalogue(session)
+@router.get("/categories", responses=responses(404, 422))
+def list_categories(
+    session: SessionDep,
+    area: Annotated[
+        str | None,
+        Query(
+            description="A community's (or one of its grids') code: that community's "
+            "catalogue, its overrides applied and its withdrawn categories left out"
+        ),
+    ] = None,
+) -> Catalogue:
+    """The issue catalogue: codes, names, time limits, escalation units, squads; the
+    shared one, or one community's."""
+    return catalogue(session, area)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.auth import require
+from api.auth import StaffDep
 from api.deps import NowDep, SessionDep, SnapshotDep
 from api.errors import responses
 from api.routes_issues import AREA, FilterDep
@@ -15,7 +15,6 @@ from service import exports, stats
 from service.exports import MEDIA
 from service.models import Stats
 from service.stats import GroupBy
-from store.issues import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
@@ -55,7 +54,7 @@ def export_issues(
     session: SessionDep,
     snapshot: SnapshotDep,
     filters: FilterDep,
-    actor: Annotated[Actor, Depends(require())],
+    actor: StaffDep,
 ) -> Response:
     """All cases of the caller's area matching the filters, as CSV, GeoJSON, GeoPackage
     or Excel (staff). Exports carry no reporter contact details.

@@ -22,8 +22,6 @@ Run with ``python -m bench.communities`` (``--quick`` for a smoke run).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -66,20 +64,9 @@ class Row:
 
 def _street(folder: Path, communities: int) -> list[Path]:
     """The synthetic street's community folders, written by data/street.py."""
-    subprocess.run(
-        [
-            sys.executable,
-            str(scaffold.DATA / "street.py"),
-            "--out",
-            str(folder),
-            "--communities",
-            str(communities),
-            "--detail",
-            "light",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    from data.street import write_street
+
+    write_street(folder, communities=communities, detail="light")
     return sorted(p for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
 
 

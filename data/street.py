@@ -68,8 +68,9 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 from shapely.ops import polylabel
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate as lx  # data/generate.py, beside this file
+if not __package__:  # run as a script, ``python data/street.py``: ``data`` is beside it
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from data import generate as lx
 
 HERE = Path(__file__).resolve().parent
 SEED = 330206002
@@ -929,7 +930,7 @@ DETAIL = {
 }
 
 
-def write_street(
+def write_street_folder(
     out: Path, street: Street, frame: Frame, full: bool, readme: str, seed: int = SEED
 ) -> None:
     """Write one street's folder: its communities, ``street.json``, outline, catalogue."""
@@ -958,8 +959,11 @@ def write_street(
     (out / "README.md").write_text(readme.format(what="street"), encoding="utf-8")
 
 
-def write(out: Path, n: int, street_count: int = 1, detail: str | None = None) -> list[Street]:
-    """Write ``n`` communities in ``street_count`` streets into the empty folder ``out``.
+def write_street(
+    out: Path, communities: int = 12, street_count: int = 1, detail: str | None = None
+) -> list[Street]:
+    """Write ``communities`` communities in ``street_count`` streets into the empty folder
+    ``out`` (what ``python data/street.py`` does; importable as ``data.street``).
 
     ``detail`` is ``full`` (every layer) or ``light`` (boundaries and squads);
     by default full for one street, light for a district.
@@ -967,18 +971,18 @@ def write(out: Path, n: int, street_count: int = 1, detail: str | None = None) -
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty; remove it first")
     full = (detail or ("full" if street_count == 1 else "light")) == "full"
-    streets = layout(n, street_count)
+    streets = layout(communities, street_count)
     frame = frame_of(lx.lingxiao_outline())
-    command = f"python data/street.py --communities {n} --street-count {street_count}"
+    command = f"python data/street.py --communities {communities} --street-count {street_count}"
     readme = README.replace("{command}", command).replace(
         "{detail}", DETAIL["full" if full else "light"]
     )
     if street_count == 1:
-        write_street(out, streets[0], frame, full, readme)
+        write_street_folder(out, streets[0], frame, full, readme)
         return streets
     out.mkdir(parents=True, exist_ok=True)
     for street in streets:
-        write_street(out / street.code, street, frame, full, readme)
+        write_street_folder(out / street.code, street, frame, full, readme)
     write_json(
         out / "district.json",
         {
@@ -1017,7 +1021,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
-        streets = write(args.out, args.communities, args.street_count, args.detail)
+        streets = write_street(args.out, args.communities, args.street_count, args.detail)
     except (ValueError, FileExistsError) as exc:
         parser.error(str(exc))
     total = sum(len(s.communities) for s in streets)

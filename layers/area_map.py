@@ -141,7 +141,6 @@ def area_map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         zoom_start=14,
         tiles=None,
-        control_scale=True,
         prefer_canvas=False,
         zoom_snap=0.25,  # the area fills the page, not the nearest whole zoom below
     )

@@ -10,6 +10,10 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from layers.templating import safe_json
 
 OSM = "OpenStreetMap"  # folium's name for the standard OpenStreetMap tiles
 AMAP = (
@@ -48,8 +52,10 @@ def tile_hosts(tianditu: bool = False) -> list[str]:
 def add_basemaps(
     fmap: folium.Map, labels: dict[str, str], tianditu_key: str = "", amap: bool = True
 ) -> None:
-    """Add the basemaps to ``fmap``; ``labels`` name them (see ``layers.text.LABELS``)."""
-    folium.TileLayer(OSM, name=labels["basemap_osm"], show=True).add_to(fmap)
+    """Add the basemaps, the scale bar and the credit to ``fmap``; ``labels`` (the
+    ``map`` messages of the page's language) name them."""
+    add_map_controls(fmap, labels)
+    osm_layer(labels).add_to(fmap)
     if amap:
         folium.TileLayer(
             tiles=AMAP,
@@ -72,3 +78,31 @@ def add_basemaps(
     folium.TileLayer(tiles="", attr="gridgov", name=labels["basemap_blank"], show=False).add_to(
         fmap
     )
+
+
+def osm_layer(labels: dict[str, str], show: bool = True) -> folium.TileLayer:
+    """OpenStreetMap's tiles, credited in the page's language."""
+    return folium.TileLayer(OSM, name=labels["basemap_osm"], attr=labels["osm_attr"], show=show)
+
+
+class _MapControls(MacroElement):
+    """A metric scale bar (no feet) and gridgov's own credit in place of Leaflet's
+    flag and link, in the page's language."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({ metric: true, imperial: false }).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix({{ this.prefix }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self._name = "MapControls"
+        self.prefix = safe_json(prefix)
+
+
+def add_map_controls(fmap: folium.Map, labels: dict[str, str]) -> None:
+    """The scale bar and credit every gridgov map carries (make the map with
+    ``control_scale=False``: Leaflet's own bar shows feet too)."""
+    _MapControls(labels["credit"]).add_to(fmap)

@@ -7,7 +7,7 @@ from typing import Any
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import OSM
+from layers.basemaps import add_map_controls, osm_layer
 from layers.i18n import labels, status_names
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -23,11 +23,18 @@ def case_page(
     api: str = "/api/v1",
     unit: str | None = None,
     script_url: str = "/static/gridgov-case.js",
+    time_url: str = "/static/gridgov-time.js",
+    *,
+    now: str,
+    tz: str,
+    open_statuses: list[str],
 ) -> str:
     """The HTML of a case page from the case's public view and public history.
 
     ``moves`` maps each status to the statuses staff may move a case to; the
     staff part of the page is filled in by the browser with the staff's token.
+    Times are written in zone ``tz``, with ages counted from the server's ``now``;
+    a duplicate is chosen among the nearby cases in ``open_statuses``.
     """
     t = labels(lang, "case")
     statuses = status_names(lang)
@@ -35,7 +42,9 @@ def case_page(
     fmap = folium.Map(
         location=[loc["lat"], loc["lon"]], zoom_start=18, tiles=None, height="320px", width="100%"
     )
-    folium.TileLayer(OSM, name="OpenStreetMap").add_to(fmap)
+    words = labels(lang, "map")
+    osm_layer(words).add_to(fmap)
+    add_map_controls(fmap, words)
     folium.CircleMarker(
         [loc["lat"], loc["lon"]],
         radius=10,
@@ -46,7 +55,9 @@ def case_page(
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(
-        Element(render("case.html", lang, case=case, events=events, statuses=statuses))
+        Element(
+            render("case.html", lang, case=case, events=events, statuses=statuses, now=now, tz=tz)
+        )
     )
     root.header.add_child(Element(render("head.html", lang, title=f"{t['case']} #{case['id']}")))
     options = {
@@ -54,14 +65,14 @@ def case_page(
         "id": case["id"],
         "moves": moves,
         "unit": unit,
-        "labels": {
-            **{k: t[k] for k in ("reporter", "anonymous", "photo", "to", "higher", "duplicate_of")},
-            "statuses": statuses,
-        },
+        "lang": lang,
+        "tz": tz,
+        "open": open_statuses,
+        "labels": {**t, "statuses": statuses},
     }
     PageScript(
         "gridgovCase",
-        [("gridgov_case", script_url)],
+        [("gridgov_time", time_url), ("gridgov_case", script_url)],
         options,
         target='document.getElementById("gg-case")',
     ).add_to(fmap)
@@ -69,7 +80,13 @@ def case_page(
 
 
 def follow_page(
-    issue_id: int, case: dict[str, Any], events: list[dict[str, Any]], lang: str = "zh"
+    issue_id: int,
+    case: dict[str, Any],
+    events: list[dict[str, Any]],
+    lang: str = "zh",
+    *,
+    now: str,
+    tz: str,
 ) -> str:
     """The resident's page of a reported case's progress, from its public view and history."""
     return str(
@@ -80,5 +97,7 @@ def follow_page(
             case=case,
             events=events,
             statuses=status_names(lang),
+            now=now,
+            tz=tz,
         )
     )

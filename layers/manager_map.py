@@ -88,6 +88,8 @@ def manager_map(
     link_lang: str | None = None,
     home: bool = False,
     home_url: str = "/static/gridgov-home.js",
+    time_url: str = "/static/gridgov-time.js",
+    tz: str | None = None,
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -114,7 +116,6 @@ def manager_map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
         zoom_start=CENTRE_ZOOM,
         tiles=None,
-        control_scale=True,
         prefer_canvas=False,
     )
     if focus is not None:
@@ -170,12 +171,15 @@ def manager_map(
     _search(fmap, grids, layers.get("merchants"), words)
     PageScript("gridgovFollowBasemaps", [("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
+        if not tz:
+            raise ValueError("a live map needs the community's time zone (tz)")
         _StatsPanel(
             api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]
         ).add_to(fmap)
-        _CaseLayer(
-            api, area, lang, words, [("leaflet_heat", heat_url), ("gridgov_cases", script_url)]
-        ).add_to(fmap)
+        scripts = [("leaflet_heat", heat_url), ("gridgov_time", time_url)]
+        _CaseLayer(api, area, lang, tz, words, [*scripts, ("gridgov_cases", script_url)]).add_to(
+            fmap
+        )
     if home:
         PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
             fmap
@@ -350,9 +354,9 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         (function () {
           var state = gridgovCases({{ this._parent.get_name() }}, {{ this.options }});
           var overlays = {};
-          overlays[{{ this.cases_name }}] = state.cluster;
+          overlays[{{ this.cases_name }}] = state.layer;
           if (state.heat) { overlays[{{ this.heat_name }}] = state.heat; }
-          state.cluster.addTo({{ this._parent.get_name() }});
+          state.layer.addTo({{ this._parent.get_name() }});
           L.control.layers(null, overlays, {collapsed: false, position: "topright"})
             .addTo({{ this._parent.get_name() }});
         }());
@@ -364,6 +368,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         api: str,
         area: str,
         lang: str,
+        tz: str,
         words: dict[str, str],
         scripts: list[tuple[str, str]],
     ) -> None:
@@ -393,6 +398,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                         )
                     },
                     "lang": lang,
+                    "tz": tz,
                     "statuses": status_names(lang),
                     "glyphs": CATEGORY_GLYPHS,
                     "colours": STATUS_COLOURS,

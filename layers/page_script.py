@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
+
+from layers.templating import safe_json
 
 
 class PageScript(JSCSSMixin, MacroElement):
@@ -36,9 +37,4 @@ class PageScript(JSCSSMixin, MacroElement):
         self.function = function
         self.default_js = scripts
         self.target = target
-        # "<" escaped so that no value can close the script element it sits in
-        self.options = (
-            json.dumps(options, ensure_ascii=False).replace("<", "\\u003c")
-            if options is not None
-            else ""
-        )
+        self.options = safe_json(options) if options is not None else ""

@@ -64,14 +64,13 @@ def parking_map(
     t = labels(lang, "parking")
     parking = context["parking"]
     x0, y0, x1, y1 = parking.total_bounds
-    fmap = folium.Map(
-        location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=16, tiles=None, control_scale=True
-    )
+    fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=16, tiles=None)
     add_basemaps(fmap, labels(lang, "map"), tianditu_key, amap=False)
     _outline(context.get("community"), t["layer_community"], "#08306b", 3).add_to(fmap)
     _outline(context.get("compounds"), t["layer_compounds"], "#737373", 1, tooltip=True).add_to(
         fmap
     )
+    _labels(context.get("compounds"), t["layer_labels"]).add_to(fmap)
     if context.get("streets") is not None and len(context["streets"]):
         folium.GeoJson(
             context["streets"][["geometry"]],
@@ -83,6 +82,9 @@ def parking_map(
         key: folium.FeatureGroup(name=t[f"layer_{key}"]).add_to(fmap)
         for key in ("areas", "uncovered", "covered", "facilities", "sites")
     }
+    if len(parking):  # the view fitted to the facilities, clear of the panel on the right
+        fmap.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=(30, 30),
+                        padding_bottom_right=(390, 30))  # fmt: skip
     plugins.Fullscreen().add_to(fmap)
     folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
     root = fmap.get_root()
@@ -131,6 +133,21 @@ def _outline(
         if tooltip and "name" in frame
         else None,
     ).add_to(group)
+    return group
+
+
+def _labels(frame: gpd.GeoDataFrame | None, name: str) -> folium.FeatureGroup:
+    """Each compound's name on the map, as text, at a point inside it."""
+    group = folium.FeatureGroup(name=name)
+    if frame is None or not len(frame) or "name" not in frame:
+        return group
+    for title, point in zip(frame["name"], frame.representative_point(), strict=True):
+        if isinstance(title, str) and title:
+            folium.Marker(
+                [point.y, point.x],
+                icon=folium.DivIcon(html=escape(title), class_name="gg-label", icon_size=None),
+                interactive=False,
+            ).add_to(group)
     return group
 
 

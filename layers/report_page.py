@@ -6,12 +6,13 @@ none of the desktop map's plugins.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import folium
 from branca.element import Element, Figure
 
-from layers.basemaps import OSM
+from layers.basemaps import add_map_controls, osm_layer
 from layers.i18n import labels
 from layers.page import page_html
 from layers.page_script import PageScript
@@ -20,6 +21,10 @@ from layers.text import CATEGORY_GLYPHS
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
+# Folium's page forbids zooming (maximum-scale=1, user-scalable=no): a resident who
+# needs larger text must be able to pinch, so the report page lets them
+VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+ZOOMABLE = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 
 
 def report_page(
@@ -28,16 +33,26 @@ def report_page(
     start: dict[str, Any] | None = None,
     categories: list[dict[str, Any]] | None = None,
     api: str = "/api/v1",
+    community: str | None = None,
     script_url: str = "/static/gridgov-report.js",
+    file_limit: tuple[int, str] = (2, "wd"),
 ) -> str:
-    """The report page's HTML, centred on ``centre`` (lon, lat), optionally with a pin to place."""
+    """The report page's HTML, centred on ``centre`` (lon, lat), optionally with a pin to place.
+
+    ``file_limit`` is the time the community has to file a new case, as a number and a
+    unit (``h``, ``d``, ``wd``: hours, days, working days); the confirmation names it.
+    ``categories`` are ``community``'s (or the shared ones when it is None); the page
+    asks for those of the community its pin lands in whenever that is another one.
+    """
     t = labels(lang, "report")
-    fmap = folium.Map(
-        location=[centre[1], centre[0]], zoom_start=16, tiles=None, control_scale=True
-    )
+    count, unit = file_limit
+    within = t[f"limit_{unit}"].format(n=count)
+    fmap = folium.Map(location=[centre[1], centre[0]], zoom_start=16, tiles=None)
     fmap.default_js = [("leaflet", LEAFLET_JS)]
     fmap.default_css = [("leaflet_css", LEAFLET_CSS)]
-    folium.TileLayer(OSM, name="OpenStreetMap").add_to(fmap)
+    words = labels(lang, "map")
+    osm_layer(words).add_to(fmap)
+    add_map_controls(fmap, words)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     root.html.add_child(Element(render("report.html", lang)))
@@ -47,8 +62,10 @@ def report_page(
         "lang": lang,
         "start": start,
         "categories": categories,
+        "community": community,
         "glyphs": CATEGORY_GLYPHS,
         "labels": t,
+        "next_file": t["next_file"].format(limit=within),
     }
     PageScript("gridgovReport", [("gridgov_report", script_url)], options).add_to(fmap)
-    return page_html(fmap, lang)
+    return VIEWPORT.sub(ZOOMABLE, page_html(fmap, lang), count=1)

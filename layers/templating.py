@@ -17,14 +17,34 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from layers.i18n import LANGS, gettext_for
+from layers.timefmt import local_time, when
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 JSON_OPTIONS = {"ensure_ascii": False, "sort_keys": False}
+
+
+@pass_context
+def _local_time(context: Context, iso: str | None) -> str:
+    """``{{ iso|local_time }}``: in the page's language and the ``tz`` it was given."""
+    return local_time(iso, context["lang"], context["tz"])
+
+
+@pass_context
+def _when(context: Context, iso: str | None) -> str:
+    """``{{ iso|when }}``: local time and how long from the page's ``now``."""
+    return when(iso, context["now"], context["lang"], context["tz"])
 
 
 def _environment(lang: str) -> Environment:
@@ -37,6 +57,8 @@ def _environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.policies["json.dumps_kwargs"] = JSON_OPTIONS
+    env.filters["local_time"] = _local_time
+    env.filters["when"] = _when
     # old-style gettext: a translation is plain text, autoescaped like any other value
     env.install_gettext_translations(gettext_for(lang), newstyle=False)  # type: ignore[attr-defined]
     return env

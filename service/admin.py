@@ -11,14 +11,15 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from cases.areas import BadAreaCode
-from service.errors import Invalid
+from service.models import StaffAccount, StaffAccounts
+from service.schemas import StaffAccountIn
 from service.settings import Settings
+from service.users import OPERATOR, add_account, list_accounts, revoke_account
 from store.db import private_dir
 from store.demo import load_demo_cases
 from store.issues import count_issues
 from store.layers import layer_counts
-from store.users import UnknownMember, UnknownRole, add_user, user_by_name, user_by_token
+from store.users import add_user, user_by_name, user_by_token
 
 DEMO_MANAGER = "演示管理员"
 
@@ -48,21 +49,33 @@ def add_staff(
     member_id: str | None = None,
     area: str = "",
 ) -> tuple[int, str]:
-    """Create a staff user (``member_id``: a member's phone; ``area``: where the role
-    holds, the whole deployment by default); its id and token.
+    """Create a staff user as the operator (``member_id``: a member's phone; ``area``:
+    where the role holds, the whole deployment by default); its id and token.
 
-    Only a hash of the token is stored.
+    The rules are :func:`service.users.add_account`'s; only a hash of the token is stored.
     """
-    try:
-        with session_on(engine, write=True) as session:
-            user, token = add_user(session, name, role, now, member_id, area)
-            return user.id, token
-    except BadAreaCode as exc:
-        raise Invalid("bad_area", str(exc)) from exc
-    except UnknownRole as exc:
-        raise Invalid("unknown_role", str(exc)) from exc
-    except UnknownMember as exc:
-        raise Invalid("unknown_member", str(exc)) from exc
+    # not validated here: store.users.add_user checks the role and area and names a bad one
+    asked = StaffAccountIn.model_construct(
+        name=name,
+        role=role,  # type: ignore[arg-type]
+        area=area,
+        member_id=member_id,
+    )
+    with session_on(engine) as session:
+        created = add_account(session, OPERATOR, asked, now)
+    return created.id, created.token
+
+
+def list_staff(engine: Engine) -> StaffAccounts:
+    """Every staff account, as the operator sees them."""
+    with session_on(engine) as session:
+        return list_accounts(session, OPERATOR)
+
+
+def revoke_staff(engine: Engine, user_id: int) -> StaffAccount:
+    """Revoke an account's token, as the operator."""
+    with session_on(engine) as session:
+        return revoke_account(session, OPERATOR, user_id)
 
 
 @dataclass(frozen=True)

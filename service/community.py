@@ -142,7 +142,7 @@ def _build(session: Session) -> CommunitySnapshot | None:
     metric_crs = metric_crs_of(outline)
     grid_index = AreaIndex.from_frame(grids)
     units = read_layer(session, "units", with_area=True)
-    squads = _squads(read_layer(session, "squads"), metric_crs, grid_index)
+    squads = _squads(read_layer(session, "squads", with_area=True), metric_crs)
     network = WalkingNetwork.from_frame(streets, metric_crs=metric_crs) if len(streets) else None
     return CommunitySnapshot(
         grids=grid_index,
@@ -206,16 +206,14 @@ def _names(frame: gpd.GeoDataFrame) -> dict[str, str]:
     return dict(zip(frame["id"].astype(str), frame["name"].astype(str), strict=True))
 
 
-def _squads(frame: gpd.GeoDataFrame, metric_crs: str, grids: AreaIndex) -> tuple[SquadInfo, ...]:
-    """The squads, each with the community its base lies in."""
+def _squads(frame: gpd.GeoDataFrame, metric_crs: str) -> tuple[SquadInfo, ...]:
+    """The squads, each with the area it serves: the community (or, for a street's
+    team, the street) whose folder loaded it, as stored (``read_layer(with_area=True)``);
+    None for layers loaded before any community, whose squads serve everywhere."""
     if not len(frame):
         return ()
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-    located = [_community_of(code) for code in grids.codes_of(grids.locate_many(lon, lat))]
-    areas = frame["area"] if "area" in frame else [None] * len(frame)
-    homes = [
-        str(a) if isinstance(a, str) and a else home for a, home in zip(areas, located, strict=True)
-    ]
+    homes = [str(a) if isinstance(a, str) and a else None for a in frame["area_code"]]
     x, y = to_metric(lon, lat, metric_crs=metric_crs)
     duty = frame["duty_hours"] if "duty_hours" in frame else ["00:00-24:00"] * len(frame)
     return tuple(

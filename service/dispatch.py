@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cases.lifecycle import DISPATCHERS, WAITING_STATUSES, IllegalTransition, Status
 from service.capacity import check_capacity
+from service.catalogue import check_offered
 from service.community import CommunitySnapshot
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.models import BatchPlanned, Candidates, Dispatched, PositionRecorded, SquadPositions
@@ -22,11 +23,11 @@ from service.schemas import BatchIn, DispatchIn, PositionIn
 from service.scope import case_in_scope, in_scope
 from service.settings import Settings
 from service.views import iso, issue_view
+from store.catalogue import categories_for, shared_catalogue
 from store.db import atomic
 from store.issues import (
     Actor,
     ConcurrentChange,
-    categories_by_code,
     filed_issues,
     get_issue,
     issues_by_id,
@@ -44,10 +45,11 @@ def _rank_for(
     lon: float,
     lat: float,
     now: datetime,
+    community: str | None,
     overridden: str | None = None,
 ) -> Ranking:
     loads, positions = squad_state(session, now, settings)
-    unit = escalation_unit(session, snapshot, category)
+    unit = escalation_unit(session, snapshot, category, community)
     return rank(snapshot, category, lon, lat, now, loads, positions, settings, unit, overridden)
 
 
@@ -69,13 +71,16 @@ def candidates(
     if issue_id is not None:
         issue = case_in_scope(session, actor, issue_id)
         lon, lat, category = issue.lon, issue.lat, issue.category
+        community = issue.community_code  # its category stands, even if since withdrawn
     elif lon is None or lat is None or category is None:
         raise Invalid("missing_field", "give issue_id, or lon, lat and category")
     else:
         lon, lat = wgs84_point(lon, lat, crs)
-    if category not in categories_by_code(session):
-        raise Invalid("unknown_category", f"category {category!r} is not in the catalogue")
-    ranking = _rank_for(session, snapshot, settings, category, lon, lat, now)
+        if category not in shared_catalogue(session):
+            raise Invalid("unknown_category", f"category {category!r} is not in the catalogue")
+        community = snapshot.community_at(lon, lat)
+        check_offered(session, snapshot, category, community)
+    ranking = _rank_for(session, snapshot, settings, category, lon, lat, now, community)
     return Candidates.model_validate(
         {
             "issue_id": issue_id,
@@ -128,7 +133,15 @@ def dispatch_case(
         raise Invalid("squad_required", "an override needs the squad it is for: give squad")
     overridden = body.squad if body.override else None
     ranking = _rank_for(
-        session, snapshot, settings, issue.category, issue.lon, issue.lat, now, overridden
+        session,
+        snapshot,
+        settings,
+        issue.category,
+        issue.lon,
+        issue.lat,
+        now,
+        issue.community_code,
+        overridden,
     )
     chosen = _choose(ranking, body.squad, snapshot.squad_names)
     over = check_capacity(
@@ -150,7 +163,9 @@ def dispatch_case(
         ) from exc
     return Dispatched.model_validate(
         {
-            "issue": issue_view(issue, snapshot, categories_by_code(session), now, staff=True),
+            "issue": issue_view(
+                issue, snapshot, categories_for(session, issue.community_code), now, staff=True
+            ),
             "assignment": chosen,
         }
     )

@@ -17,7 +17,8 @@ from service.errors import Invalid, NotFound
 from service.scope import list_area
 from service.spreadsheet import csv_bytes, xlsx_bytes
 from service.views import iso
-from store.issues import Actor, IssueFilter, categories_by_code, list_issues
+from store.catalogue import shared_catalogue
+from store.issues import Actor, IssueFilter, list_issues
 
 EXPORT_LIMIT = 200_000
 
@@ -93,7 +94,7 @@ TIMES = tuple(c for c in EXPORT_COLUMNS if c.endswith(("_at", "deadline")))
 def _export_frame(
     rows: list[Any], session: Session, snapshot: CommunitySnapshot, now: datetime
 ) -> gpd.GeoDataFrame:
-    names = {c.code: c.name_zh for c in categories_by_code(session).values()}
+    names = {c.code: c.name_zh for c in shared_catalogue(session).values()}  # shared names
     records = [
         {f: getattr(i, f) for f in EXPORT_FIELDS}
         | {

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases.areas import Level, contains, level_of
+from cases.areas import Level, contains, level_of, parent_of
 from cases.deadlines import BadLimit, parse_limit
 from cases.lifecycle import IllegalTransition, MissingField, NotAllowed, Status
 from service import images
 from service.capacity import check_capacity
+from service.catalogue import check_offered
 from service.community import CommunitySnapshot
 from service.errors import (
     Conflict,
@@ -57,6 +58,7 @@ from service.settings import Settings
 from service.sizes import human_size
 from service.tokens import photo_token
 from service.views import event_view, iso, issue_feature, issue_view, photo_view
+from store.catalogue import catalogues_for, categories_for, shared_catalogue
 from store.db import atomic, release
 from store.issues import (
     Actor,
@@ -65,7 +67,6 @@ from store.issues import (
     IssueFilter,
     IssueNotFound,
     NewIssue,
-    categories_by_code,
     cell_counts,
     create_issue,
     find_duplicates,
@@ -144,7 +145,7 @@ def report_case(
             f"channel {data.channel!r} is for staff; residents report through 'mobile' or 'web'",
         )
     lon, lat = wgs84_point(data.lon, data.lat, data.crs)
-    known = categories_by_code(session)
+    known = shared_catalogue(session)
     if data.category not in known:
         raise Invalid(
             "unknown_category",
@@ -163,6 +164,9 @@ def report_case(
             distance_m=round(far, 1),
             nearest_community={"code": code, "name": name},
         )
+    community = parent_of(grid)
+    check_offered(session, snapshot, data.category, community)  # as the community has it
+    known = categories_for(session, community)
     new = NewIssue(
         lon=lon,
         lat=lat,
@@ -261,13 +265,14 @@ def list_cases(
     staff = actor.role is not None
     filters = replace(filters, area=list_area(actor))
     rows, total = list_issues(session, filters)
-    known = categories_by_code(session)
+    known = catalogues_for(session, {i.community_code for i in rows})
     model = IssueCollectionStaff if staff else IssueCollectionPublic
     return model.model_validate(
         {
             "type": "FeatureCollection",
             "features": [
-                issue_feature(issue_view(i, snapshot, known, filters.now, staff)) for i in rows
+                issue_feature(issue_view(i, snapshot, known[i.community_code], filters.now, staff))
+                for i in rows
             ],
             "total": total,
             "limit": filters.limit,
@@ -319,7 +324,8 @@ def read_case(
     issue = load_case(session, issue_id)
     staff = in_scope(actor, issue.community_code)
     photos = photos_of(session, issue_id) if staff else None
-    view = issue_view(issue, snapshot, categories_by_code(session), now, staff, photos)
+    known = categories_for(session, issue.community_code)
+    view = issue_view(issue, snapshot, known, now, staff, photos)
     return (IssueStaff if staff else IssuePublic).model_validate(view)
 
 
@@ -370,7 +376,8 @@ def move_case(
         raise Invalid("missing_field", str(exc)) from exc
     except ConcurrentChange as exc:
         raise Conflict("concurrent_change", str(exc)) from exc
-    view = issue_view(issue, snapshot, categories_by_code(session), now, staff=True)
+    known = categories_for(session, issue.community_code)
+    view = issue_view(issue, snapshot, known, now, staff=True)
     return IssueStaff.model_validate(view)
 
 

@@ -373,6 +373,30 @@ class Me(Answer):
     )
 
 
+class StaffAccount(Answer):
+    """A staff account as an admin sees it: never its token or the token's hash."""
+
+    id: int
+    name: str
+    role: str
+    area: str = Field(description="where the role holds; empty for the whole deployment")
+    member_id: str | None = Field(description="the squad member whose phone this is, if any")
+    active: bool = Field(description="false once revoked: the token no longer works")
+    created_at: Timestamp
+
+
+class StaffAccounts(Answer):
+    """Every staff account, oldest first."""
+
+    accounts: list[StaffAccount]
+
+
+class StaffAccountCreated(StaffAccount):
+    """A new account with its bearer token, shown only in this answer."""
+
+    token: str
+
+
 # --- where, and how many -----------------------------------------------------------------------
 
 

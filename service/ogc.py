@@ -47,6 +47,7 @@ from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Malformed, NotFound
 from service.scope import in_scope, list_area
 from service.views import iso, issue_view
+from store.catalogue import catalogues_for, categories_for
 from store.cql import FilterError, to_sql
 from store.features import (
     FeatureQuery,
@@ -59,7 +60,7 @@ from store.features import (
     layer_page,
     layer_sample,
 )
-from store.issues import Actor, IssueNotFound, categories_by_code, get_issue
+from store.issues import Actor, IssueNotFound, get_issue
 from store.models import Issue, LayerFeature
 
 CASES = "cases"
@@ -822,8 +823,10 @@ def _case_features(
 ) -> tuple[list[dict[str, Any]], int]:
     rows, matched = case_page(session, query)
     staff = req.actor.role is not None  # a list holds only the cases of their area
-    known = categories_by_code(session)
-    return [_case_feature(session, req, i, staff, crs, known) for i in rows], matched
+    known = catalogues_for(session, {i.community_code for i in rows})  # each its community's
+    return [
+        _case_feature(session, req, i, staff, crs, known[i.community_code]) for i in rows
+    ], matched
 
 
 def item(session: Session, req: OgcRequest, collection_id: str, feature_id: str) -> Answer:
@@ -840,7 +843,8 @@ def item(session: Session, req: OgcRequest, collection_id: str, feature_id: str)
         except IssueNotFound:
             raise missing from None
         staff = in_scope(req.actor, issue.community_code)
-        feature = _case_feature(session, req, issue, staff, crs, categories_by_code(session))
+        known = categories_for(session, issue.community_code)
+        feature = _case_feature(session, req, issue, staff, crs, known)
     else:
         row = layer_feature(session, collection_id, feature_id)
         if row is None:

@@ -13,18 +13,19 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from cases.areas import DEPLOYMENT, Level, common_area, contains, level_of, parent_of
+from cases.deadlines import LOCAL
 from cases.indicators import closure_rate
-from cases.lifecycle import TRANSITIONS, Status
+from cases.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from service.community import CommunitySnapshot
 from service.errors import NotFound, Unavailable
 from service.issues import load_case
 from service.scope import asked_area
 from service.stats import period
-from service.views import event_view, issue_view
+from service.views import event_view, iso, issue_view
+from store.catalogue import categories_for
 from store.communities import community_codes
 from store.issues import (
     CaseCounts,
-    categories_by_code,
     counts_by_community,
     history,
     open_and_overdue_by_grid,
@@ -209,6 +210,13 @@ class CaseStory:
     view: dict[str, Any]
     events: list[dict[str, Any]]
     escalation_unit: str | None
+    now: str  # the server's clock (ISO UTC): pages measure ages from it, not the phone's
+
+
+# the zone pages write times in: the community's (the working-day calendar's) own
+PAGE_ZONE = LOCAL.key
+# the statuses of a case still being handled, as the pages' filters name them
+OPEN_STATUS_CODES = sorted(s.value for s in OPEN_STATUSES)
 
 
 def case_story(
@@ -216,11 +224,11 @@ def case_story(
 ) -> CaseStory:
     """A case's public fields and history (staff fetch the rest with their token)."""
     issue = load_case(session, issue_id)
-    categories = categories_by_code(session)
+    categories = categories_for(session, issue.community_code)
     view = issue_view(issue, snapshot, categories, now, staff=False)
     events = [event_view(e, staff=False) for e in history(session, issue_id)]
     category = categories.get(issue.category)
-    return CaseStory(view, events, category.unit if category else None)
+    return CaseStory(view, events, category.unit if category else None, iso(now) or "")
 
 
 def page_moves() -> dict[str, list[str]]:
@@ -235,20 +243,25 @@ def page_moves() -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class ReportForm:
-    """What the report page starts from: the community's centre and the catalogue."""
+    """What the report page starts from: the community's centre and the catalogue:
+    ``community``'s when the deployment holds one, else (``None``) the shared one."""
 
     centre: tuple[float, float]
     catalogue: list[dict[str, str]]
+    community: str | None = None
 
 
 def report_form(session: Session, snapshot: CommunitySnapshot) -> ReportForm:
     """The report page's starting point and its category buttons."""
     centre = snapshot.outline.centroid
+    loaded = community_codes(session)
+    community = loaded[0] if len(loaded) == 1 else None
     catalogue = [
         {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en}
-        for c in sorted(categories_by_code(session).values(), key=lambda c: c.code)
+        for c in sorted(categories_for(session, community).values(), key=lambda c: c.code)
+        if c.offered
     ]
-    return ReportForm((centre.x, centre.y), catalogue)
+    return ReportForm((centre.x, centre.y), catalogue, community)
 
 
 def planning_layers(session: Session) -> dict[str, gpd.GeoDataFrame]:

@@ -19,7 +19,7 @@ from gis.crs import to_metric
 from gis.network import FloatArray, Snapped, walking_matrix
 from service.community import CommunitySnapshot, SquadInfo
 from service.settings import Settings
-from store.models import Category
+from store.catalogue import categories_for
 from store.squads import Position, fresh_positions, squad_loads
 
 
@@ -194,10 +194,11 @@ def squad_state(
 
 
 def escalation_unit(
-    session: Session, areas: CommunitySnapshot, category: str
+    session: Session, areas: CommunitySnapshot, category: str, community: str | None
 ) -> tuple[str, str] | None:
-    """The co-building unit that takes ``category`` when the community cannot."""
-    row = session.get(Category, category)
+    """The co-building unit that takes ``category`` when ``community`` cannot: the
+    community's own choice if it overrides the shared one."""
+    row = categories_for(session, community).get(category)
     if row is None or not row.unit:
         return None
     return row.unit, areas.unit_names.get(row.unit, row.unit)

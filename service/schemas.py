@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gis.crs import SUPPORTED_INPUT_CRS
+from service.errors import Malformed
 
 # Ids are stored as 32-bit integers on PostgreSQL: anything larger names no row, and is
 # refused as input (422) before it can reach the database and overflow there.
@@ -106,3 +108,56 @@ class PositionIn(BaseModel):
     lat: float
     crs: Text = "wgs84"
     on_duty: bool = True
+
+
+class StaffAccountIn(BaseModel):
+    """A staff account to create: who it is for, the role, and where the role holds."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Text = Field(min_length=1, max_length=80)
+    role: Literal["grid_worker", "dispatcher", "manager", "planner", "admin"]
+    area: Text = Field(
+        default="",
+        max_length=12,
+        description="a community (12 digits), street (9) or district (6) code; "
+        "empty for the whole deployment",
+    )
+    member_id: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20,
+        description="a squad member's id: the account is that member's phone",
+    )
+
+
+# the years an instant given in a query may fall in: any window measured from it stays
+# within what dates can hold (0001-01-01 an hour east of UTC would be year 0)
+YEARS = (1900, 2999)
+
+
+def parse_instant(text: str | None, name: str) -> datetime | None:
+    """An ISO 8601 (W3C) date or time from a query as naive UTC; one without an offset is
+    taken as UTC.  ``None`` for none given.
+
+    Raises
+    ------
+    Malformed
+        ``bad_datetime``, naming ``name`` and the value: not a date or time, or a year
+        outside :data:`YEARS`.
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Malformed(
+            "bad_datetime",
+            f"{name} {text[:40]!r} is not an ISO 8601 date or time, e.g. 2026-11-26T08:00:00Z",
+        ) from exc
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        raise Malformed(
+            "bad_datetime", f"{name} {text[:40]!r} is not between {YEARS[0]} and {YEARS[1]}"
+        )
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment

@@ -32,7 +32,7 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
             "the token is unknown or revoked; ask an administrator "
             "for a new one (gridgov users add)",
         )
-    return Actor(user.name, Role(user.role), user.member_id, user.area)
+    return Actor(user.name, Role(user.role), user.member_id, user.area, user.id)
 
 
 def check_role(actor: Actor, allowed: Collection[Role] = STAFF) -> Actor:

@@ -16,7 +16,8 @@ from service.errors import Malformed
 from service.models import Stats
 from service.scope import asked_area
 from service.views import iso
-from store.issues import cases_frame, categories_by_code
+from store.catalogue import shared_catalogue
+from store.issues import cases_frame
 
 GroupBy = Literal["grid", "squad", "category", "month", "community", "street"]
 GROUP_COLUMN = {
@@ -104,7 +105,7 @@ def _names(
     if group_by == "month":
         return None
     if group_by == "category":
-        return {c.code: c.name_zh for c in categories_by_code(session).values()}
+        return {c.code: c.name_zh for c in shared_catalogue(session).values()}
     known = {
         "grid": snapshot.grid_names,
         "squad": snapshot.squad_names,

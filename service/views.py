@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from service.community import CommunitySnapshot
-from store.models import Category, Issue, IssueEvent, IssuePhoto
+from store.catalogue import Entry
+from store.models import Issue, IssueEvent, IssuePhoto
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -24,12 +25,13 @@ def iso(moment: datetime | None) -> str | None:
 def issue_view(
     issue: Issue,
     areas: CommunitySnapshot,
-    categories: dict[str, Category],
+    categories: dict[str, Entry],
     now: datetime,
     staff: bool,
     photos: list[IssuePhoto] | None = None,
 ) -> dict[str, Any]:
-    """A case as a JSON-ready dict."""
+    """A case as a JSON-ready dict; ``categories`` is its community's catalogue
+    (:func:`store.catalogue.categories_for`), which names its category."""
     category = categories.get(issue.category)
     view: dict[str, Any] = {
         "id": issue.id,

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, CursorResult, Delete, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cases.lifecycle import OPEN_STATUSES
+from store.catalogue import remove_overrides
 from store.models import Issue, IssueEvent, IssuePhoto, LayerFeature, Member, MemberPosition
 
 
@@ -98,7 +99,8 @@ class UnknownCommunity(LookupError):
 
 
 def unload_community(session: Session, code: str, force: bool = False) -> Unloaded:
-    """Delete one community's layers, members and cases, in the caller's transaction.
+    """Delete one community's layers, members, cases and catalogue overrides, in the
+    caller's transaction.
 
     Raises
     ------
@@ -139,6 +141,7 @@ def unload_community(session: Session, code: str, force: bool = False) -> Unload
     session.execute(delete(MemberPosition).where(MemberPosition.member_id.in_(members)))
     n_members = _deleted(session, delete(Member).where(Member.community_code == code))
     n_features = _deleted(session, delete(LayerFeature).where(LayerFeature.community_code == code))
+    remove_overrides(session, code)
     return Unloaded(
         int(n_features),
         int(n_members),

@@ -21,7 +21,8 @@ from cases.deadlines import Calendar, add_limit, utcnow
 from cases.indicators import horizon
 from cases.lifecycle import OPEN_STATUSES, NotAllowed, Role, Status, check_transition, is_rework
 from gis.distance import degree_margin, pairwise_m
-from store.models import Category, Issue, IssueEvent
+from store.catalogue import categories_for
+from store.models import Issue, IssueEvent
 
 BBox = tuple[float, float, float, float]
 
@@ -67,6 +68,7 @@ class Actor:
     role: Role | None = None
     member_id: str | None = None
     area: str = ""  # the area the role holds in (a division code; "" the whole deployment)
+    user_id: int | None = None  # the staff account, when a token named one
 
 
 PUBLIC = Actor("public")
@@ -89,9 +91,14 @@ class IssueFilter:
     # only cases in this area too (a district, street, community or grid code; "" everywhere):
     # the area a request asks for, where ``area`` is the one its caller may see
     within: str = ""
+    # reported in [reported_from, reported_to], both ends included (Open311's window)
+    reported_from: datetime | None = None
+    reported_to: datetime | None = None
+    ids: Sequence[int] = ()  # only these cases, when given
     now: datetime = field(default_factory=utcnow)
     limit: int | None = 100
     offset: int = 0
+    newest_first: bool = False  # order by id, highest first (the newest page under a cap)
 
 
 def create_issue(
@@ -178,11 +185,6 @@ def _record(
     )
 
 
-def categories_by_code(session: Session) -> dict[str, Category]:
-    """The issue catalogue, by category code."""
-    return {c.code: c for c in session.scalars(select(Category))}
-
-
 def filed_issues(session: Session, limit: int, area: str = "") -> list[Issue]:
     """Filed cases waiting for a squad in ``area`` (a division code prefix), oldest first."""
     query = select(Issue).where(Issue.status == Status.FILED)
@@ -212,6 +214,12 @@ def issues_by_id(session: Session, issue_ids: Sequence[int]) -> dict[int, Issue]
     """The cases with these ids that exist, by id."""
     rows = session.scalars(select(Issue).where(Issue.id.in_(set(issue_ids))))
     return {row.id: row for row in rows}
+
+
+def idempotency_key_used(session: Session, key: str) -> bool:
+    """Whether a case was already written under ``key``."""
+    found = session.scalar(select(Issue.id).where(Issue.idempotency_key == key))
+    return found is not None
 
 
 def count_issues(session: Session) -> int:
@@ -291,6 +299,12 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
         query = query.where(in_area(f.area))
     if f.within:
         query = query.where(in_place(f.within))
+    if f.reported_from is not None:
+        query = query.where(Issue.reported_at >= f.reported_from)
+    if f.reported_to is not None:
+        query = query.where(Issue.reported_at <= f.reported_to)
+    if f.ids:
+        query = query.where(Issue.id.in_(set(f.ids)))
     return query
 
 
@@ -298,7 +312,7 @@ def list_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int]:
     """One page of the cases matching ``f`` (by id), and how many match in all."""
     query = issue_query(session, f)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = query.order_by(Issue.id).offset(f.offset)
+    page = query.order_by(Issue.id.desc() if f.newest_first else Issue.id).offset(f.offset)
     if f.limit is not None:
         page = page.limit(f.limit)
     return list(session.scalars(page)), int(total)
@@ -337,8 +351,8 @@ def transition(
     if actor.role is None:
         raise NotAllowed("only staff may change a case")
     check_transition(source, target, actor.role, fields)
-    category = session.get(Category, issue.category)
-    assert category is not None  # a foreign key guarantees it
+    # the category as the case's community has it: its own time limit, if it set one
+    category = categories_for(session, issue.community_code)[issue.category]
     if target == Status.FILED:
         issue.filed_at = now
         issue.handle_deadline = add_limit(now, category.time_limit, calendar)

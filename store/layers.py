@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import shapely
@@ -145,3 +146,29 @@ def keys_elsewhere(
         )
         taken.update(rows)
     return taken
+
+
+@dataclass(frozen=True)
+class NamedPlace:
+    """A feature people name in an address (a building, a compound): where it is, as a point
+    inside it (WGS84)."""
+
+    layer: str
+    key: str
+    name: str
+    lon: float
+    lat: float
+
+
+def named_places(session: Session, layers: Sequence[str]) -> list[NamedPlace]:
+    """The named features of ``layers``, each with a point that lies inside it."""
+    rows = session.execute(
+        select(LayerFeature.layer, LayerFeature.key, LayerFeature.name, LayerFeature.geom)
+        .where(LayerFeature.layer.in_(list(layers)), LayerFeature.name.is_not(None))
+        .order_by(LayerFeature.layer, LayerFeature.key)
+    ).all()
+    places = []
+    for layer, key, name, geom in rows:
+        point = shapely.point_on_surface(geom)
+        places.append(NamedPlace(layer, key, str(name), float(point.x), float(point.y)))
+    return places

@@ -10,13 +10,15 @@ with), and loading it replaces that community's rows of each layer it holds,
 leaving every other community as it was.  Ids are unique across the
 deployment, so a folder reusing another community's squad, merchant or member
 id is refused with the ids named.  The catalogue (``categories.csv``) is shared:
-its rows are added or updated, never removed (cases refer to them).
+its rows are added or updated, never removed (cases refer to them).  A folder's
+``category_overrides.csv`` replaces its community's overrides of the shared
+entries; any problem in it refuses the whole folder.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,16 @@ from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
 from gis.io import LayerReadError, find_layer_file, read_layer_file
 from gis.neighbours import CommunityOverlap, check_new_community
 from gis.validate import SPECS, Problem, validate_layer
+from store.catalogue import replace_overrides
 from store.layers import keys_elsewhere, replace_layer
-from store.models import Base, Category, LayerFeature, Member, MemberPosition
+from store.models import Base, Category, CategoryOverride, LayerFeature, Member, MemberPosition
 
 LAYERS = tuple(SPECS)  # boundaries first, then the other layers
 UNASSIGNED = ""  # the community of layers loaded before any community's boundaries
 MEMBER_KINDS = ("registered", "in_service")
+OVERRIDES = "category_overrides"  # the file (.csv) and the layer name its problems go under
+OVERRIDE_COLUMNS = ("code", "time_limit", "unit", "name_zh", "name_en", "offered")
+OFFERED_VALUES = {"true": True, "false": False, "": True}  # blank: offered, as shared
 
 
 @dataclass
@@ -84,7 +90,9 @@ def load_folder(
     folder : path-like
         Holds ``community``, ``grids``, ``districts``, ``merchants`` ... files in
         any supported format, optionally with the boundaries in ``boundaries/``,
-        plus ``members.csv`` and ``categories.csv`` tables.
+        plus ``members.csv`` and ``categories.csv`` tables, and
+        ``category_overrides.csv`` (the community's changes to the catalogue: any
+        problem in it refuses the whole folder).
     crs : str, optional
         The coordinates' system when files do not declare it (``gcj02`` ...).
     start : callable, optional
@@ -110,6 +118,9 @@ def load_folder(
                 result.refused[name] = problems
                 del frames[name]
     tables = _read_tables(folder, frames.get("grids"), result)
+    overrides = _read_overrides(folder, result)
+    if OVERRIDES in result.refused:
+        return result  # refused whole: nothing is written
 
     with Session(engine) as session, session.begin():
         found = _community_code(session, frames, community, result)
@@ -118,6 +129,8 @@ def load_folder(
         code = found or None  # UNASSIGNED: layers loaded before any community
         result.community = code
         if code is not None and not _fits_beside_the_others(session, code, frames, result):
+            return result
+        if overrides is not None and not _overrides_fit(session, code, overrides, tables, result):
             return result
         _refuse_taken_keys(session, code, frames, tables, result)
         for name, frame in frames.items():
@@ -134,7 +147,112 @@ def load_folder(
             if advance:
                 advance(len(rows))
             result.loaded[model.__tablename__] = len(rows)
+        if overrides is not None and code is not None:
+            session.flush()  # the categories they refer to first
+            replace_overrides(session, code, overrides)
+            result.loaded[OVERRIDES] = len(overrides)
     return result
+
+
+def _read_overrides(folder: Path, result: LoadResult) -> list[dict[str, Any]] | None:
+    """The rows of the folder's ``category_overrides.csv`` as column values (blank cells
+    NULL: the shared value holds), ``None`` without the file; problems go to
+    ``result.refused``.
+
+    The file has a ``code`` column and any of ``time_limit``, ``unit``, ``name_zh``,
+    ``name_en`` and ``offered`` (``true``, ``false`` or blank).
+    """
+    path = folder / f"{OVERRIDES}.csv"
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    problems = _require(table, OVERRIDES, ("code",))
+    problems += [
+        Problem(OVERRIDES, "unknown_attribute", f"column {c!r} is not one of {OVERRIDE_COLUMNS}", c)
+        for c in table.columns
+        if c not in OVERRIDE_COLUMNS
+    ]
+    if problems:
+        result.refused[OVERRIDES] = problems
+        return None
+    table = table.apply(lambda column: column.str.strip())
+    widths = {c.name: getattr(c.type, "length", None) for c in CategoryOverride.__table__.columns}
+    rows: list[dict[str, Any]] = []
+    for number, record in enumerate(table.to_dict("records"), start=2):  # line 1: the header
+        code = record["code"]
+        if not code:
+            problems.append(Problem(OVERRIDES, "missing_attribute", f"line {number} has no code"))
+            continue
+        limit = record.get("time_limit", "")
+        if limit:
+            try:
+                parse_limit(limit)
+            except BadLimit as exc:
+                problems.append(Problem(OVERRIDES, "bad_value", str(exc), code))
+        offered = record.get("offered", "")
+        if offered.lower() not in OFFERED_VALUES:
+            problems.append(
+                Problem(
+                    OVERRIDES,
+                    "bad_value",
+                    f"offered {offered!r} is not true, false or blank",
+                    code,
+                )
+            )
+        for column in ("name_zh", "name_en", "unit"):
+            width = widths[column]
+            value = record.get(column, "")
+            if width is not None and len(value) > width:
+                problems.append(
+                    Problem(
+                        OVERRIDES,
+                        "bad_value",
+                        f"{column} {value!r} is longer than {width} characters",
+                        code,
+                    )
+                )
+        rows.append(
+            {
+                "code": code,
+                **{c: record.get(c) or None for c in ("time_limit", "unit", "name_zh", "name_en")},
+                "offered": OFFERED_VALUES.get(offered.lower(), True),
+            }
+        )
+    problems += [
+        Problem(OVERRIDES, "duplicate_code", f"code {c!r} is used more than once", c)
+        for c in sorted(set(table["code"][table["code"].duplicated()]) - {""})
+    ]
+    if problems:
+        result.refused[OVERRIDES] = problems
+        return None
+    return rows
+
+
+def _overrides_fit(
+    session: Session,
+    code: str | None,
+    overrides: list[dict[str, Any]],
+    tables: dict[type[Base], list[dict[str, Any]]],
+    result: LoadResult,
+) -> bool:
+    """Whether the overrides are for a community and name known categories (the stored
+    catalogue's or the folder's own ``categories.csv``); else refuse the whole folder."""
+    if code is None:
+        result.refused[OVERRIDES] = [
+            Problem(OVERRIDES, "missing_layer", "overrides are for a community: load one first")
+        ]
+        return False
+    known = set(session.scalars(select(Category.code)))
+    known |= {r["code"] for r in tables.get(Category, [])}
+    unknown = [r["code"] for r in overrides if r["code"] not in known]
+    if unknown:
+        result.refused[OVERRIDES] = [
+            Problem(OVERRIDES, "unknown_category", f"category {c!r} is not in the catalogue", c)
+            for c in unknown
+        ]
+        return False
+    return True
 
 
 def _community_code(
@@ -392,7 +510,11 @@ class StreetResult:
 
 
 def load_street(
-    engine: Engine, folder: str | Path, crs: str | None = None, start: StartFn | None = None
+    engine: Engine,
+    folder: str | Path,
+    crs: str | None = None,
+    start: StartFn | None = None,
+    communities: Collection[str] | None = None,
 ) -> StreetResult:
     """Load a street folder: its catalogue, each community folder in it, then its teams.
 
@@ -403,6 +525,10 @@ def load_street(
     are stored as squads of the street (their ``community_code`` is the street's
     code): a candidate in every community of the street for the categories they
     handle.
+
+    ``communities``, when given, are the codes of the street's communities to load
+    (the others listed in ``street.json`` are left out); the catalogue, the teams
+    and the departments are loaded all the same.
     """
     folder = Path(folder)
     about = json.loads((folder / "street.json").read_text(encoding="utf-8"))
@@ -414,6 +540,8 @@ def load_street(
             _merge_categories(session, catalogue[Category])
         result.teams.loaded["categories"] = len(catalogue[Category])
     for entry in about.get("communities", []):
+        if communities is not None and str(entry["code"]) not in communities:
+            continue
         result.communities[str(entry["code"])] = load_folder(
             engine, folder / str(entry.get("folder", entry["code"])), crs, start
         )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     or_,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -88,6 +89,25 @@ class Category(Base):
     klass: Mapped[str] = mapped_column("class", String(20))
     time_limit: Mapped[str] = mapped_column(String(10))
     unit: Mapped[str | None] = mapped_column(String(20))
+
+
+class CategoryOverride(Base):
+    """One community's changes to a shared catalogue entry (``category_overrides.csv``).
+
+    A NULL column inherits the shared value; ``offered`` false withdraws the category
+    in that community (its reports are refused there).  The effective catalogue of a
+    community is :func:`store.catalogue.categories_for`.
+    """
+
+    __tablename__ = "category_overrides"
+
+    community_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    code: Mapped[str] = mapped_column(ForeignKey("categories.code"), primary_key=True)
+    name_zh: Mapped[str | None] = mapped_column(String(40))
+    name_en: Mapped[str | None] = mapped_column(String(80))
+    time_limit: Mapped[str | None] = mapped_column(String(10))
+    unit: Mapped[str | None] = mapped_column(String(20))
+    offered: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class User(Base):

@@ -73,3 +73,30 @@ def user_by_token(session: Session, token: str) -> User | None:
 
 def user_by_name(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
+
+
+def all_users(session: Session) -> list[User]:
+    """Every staff account, active or revoked, oldest first."""
+    return list(session.scalars(select(User).order_by(User.id)))
+
+
+class OwnAccount(ValueError):
+    """An account may not revoke itself."""
+
+
+def deactivate(session: Session, user_id: int, keep: int | None = None) -> User | None:
+    """Revoke the account ``user_id`` (its token stops working); ``None`` if there is none.
+
+    Raises
+    ------
+    OwnAccount
+        when ``user_id`` is ``keep``, the account asking.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    if user.id == keep:
+        raise OwnAccount(f"account {user_id} may not revoke itself; ask another admin")
+    user.active = False
+    session.flush()
+    return user

@@ -4,7 +4,9 @@ Migrating and loading the sample costs most of a second, so each backend's
 databases are built once per session as templates: an empty migrated one and
 one with the Lingxiao sample loaded. Every test gets its own copy (a file copy
 for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL), so tests stay
-independent of each other and of their order.
+independent of each other and of their order.  Deployments of 1, 2 and 12
+communities of the synthetic street (``deployment``) have templates of their
+own, built when a test first asks for one.
 
 Tests marked for PostGIS, and those that need Redis, skip with a notice when no
 server is reachable, unless ``GRIDGOV_STRICT=1`` (set by CI), which turns the
@@ -14,6 +16,7 @@ that are not fixtures live in ``tests/helpers.py``.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -35,6 +38,7 @@ from tests.helpers import (
     DATA,
     GAOTANG_CODE,
     GAOTANG_NAME,
+    Deployment,
     chromium_path,
     neighbour_community,
     serving,
@@ -278,6 +282,10 @@ def fresh_postgis(
         postgis_copies.give_back(name)
 
 
+def _url_of(name: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
 def _copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterator[str]:
     if request.param == "sqlite":
         templates: dict[str, Path] = request.getfixturevalue("sqlite_templates")
@@ -288,7 +296,7 @@ def _copy(request: pytest.FixtureRequest, tmp_path: Path, which: str) -> Iterato
     copies: _PostgisCopies = request.getfixturevalue("postgis_copies")
     name = copies.take(which)
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield _url_of(name)
     finally:
         copies.give_back(name)
 
@@ -303,6 +311,123 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def loaded_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database on each backend with the Lingxiao sample loaded."""
     yield from _copy(request, tmp_path, "loaded")
+
+
+# --- deployments of one, two and 12 communities ---------------------------------------------
+
+STREET_SIZES = [1, 2, 12]  # how many of the synthetic street's communities a deployment holds
+
+
+def _backend_marks(backend: str) -> list[pytest.MarkDecorator]:
+    return [pytest.mark.postgis] if backend == "postgis" else []
+
+
+@pytest.fixture(scope="session")
+def street_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic street of 12 communities (``data.street``), written once a session."""
+    from data.street import write_street
+
+    out = tmp_path_factory.mktemp("street") / "xinqi"
+    write_street(out, communities=12)
+    return out
+
+
+def _load_street(url: str, folder: Path, n: int) -> None:
+    from store.load import load_street
+
+    about = json.loads((folder / "street.json").read_text(encoding="utf-8"))
+    codes = [c["code"] for c in about["communities"]][:n]
+    engine = make_engine(url)
+    result = load_street(engine, folder, communities=codes)
+    engine.dispose()
+    assert result.ok and list(result.communities) == codes, result
+    assert not [w for r in result.communities.values() for w in r.warnings]
+
+
+class _DeploymentTemplates:
+    """One template database a backend and a size, built when a test first asks for it
+    and copied for each test (as the sample's templates are); dropped at the end."""
+
+    def __init__(self, folder: Path, tmp: Path) -> None:
+        self._folder = folder
+        self._tmp = tmp
+        self._built: dict[tuple[str, int], str] = {}
+        self._made: list[str] = []  # PostGIS databases to drop, built or not
+
+    def sqlite(self, n: int, empty: Path) -> Path:
+        """The template's file, built from ``empty`` (a migrated database)."""
+        if ("sqlite", n) not in self._built:
+            path = self._tmp / f"street-{n}.sqlite3"
+            shutil.copyfile(empty, path)
+            _load_street(f"sqlite:///{path}", self._folder, n)
+            _settle_sqlite(path)
+            self._built["sqlite", n] = str(path)
+        return Path(self._built["sqlite", n])
+
+    def postgis(self, n: int, copies: _PostgisCopies) -> str:
+        """The template database's name, built on a copy of the empty template."""
+        if ("postgis", n) not in self._built:
+            name = copies.take("empty")
+            self._made.append(name)
+            _load_street(_url_of(name), self._folder, n)
+            self._built["postgis", n] = name
+        return self._built["postgis", n]
+
+    def close(self) -> None:
+        """Drop the PostGIS templates, side by side (each drop waits for a checkpoint)."""
+        drops = [
+            threading.Thread(target=_drop_database, args=(PG_ADMIN_URL, name))
+            for name in self._made
+        ]
+        for thread in drops:
+            thread.start()
+        for thread in drops:
+            thread.join()
+
+
+@pytest.fixture(scope="session")
+def _deployment_templates(
+    street_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[_DeploymentTemplates]:
+    templates = _DeploymentTemplates(street_folder, tmp_path_factory.mktemp("streets"))
+    yield templates
+    templates.close()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param((backend, n), id=f"{backend}-{n}", marks=_backend_marks(backend))
+        for backend in BACKENDS
+        for n in STREET_SIZES
+    ]
+)
+def deployment(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    street_folder: Path,
+    _deployment_templates: _DeploymentTemplates,
+) -> Iterator[Deployment]:
+    """A fresh database with the first 1, 2 or 12 communities of the synthetic street
+    and the street itself loaded, on each backend in turn (no cases)."""
+    backend, n = request.param
+    about = json.loads((street_folder / "street.json").read_text(encoding="utf-8"))
+    codes = [c["code"] for c in about["communities"]][:n]
+    if backend == "sqlite":
+        sqlite: dict[str, Path] = request.getfixturevalue("sqlite_templates")
+        target = tmp_path / "gridgov.sqlite3"
+        shutil.copyfile(_deployment_templates.sqlite(n, sqlite["empty"]), target)
+        yield Deployment(f"sqlite:///{target}", backend, codes, street_folder, about)
+        return
+    admin: str = request.getfixturevalue("postgis_admin")
+    copies: _PostgisCopies = request.getfixturevalue("postgis_copies")
+    template = _deployment_templates.postgis(n, copies)
+    name = _database_name("test")
+    try:
+        yield Deployment(
+            _create_database(admin, name, template), backend, codes, street_folder, about
+        )
+    finally:
+        copies.give_back(name)
 
 
 # --- Redis -------------------------------------------------------------------------------

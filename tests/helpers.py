@@ -16,7 +16,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -215,29 +216,38 @@ def pin_browser_clock(page: Any, at: datetime) -> None:
 LINGXIAO_CODE = "330206002016"
 GAOTANG_CODE = "330206002017"  # an illustrative neighbour: the sample moved east (``street``)
 GAOTANG_NAME = "高塘社区(示意)"
-_REFERENCES = ("id", "code", "compound", "squad")  # properties naming a feature by id
 
 
 def neighbour_community(
     target: Path, code: str, name: str, dx_deg: float, tag: str, source: Path | None = None
 ) -> Path:
-    """A copy of the sample community moved ``dx_deg`` east, as community ``code``.
+    """A copy of a community's folder (the sample's by default) moved ``dx_deg`` east, as
+    community ``code``.
 
-    Division codes get the new community's prefix; every other id (squads,
-    merchants, business districts, members ...) gets ``tag`` in front, since
-    ids are unique across a deployment.  The community's name becomes ``name``.
+    Division codes (the community's and its grids', and every ``grid`` a row names)
+    get the new community's code in place of the source's; every other id (squads,
+    merchants, business districts, members ...) gets ``tag`` in front, by the street
+    generator's own rule (``data.street.own_ids``), since ids are unique across a
+    deployment.  The community's name becomes ``name``.
     """
+    from data.street import own_ids
+
     source = source or DATA
+    outline = json.loads((source / "boundaries" / "community.geojson").read_text(encoding="utf-8"))
+    old = str(outline["features"][0]["properties"]["code"])
+
+    def recoded(value: object) -> object:
+        if isinstance(value, str) and value.isdigit() and value.startswith(old):
+            return code + value[len(old) :]
+        return value
+
     for path in [*source.glob("*.geojson"), *(source / "boundaries").glob("*.geojson")]:
         data = json.loads(path.read_text(encoding="utf-8"))
         for feature in data["features"]:
             props = feature["properties"]
-            for key in _REFERENCES:
-                value = props.get(key)
-                if isinstance(value, str):
-                    props[key] = _renamed(value, code, tag)
-            if "grid" in props and isinstance(props["grid"], str):
-                props["grid"] = _renamed(props["grid"], code, tag)
+            for key in ("code", "grid"):
+                if key in props:
+                    props[key] = recoded(props[key])
             feature["geometry"] = _shifted(feature["geometry"], dx_deg)
         if path.parent.name == "boundaries" and path.stem == "community":
             data["features"][0]["properties"].update(name=name, name_en=name)
@@ -245,23 +255,18 @@ def neighbour_community(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     for table in ("members.csv", "categories.csv"):
+        if not (source / table).exists():
+            continue
         rows = list(csv.DictReader((source / table).open(encoding="utf-8")))
-        if table == "members.csv":
-            for row in rows:
-                for key in ("id", "grid", "squad"):
-                    if row.get(key):
-                        row[key] = _renamed(row[key], code, tag)
+        for row in rows:
+            if row.get("grid"):
+                row["grid"] = str(recoded(row["grid"]))
         with (target / table).open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
+    own_ids(target, tag)
     return target
-
-
-def _renamed(value: str, code: str, tag: str) -> str:
-    if value.startswith(LINGXIAO_CODE):
-        return code + value[len(LINGXIAO_CODE) :]
-    return f"{tag}{value}"
 
 
 def _shifted(geometry: dict[str, Any], dx: float) -> dict[str, Any]:
@@ -271,3 +276,178 @@ def _shifted(geometry: dict[str, Any], dx: float) -> dict[str, Any]:
         return [move(n) for n in node]
 
     return {**geometry, "coordinates": move(geometry["coordinates"])}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A database holding the first ``len(codes)`` communities of the synthetic street
+    (Lingxiao first, Gaotang second, in ``street.json``'s order), with the street's
+    teams and the street's and district's departments."""
+
+    url: str
+    backend: str
+    codes: list[str]  # the communities loaded
+    folder: Path  # the whole street's folder: street.json lists all 12
+    about: dict[str, Any]  # street.json
+
+    @property
+    def street(self) -> str:
+        return str(self.about["code"])
+
+    @property
+    def unloaded(self) -> list[str]:
+        """The street's communities that are not loaded, in ``street.json``'s order."""
+        return [c["code"] for c in self.about["communities"] if c["code"] not in self.codes]
+
+
+def community_rows(url: str, community: str) -> list[tuple[object, ...]]:
+    """Every stored row of one community (or street, or district: its teams and
+    departments), every column of it, as comparable values."""
+    import shapely
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from store.db import make_engine
+    from store.models import LayerFeature, Member
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        features = [
+            (r.id, r.layer, r.key, r.name, json.dumps(r.props, sort_keys=True),
+             shapely.to_wkb(r.geom), r.min_lon, r.min_lat, r.max_lon, r.max_lat)
+            for r in session.scalars(
+                select(LayerFeature)
+                .where(LayerFeature.community_code == community)
+                .order_by(LayerFeature.layer, LayerFeature.key)
+            )
+        ]  # fmt: skip
+        members = [
+            (m.id, m.kind, m.grid_code, m.squad_id, m.post)
+            for m in session.scalars(
+                select(Member).where(Member.community_code == community).order_by(Member.id)
+            )
+        ]
+    engine.dispose()
+    return [*features, *members]
+
+
+def staff_headers(url: str, role: str, area: str) -> dict[str, str]:
+    """The headers of a new user of ``role`` within ``area`` ("" for the whole deployment)."""
+    from sqlalchemy.orm import Session
+
+    from cases.deadlines import utcnow
+    from store.db import make_engine
+    from store.users import add_user
+
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        _, token = add_user(session, f"{role} of {area or 'all'}", role, utcnow(), area=area)
+    engine.dispose()
+    return auth(token)
+
+
+# --- cases written straight into the database, and counted straight from it ---------------
+
+REPORTED = MORNING - timedelta(days=7)
+DEADLINE = REPORTED + timedelta(days=3)  # passed by MORNING: every filed case is due
+ON_TIME = DEADLINE - timedelta(days=1)
+LATE = DEADLINE + timedelta(days=1)
+# the stats' default period: the 90 days up to the (fixed) clock, as service.stats.period sets it
+UNTIL = MORNING + timedelta(seconds=1)
+SINCE = UNTIL - timedelta(days=90)
+COUNTS = ("reported", "filed", "due", "closed", "closed_on_time", "open", "overdue")
+
+
+def stored_case(
+    community: str,
+    closed_at: datetime | None = None,
+    grid: str | None = None,
+    at: tuple[float, float] = SHIMAO,
+) -> dict[str, Any]:
+    """A filed case of ``community`` (in ``grid``, its grid 016 by default, at ``at``)
+    handled by ``DEADLINE``: closed at ``closed_at``, or still in progress (and so
+    overdue at ``MORNING``); a row to insert as it is."""
+    import shapely
+
+    return {
+        **GOOD_REPORT,
+        "input_crs": "wgs84",
+        "input_lon": at[0],
+        "input_lat": at[1],
+        "lon": at[0],
+        "lat": at[1],
+        "geom": shapely.Point(at),
+        "grid_code": grid or f"{community}016",
+        "community_code": community,
+        "status": "in_progress" if closed_at is None else "closed",
+        "squad_id": None,
+        "reported_at": REPORTED,
+        "updated_at": closed_at or REPORTED,
+        "filed_at": REPORTED,
+        "resolved_at": closed_at,
+        "closed_at": closed_at,
+        "file_deadline": REPORTED + timedelta(days=2),
+        "handle_deadline": DEADLINE,
+        "due_at": DEADLINE,
+        "rework_count": 0,
+        "version": 1,
+    }
+
+
+def insert_cases(url: str, rows: list[dict[str, Any]]) -> None:
+    """Write case rows (``stored_case``) straight into the database."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from store.db import make_engine
+    from store.models import Issue
+
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Issue), rows)
+    engine.dispose()
+
+
+def direct_counts(url: str, prefix: str) -> dict[str, int]:
+    """Counts of the cases whose community code starts with ``prefix`` and which were
+    reported in the stats' default period, straight from SQL (``COUNTS``)."""
+    from sqlalchemy import and_, func, or_, select
+    from sqlalchemy.orm import Session
+
+    from store.db import make_engine
+    from store.models import Issue
+
+    like = Issue.community_code.like(f"{prefix}%")
+    closed = Issue.status == "closed"
+    conditions = {
+        "reported": [],
+        "filed": [Issue.filed_at.is_not(None)],
+        "closed": [closed],
+        "closed_on_time": [closed, Issue.closed_at <= Issue.handle_deadline],
+        "due": [
+            Issue.filed_at.is_not(None),
+            or_(Issue.handle_deadline < MORNING, closed),
+        ],
+        "open": [Issue.status.not_in(["closed", "rejected", "duplicate"])],
+        "overdue": [
+            Issue.status.not_in(["closed", "rejected", "duplicate"]),
+            Issue.due_at < MORNING,
+        ],
+    }
+    engine = make_engine(url)
+    with Session(engine) as session:
+        out = {
+            name: int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Issue)
+                    .where(
+                        and_(like, Issue.reported_at >= SINCE, Issue.reported_at < UNTIL, *where)
+                    )
+                )
+                or 0
+            )
+            for name, where in conditions.items()
+        }
+    engine.dispose()
+    return out

@@ -234,6 +234,12 @@ def test_export_filter_errors_are_400(api: TestClient, tokens: dict[str, str]) -
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "unknown_status"
     since = export(api, "csv", tokens["admin"], since="yesterday")
     assert since.status_code == 400 and since.json()["error"]["code"] == "bad_datetime"
+    # a year-1 instant east of UTC is year 0 in UTC, which no date can hold: a 400, not a 500
+    for early in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        for path in ("/api/v1/issues", "/api/v1/issues/cells"):
+            answer = api.get(path, params={"since": early, "until": early})
+            assert answer.status_code == 400, (path, early, answer.text)
+            assert early in answer.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("fmt", ROW_FORMATS)

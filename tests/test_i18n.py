@@ -115,8 +115,10 @@ def test_templates_escape_what_residents_type() -> None:
         "en",
         issue_id=7,
         case={"status": "filed", "grid": {"name": XSS[0]}, "squad": None, "description": XSS[1]},
-        events=[{"at": "2026-01-01", "to": "filed"}],
+        events=[{"at": "2026-01-01T00:00:00Z", "to": "filed"}],
         statuses=labels("en", "status"),
+        now="2026-01-02T00:00:00Z",
+        tz="Asia/Shanghai",
     )
     assert XSS[0] not in page and XSS[1] not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "Waiting for dispatch" in page

@@ -18,6 +18,7 @@ from tests.helpers import (
     GOOD_REPORT,
     LINKS,
     MORNING,
+    SHIMAO,
     STRICT,
     XSS,
     offline_page,
@@ -141,7 +142,10 @@ def test_map_in_chromium_draws_layers_and_shows_new_cases_live(
         # the marker carries its category's glyph, the popup the case's age
         icon = page.evaluate(f"window.gridgovState.byId[{bad['id']}].options.icon.options.html")
         assert ">楼<" in icon
-        assert "(0 小时)" in page.locator(".gg-case").inner_text()
+        shown = page.locator(".gg-case").inner_text()
+        assert "(0 小时)" in shown
+        # reported 10:00 on 26 November in Ningbo (02:00 UTC), not the API's ISO instant
+        assert "2026年11月26日 10:00" in shown and "T02:00" not in shown, shown
         assert page.evaluate("window.pwned === undefined")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "manager-map.png"))
@@ -203,6 +207,291 @@ def test_amap_basemap_moves_overlays_by_the_gcj02_offset(
         assert abs(back["x"] - before["x"]) <= 1 and abs(back["y"] - before["y"]) <= 1
         page.close()
     app.state.engine.dispose()
+
+
+# --- the Amap basemap (GCJ-02): every overlay follows, cases and counts included ---------
+
+GRID16 = "330206002016016"  # SHIMAO lies in it
+# where a case (or the cluster showing it) is on screen against its grid's label, and
+# where the same WGS84 geometry puts it: [dx, dy] in pixels, both
+CASE_AGAINST_GRID = """([mapName, id, code, labelWgs]) => {
+  const map = window[mapName], st = window.gridgovState, m = st.byId[id];
+  const shown = m && st.cluster.getVisibleParent(m);
+  let label = null;
+  map.eachLayer(l => {
+    const el = l._icon && l._icon.querySelector && l._icon.querySelector('.gg-grid-label');
+    if (el && el.textContent.trim() === code.slice(-3)) { label = l; }
+  });
+  if (!shown || !shown._icon || !label) { return null; }
+  const centre = el => {
+    const r = el.getBoundingClientRect();
+    return [r.x + r.width / 2, r.y + r.height / 2];
+  };
+  const members = shown === m ? [m] : shown.getAllChildMarkers();
+  const mean = i => members.reduce((s, x) => s + x.feature.geometry.coordinates[i], 0)
+    / members.length;
+  const a = centre(shown._icon), b = centre(label._icon);
+  const wa = map.latLngToContainerPoint([mean(1), mean(0)]);
+  const at = labelWgs ? [labelWgs[1], labelWgs[0]] : label.getLatLng();
+  const wb = map.latLngToContainerPoint(at);
+  return {
+    kind: shown === m ? 'marker' : 'cluster',
+    ids: members.map(x => x.feature.id).sort((p, q) => p - q),
+    seen: [a[0] - b[0], a[1] - b[1]],
+    wgs84: [wa.x - wb.x, wa.y - wb.y],
+    drawn: [m.getLatLng().lng, m.getLatLng().lat],
+    label: [label.getLatLng().lng, label.getLatLng().lat],
+  };
+}"""
+# every overlay's points by Leaflet's id of the layer: a marker's position, a shape's first
+# vertex, the heat map's points; and each case's [lon, lat] beside where it is drawn
+OVERLAY_POINTS = """(mapName) => {
+  const map = window[mapName], st = window.gridgovState, out = {};
+  const first = x => { while (Array.isArray(x)) { x = x[0]; } return x; };
+  const take = l => {
+    if (l instanceof L.GridLayer || l instanceof L.MarkerCluster || l.__parent) { return; }
+    if (l instanceof L.MarkerClusterGroup) {
+      if (l !== st.cluster) { l.getLayers().forEach(take); }
+      return;
+    }
+    const key = String(L.stamp(l));
+    if (l.getLatLng) {
+      out[key] = [[l.getLatLng().lng, l.getLatLng().lat]];
+    } else if (l.getLatLngs) {
+      const p = first(l.getLatLngs());
+      if (p) { out[key] = [[p.lng, p.lat]]; }
+    }
+  };
+  map.eachLayer(take);
+  out.heat = st.heat._latlngs.map(p => [p[1], p[0]]);
+  const cases = Object.values(st.byId).map(m => [
+    ...m.feature.geometry.coordinates, m.getLatLng().lng, m.getLatLng().lat]);
+  return {layers: out, cases: cases};
+}"""
+# each count per square: [count, dx, dy] from the centre of a grid's shape, on screen
+CELLS_AGAINST_GRID = """([mapName, code]) => {
+  const map = window[mapName];
+  let grid = null;
+  map.eachLayer(l => {
+    if (!grid && l._path && l.feature && l.feature.properties.code === code) { grid = l; }
+  });
+  const g = grid._path.getBoundingClientRect();
+  const gx = g.x + g.width / 2, gy = g.y + g.height / 2;
+  return [...document.querySelectorAll('.gg-cell')].map(el => {
+    const r = el.getBoundingClientRect();
+    return [Number(el.textContent), r.x + r.width / 2 - gx, r.y + r.height / 2 - gy];
+  }).sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+}"""
+
+
+def _map_name(page: Any) -> str:
+    name: str = page.evaluate(
+        "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
+    )
+    return name
+
+
+def _view(page: Any, map_name: str, at: str, zoom: int) -> None:
+    """Show ``at`` (a JavaScript lat/lng) at ``zoom`` without animation; wait for the case
+    layer's answer, then for markercluster's animations to end (its timers run on the
+    page's pinned clock, its CSS transitions on the browser's own)."""
+    before = page.evaluate("window.gridgovState.fetches")
+    page.evaluate(f"void window['{map_name}'].setView({at}, {zoom}, {{animate: false}})")
+    wait_for_js(page, f"window.gridgovState.fetches > {before}", timeout=10_000)
+    _settle(page)
+
+
+def _settle(page: Any) -> None:
+    page.clock.run_for(1_000)
+    wait_for_js(page, "document.getAnimations().length === 0", timeout=10_000)
+
+
+def _watch_errors(page: Any, base: str) -> list[str]:
+    """Uncaught errors and console errors of ``page``, less the tiles the test blocks."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def console(message: Any) -> None:
+        url = (message.location or {}).get("url", "")
+        blocked = "Failed to load resource" in message.text and not url.startswith(base)
+        if message.type == "error" and not blocked:
+            errors.append(message.text)
+
+    page.on("console", console)
+    return errors
+
+
+def _close(a: list[float], b: list[float], px: float = 2.0) -> bool:
+    return abs(a[0] - b[0]) <= px and abs(a[1] - b[1]) <= px
+
+
+@pytest.mark.browser
+def test_amap_keeps_cases_clusters_and_counts_on_their_grids(browser: Any, settings: Any) -> None:
+    import numpy as np
+
+    from api.app import create_app
+    from gis.crs import wgs84_to_gcj02
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    # a tight group in grid 016 (one cluster at zoom 16), and others far from it
+    group = [
+        (SHIMAO[0] + dx, SHIMAO[1] + dy)
+        for dx, dy in [(0, 0), (8e-5, 0), (0, 8e-5), (-8e-5, 0), (0, -8e-5), (5e-5, 5e-5)]
+    ]
+    spread = [
+        (lon, lat)
+        for lon in (121.824, 121.828, 121.832, 121.836)
+        for lat in (29.892, 29.895, 29.898)
+    ] * 2
+    ids = [
+        client.post("/api/v1/issues", json={**GOOD_REPORT, "lon": lon, "lat": lat}).json()["id"]
+        for lon, lat in [*group, *spread]
+    ]
+    picked = ids[0]
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        pin_browser_clock(page, MORNING)
+        errors = _watch_errors(page, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        map_name = _map_name(page)
+
+        def seen(zoom: int, label: Any = None, case: int = picked) -> dict[str, Any]:
+            _view(page, map_name, f"window.gridgovState.byId[{case}].getLatLng()", zoom)
+            got: dict[str, Any] = wait_for_js(
+                page,
+                f"({CASE_AGAINST_GRID})(['{map_name}', {case}, '{GRID16}', {json.dumps(label)}])",
+                timeout=10_000,
+            )
+            return got
+
+        osm = {zoom: seen(zoom) for zoom in (18, 16)}
+        label_wgs = osm[18]["label"]
+        assert osm[18]["kind"] == "marker" and osm[16]["kind"] == "cluster"
+        assert set(osm[16]["ids"]) >= set(ids[: len(group)])
+        for one in osm.values():
+            assert _close(one["seen"], one["wgs84"], 1.0), one
+        heat = page.locator(".leaflet-control-layers-overlays label", has_text="案件热力图")
+        heat.click()  # on, so that every overlay is on the map
+        points = page.evaluate(f"({OVERLAY_POINTS})('{map_name}')")
+
+        page.get_by_text("高德地图（GCJ-02）").click()
+        moved = page.evaluate(f"({OVERLAY_POINTS})('{map_name}')")
+        # every overlay is where gis.crs puts it, within a centimetre or so
+        assert moved["layers"].keys() == points["layers"].keys()
+        assert len(points["layers"]) > 22 + 22 + 8 and len(points["layers"]["heat"]) == len(ids)
+        for key, before in points["layers"].items():
+            lon, lat = wgs84_to_gcj02(*np.array(before).T)
+            assert np.allclose(np.array(moved["layers"][key]).T, [lon, lat], atol=1e-7), key
+        cases = np.array(moved["cases"])
+        assert len(cases) == len(ids)
+        lon, lat = wgs84_to_gcj02(cases[:, 0], cases[:, 1])
+        assert np.allclose(cases[:, 2:].T, [lon, lat], atol=1e-7)
+
+        amap = {zoom: seen(zoom, label_wgs) for zoom in (18, 16)}
+        for zoom, one in amap.items():
+            assert one["kind"] == osm[zoom]["kind"] and one["ids"] == osm[zoom]["ids"]
+            assert _close(one["seen"], osm[zoom]["seen"]), (zoom, osm[zoom], one)
+            assert _close(one["seen"], one["wgs84"]), (zoom, one)
+            shift = page.evaluate(
+                f"window['{map_name}'].distance([{one['drawn'][1]}, {one['drawn'][0]}],"
+                f" [{group[0][1]}, {group[0][0]}])"
+            )
+            assert 450 < shift < 530, shift  # 487 m near Ningbo
+        # a popup opens on its marker's place, not moved a second time
+        seen(18, label_wgs)
+        popup_gap = (
+            f"(() => {{ const m = window.gridgovState.byId[{picked}]; m.openPopup();"
+            f" return window['{map_name}'].distance(m.getLatLng(), m.getPopup().getLatLng()); }})()"
+        )
+        assert page.evaluate(popup_gap) < 0.01
+        page.evaluate(f"window['{map_name}'].closePopup()")
+        # a case reported after the switch comes with the next poll, drawn in GCJ-02 too
+        late = client.post(
+            "/api/v1/issues", json={**GOOD_REPORT, "lon": 121.8448, "lat": 29.8952}
+        ).json()["id"]
+        page.clock.fast_forward(10_000)
+        wait_for_js(page, f"window.gridgovState.byId[{late}] !== undefined", timeout=10_000)
+        fresh = seen(18, label_wgs, late)
+        assert fresh["kind"] == "marker" and _close(fresh["seen"], fresh["wgs84"]), fresh
+        glon, glat = wgs84_to_gcj02(121.8448, 29.8952)
+        assert np.allclose(fresh["drawn"], [float(glon), float(glat)], atol=1e-7)
+
+        # zoomed out: the counts per square sit on their grids on both basemaps
+        centre = f"[{SHIMAO[1]}, {SHIMAO[0] - 0.01}]"
+        _view(page, map_name, centre, 13)
+        wait_for_js(page, "document.querySelectorAll('.gg-cell').length > 0")
+        cells = {"amap": page.evaluate(f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])")}
+        page.get_by_text("OpenStreetMap 底图").click()
+        cells["osm moved back"] = page.evaluate(
+            f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])"
+        )
+        _view(page, map_name, centre, 13)
+        cells["osm"] = page.evaluate(f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])")
+        page.get_by_text("高德地图（GCJ-02）").click()
+        cells["amap moved"] = page.evaluate(f"({CELLS_AGAINST_GRID})(['{map_name}', '{GRID16}'])")
+        assert sum(c[0] for c in cells["osm"]) == len(ids) + 1
+        for name, found in cells.items():
+            assert [c[0] for c in found] == [c[0] for c in cells["osm"]], name
+            pairs = zip(found, cells["osm"], strict=True)
+            assert all(_close(a[1:], b[1:]) for a, b in pairs), (name, found, cells["osm"])
+
+        # and back on OpenStreetMap, cases and clusters are where they were; the heat
+        # map, off the map during the switch, comes back where it belongs
+        heat.click()
+        page.get_by_text("OpenStreetMap 底图").click()
+        heat.click()
+        wgs = page.evaluate(f"({OVERLAY_POINTS})('{map_name}')")["layers"]["heat"]
+        assert sorted(wgs) == sorted(points["layers"]["heat"] + [[121.8448, 29.8952]])
+        back = {zoom: seen(zoom, label_wgs) for zoom in (18, 16)}
+        for zoom, one in back.items():
+            assert one["ids"] == osm[zoom]["ids"] or late in one["ids"]
+            assert _close(one["seen"], one["wgs84"]), (zoom, one)
+        assert np.allclose(back[18]["drawn"], group[0], atol=1e-9)
+        assert np.allclose(back[18]["label"], label_wgs, atol=1e-9)
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []
+    print("offsets", {"osm": osm, "amap": amap, "fresh": fresh, "back": back})
+
+
+@pytest.mark.browser
+def test_page_and_server_agree_on_gcj02(browser: Any) -> None:
+    """The page's one copy of the GCJ-02 transform gives what gis.crs gives."""
+    import numpy as np
+
+    from gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
+    from layers.assets import STATIC
+
+    modules = vendor_modules()
+    places = [
+        (121.8452, 29.8940),  # Lingxiao
+        (116.3975, 39.9087),  # Beijing
+        (87.6168, 43.8256),  # Urumqi
+        (126.5350, 45.8038),  # Harbin
+        (109.5119, 18.2528),  # Sanya
+        (139.6917, 35.6895),  # Tokyo: outside the rectangle, unchanged
+    ]
+    page = browser.new_page()
+    page.add_script_tag(path=str(modules / "leaflet" / "dist" / "leaflet.js"))
+    page.add_script_tag(path=str(STATIC / "gridgov-gcj.js"))
+    there = page.evaluate(
+        f"{json.dumps(places)}.map(p => window.gridgovCrs.wgs84ToGcj02(p[0], p[1]))"
+    )
+    back = page.evaluate(
+        f"{json.dumps(there)}.map(p => window.gridgovCrs.gcj02ToWgs84(p[0], p[1]))"
+    )
+    page.close()
+    lon, lat = np.array(places).T
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    assert np.allclose(np.array(there).T, [glon, glat], atol=1e-7, rtol=0)  # ~1 cm
+    wlon, wlat = gcj02_to_wgs84(*np.array(there).T)
+    assert np.allclose(np.array(back).T, [wlon, wlat], atol=1e-7, rtol=0)
+    assert np.allclose(np.array(back), places, atol=1e-7, rtol=0)
+    assert there[-1] == list(places[-1])
 
 
 def test_static_export_is_one_self_contained_file(loaded_url: str, tmp_path: Path) -> None:
@@ -342,6 +631,12 @@ def test_case_page_public_then_staff_actions(
         assert moved.value.status == 200, moved.value.text()
         # the page reloads and the staff history shows the move
         wait_for_js(page, "document.querySelectorAll('.gg-history tr').length === 2")
+        # in the page's language and local time: no status codes, no ISO UTC instants
+        rows = page.locator(".gg-history tr").all_inner_texts()
+        assert "已立案" in rows[1] and "已上报" in rows[0], rows
+        for row in rows:
+            assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d", row), row
+            assert not re.search(r"filed|reported|T\d\d:\d\d", row), row
         page.close()
     app.state.engine.dispose()
     assert client.get(f"/api/v1/issues/{created['id']}").json()["status"] == "filed"
@@ -470,3 +765,131 @@ def test_signed_in_staff_see_squads_where_they_are(
         wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=20_000)
         page.close()
     app.state.engine.dispose()
+
+
+@pytest.mark.browser
+def test_squads_where_they_are_follow_the_amap_basemap(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    import numpy as np
+
+    from api.app import create_app
+    from gis.crs import wgs84_to_gcj02
+
+    vendor_modules()
+    app = create_app(settings)
+    squads = """window.gridgovState.squads.getLayers().map(m => [m.squad.position.lon,
+      m.squad.position.lat, m.getLatLng().lng, m.getLatLng().lat, L.stamp(m)])"""
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        pin_browser_clock(page, MORNING)  # the page polls when the test says
+        errors = _watch_errors(page, base)
+        page.add_init_script(f"localStorage.setItem('gridgovToken', '{tokens['dispatcher']}')")
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=20_000)
+        page.get_by_text("高德地图（GCJ-02）").click()
+        moved = np.array(page.evaluate(squads))
+        page.clock.fast_forward(10_000)  # the next poll draws them anew, on Amap
+        old = ",".join(str(int(k)) for k in moved[:, 4])
+        wait_for_js(
+            page,
+            "window.gridgovState.squads.getLayers().length === 8 && "
+            f"!window.gridgovState.squads.getLayers().some(m => [{old}].includes(L.stamp(m)))",
+        )
+        polled = np.array(page.evaluate(squads))
+        page.close()
+    app.state.engine.dispose()
+    for drawn in (moved, polled):
+        lon, lat = wgs84_to_gcj02(drawn[:, 0], drawn[:, 1])
+        assert np.allclose(drawn[:, 2:4].T, [lon, lat], atol=1e-7)
+    assert errors == []
+
+
+# what the live case layer draws: cases (markers and their clusters), counts per square,
+# and whether its overlay (案件) is ticked
+CASES_DRAWN = """() => {
+  const label = [...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+    .find(l => l.textContent.trim() === '案件');
+  return {
+    cases: document.querySelectorAll('.gg-case-icon, .gg-case-cluster').length,
+    counts: [...document.querySelectorAll('.gg-cell')].map(c => Number(c.textContent)),
+    ticked: label.querySelector('input').checked,
+  };
+}"""
+
+
+@pytest.mark.browser
+def test_case_overlay_alone_decides_whether_cases_or_counts_are_drawn(
+    browser: Any, settings: Any
+) -> None:
+    from api.app import create_app
+
+    vendor_modules()
+    app = create_app(settings)
+    app.state.clock = lambda: MORNING
+    client = TestClient(app)
+    spots = [SHIMAO, (121.8455, 29.8945), (121.8240, 29.8980), (121.8300, 29.8960)]
+    for lon, lat in spots:
+        assert client.post(
+            "/api/v1/issues", json={**GOOD_REPORT, "lon": lon, "lat": lat}
+        ).is_success
+    with serving(app) as base:
+        page, _ = offline_page(browser, base)
+        pin_browser_clock(page, MORNING)
+        errors = _watch_errors(page, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(page, "window.gridgovState && window.gridgovState.fetches > 0", timeout=20_000)
+        map_name = _map_name(page)
+        toggle = page.locator(".leaflet-control-layers-overlays label").filter(
+            has_text=re.compile(r"^\s*案件\s*$")
+        )
+        seen: list[tuple[str, dict[str, Any]]] = []
+
+        def step(what: str) -> None:
+            if what in ("in", "out"):
+                _view(page, map_name, f"[{SHIMAO[1]}, {SHIMAO[0]}]", 16 if what == "in" else 13)
+            elif what == "poll":
+                before = page.evaluate("window.gridgovState.fetches")
+                page.clock.fast_forward(10_000)
+                wait_for_js(page, f"window.gridgovState.fetches > {before}", timeout=10_000)
+                _settle(page)
+            else:
+                toggle.click()
+                _settle(page)
+            seen.append((what, page.evaluate(f"({CASES_DRAWN})()")))
+
+        ticked, zoomed_in = True, True
+        # every move from every state: zoom in and out ticked and unticked, tick and
+        # untick zoomed in and out, and a poll in each of the four states
+        for what in [
+            "poll",
+            "out",
+            "poll",
+            "in",
+            "tick",
+            "poll",
+            "out",
+            "poll",
+            "in",
+            "tick",
+            "out",
+            "tick",
+            "in",
+            "tick",
+            "out",
+            "tick",
+        ]:
+            step(what)
+            ticked = not ticked if what == "tick" else ticked
+            zoomed_in = {"in": True, "out": False}.get(what, zoomed_in)
+            got = seen[-1][1]
+            assert got["ticked"] == ticked, seen
+            if not ticked:
+                assert got["cases"] == 0 and got["counts"] == [], seen
+            elif zoomed_in:
+                assert got["cases"] > 0 and got["counts"] == [], seen
+            else:
+                assert got["cases"] == 0 and sum(got["counts"]) == len(spots), seen
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []

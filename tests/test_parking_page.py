@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,7 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
         wait_for_js(page, ready, timeout=20_000)
         at300 = page.locator(SHARE).inner_text()
         assert at300.endswith("%")
+        _check_legible(page)
         drawn = page.locator("path.leaflet-interactive").count()
         assert drawn > 260  # buildings, service areas and facilities
         # slide the radius to 500 m
@@ -191,8 +193,28 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
             "document.querySelector('#gg-parking .gg-suggestion').textContent.includes('→')",
             timeout=30_000,
         )
+        sites = page.locator("#gg-parking .gg-sites tbody tr")
+        assert sites.count() == 2 and "+" in sites.first.inner_text()
+        with_sites = page.locator(SHARE).inner_text()
+        sites.first.locator(".gg-add-site").click()  # one click puts the site in the plan
+        wait_for_js(
+            page,
+            f"document.querySelector('{SHARE}').textContent !== '{with_sites}' && " + ready,
+            timeout=20_000,
+        )
+        assert "已添加 2 处拟建" in page.locator("#gg-parking .gg-changes").inner_text()
+        assert float(page.locator(SHARE).inner_text().rstrip("%")) > float(with_sites.rstrip("%"))
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "parking-map.png"))
+        # the panel folds away to its title, and back
+        toggle = page.locator("#gg-parking .gg-toggle")
+        toggle.click()
+        assert page.locator("#gg-parking table").first.is_hidden()
+        assert toggle.inner_text() == "展开" and toggle.get_attribute("aria-expanded") == "false"
+        folded = page.locator("#gg-parking").bounding_box()
+        assert folded is not None and folded["height"] < 80
+        toggle.click()
+        assert page.locator("#gg-parking table").first.is_visible()
         # every tooltip open: a facility named with markup shows the markup as text
         page.evaluate(
             f"""() => {{ {MAP}.eachLayer(l => {{
@@ -210,6 +232,41 @@ def test_planner_signs_in_changes_radius_and_scenario_and_sees_figures_change(
     app.state.engine.dispose()
     assert errors == []
     assert all("tile.openstreetmap.org" in u for u in outside), outside
+
+
+def _check_legible(page: Any) -> None:
+    """Names, not ids; a legend; the facilities in view beside the panel; no clashing
+    column names."""
+    labels = page.locator(".gg-label").all_inner_texts()
+    assert "黄山豪庭" in labels  # the compounds are named on the map
+    facilities = page.evaluate(
+        f"""() => {{ const out = []; {MAP}.eachLayer(l => {{
+             if (l.feature && /^P\\d+$/.test(l.feature.properties.id)) {{
+               const p = {MAP}.latLngToContainerPoint(l.getLatLng());
+               out.push([l.feature.properties.name, p.x, p.y]); }} }});
+           return out; }}"""
+    )
+    width = page.evaluate(f"{MAP}.getSize().x")
+    panel = page.locator("#gg-parking").bounding_box()
+    assert facilities and panel is not None
+    for name, x, y in facilities:
+        assert name in labels  # every facility is labelled with its name
+        assert 0 <= x < panel["x"] and y >= 0, (name, x, panel)  # in view, clear of the panel
+    assert x < width
+    legend = page.locator("#gg-parking .gg-legend li").all_inner_texts()
+    assert len(legend) == 9 and "智慧停车场" in legend and "300 米步行范围" in legend
+    heads = page.locator("#gg-parking thead th").all_inner_texts()
+    assert heads[:4] == ["指标", "调整前", "调整后", "变化"]
+    panel_text = page.locator("#gg-parking").inner_text()
+    assert "纳入设施" in panel_text and "现状" not in panel_text  # no "方案: 现状" over 现状 | 方案
+    page.evaluate(
+        f"""() => {{ {MAP}.eachLayer(l => {{
+             if (l.feature && l.feature.properties.nearest && l.getTooltip()) {{ l.openTooltip(); }}
+           }}); }}"""
+    )
+    nearest = [t for t in page.locator(".leaflet-tooltip").all_inner_texts() if "最近停车场" in t]
+    assert nearest and not any(re.search(r"最近停车场: P\d", t) for t in nearest)
+    page.evaluate(f"() => {MAP}.eachLayer(l => l.closeTooltip && l.closeTooltip())")
 
 
 @pytest.mark.browser

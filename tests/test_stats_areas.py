@@ -8,15 +8,12 @@ communities' rates; every group's counts equal a count made directly in SQL.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, get_args
 
 import pandas as pd
 import pytest
-import shapely
 from fastapi.testclient import TestClient
-from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cases.areas import Level
@@ -24,55 +21,22 @@ from cases.indicators import GROUPS, areas_at
 from service.stats import GroupBy
 from store.db import make_engine
 from store.load import load_folder
-from store.models import Issue
-from tests.helpers import GOOD_REPORT, MORNING, SHIMAO, neighbour_community
+from tests.helpers import (
+    COUNTS,
+    LATE,
+    MORNING,
+    ON_TIME,
+    direct_counts,
+    insert_cases,
+    neighbour_community,
+    stored_case,
+)
 
 LINGXIAO = "330206002016"
 GAOTANG = "330206002017"
 XINQI = "330206002"
 ELSEWHERE = "330206003005"  # a community of another street of Beilun, not loaded
 BEILUN = "330206"
-
-REPORTED = MORNING - timedelta(days=7)
-DEADLINE = REPORTED + timedelta(days=3)  # passed by MORNING: every filed case is due
-ON_TIME = DEADLINE - timedelta(days=1)
-LATE = DEADLINE + timedelta(days=1)
-# the default period: the 90 days up to the (fixed) clock, as service.stats.period sets it
-UNTIL = MORNING + timedelta(seconds=1)
-SINCE = UNTIL - timedelta(days=90)
-
-
-def _case(community: str, closed_at: datetime | None = None) -> dict[str, Any]:
-    """A filed case of ``community`` handled by ``DEADLINE``: closed at ``closed_at``, or
-    still in progress (and so overdue at ``MORNING``)."""
-    return {
-        **GOOD_REPORT,
-        "input_crs": "wgs84",
-        "input_lon": SHIMAO[0],
-        "input_lat": SHIMAO[1],
-        "geom": shapely.Point(SHIMAO),
-        "grid_code": f"{community}016",
-        "community_code": community,
-        "status": "in_progress" if closed_at is None else "closed",
-        "squad_id": None,
-        "reported_at": REPORTED,
-        "updated_at": closed_at or REPORTED,
-        "filed_at": REPORTED,
-        "resolved_at": closed_at,
-        "closed_at": closed_at,
-        "file_deadline": REPORTED + timedelta(days=2),
-        "handle_deadline": DEADLINE,
-        "due_at": DEADLINE,
-        "rework_count": 0,
-        "version": 1,
-    }
-
-
-def _insert(url: str, rows: list[dict[str, Any]]) -> None:
-    engine = make_engine(url)
-    with Session(engine) as session, session.begin():
-        session.execute(insert(Issue), rows)
-    engine.dispose()
 
 
 def _with_gaotang(url: str, tmp_path: Path) -> None:
@@ -104,55 +68,17 @@ def uneven(loaded_url: str, tmp_path: Path) -> Iterator[TestClient]:
     """Xinqi street with Lingxiao (1 case, closed on time) and Gaotang (9 cases, 1 closed
     late), and a community of another street (1 case closed on time, 1 open)."""
     _with_gaotang(loaded_url, tmp_path)
-    _insert(
+    insert_cases(
         loaded_url,
         [
-            _case(LINGXIAO, ON_TIME),
-            _case(GAOTANG, LATE),
-            *(_case(GAOTANG) for _ in range(8)),
-            _case(ELSEWHERE, ON_TIME),
-            _case(ELSEWHERE),
+            stored_case(LINGXIAO, ON_TIME),
+            stored_case(GAOTANG, LATE),
+            *(stored_case(GAOTANG) for _ in range(8)),
+            stored_case(ELSEWHERE, ON_TIME),
+            stored_case(ELSEWHERE),
         ],
     )
     yield from _client(loaded_url, tmp_path)
-
-
-def _direct(url: str, prefix: str) -> dict[str, int]:
-    """Counts of the cases whose community code starts with ``prefix``, straight from SQL."""
-    like = Issue.community_code.like(f"{prefix}%")
-    closed = Issue.status == "closed"
-    conditions = {
-        "reported": [],
-        "filed": [Issue.filed_at.is_not(None)],
-        "closed": [closed],
-        "closed_on_time": [closed, Issue.closed_at <= Issue.handle_deadline],
-        "due": [
-            Issue.filed_at.is_not(None),
-            or_(Issue.handle_deadline < MORNING, closed),
-        ],
-        "open": [Issue.status.not_in(["closed", "rejected", "duplicate"])],
-        "overdue": [
-            Issue.status.not_in(["closed", "rejected", "duplicate"]),
-            Issue.due_at < MORNING,
-        ],
-    }
-    engine = make_engine(url)
-    with Session(engine) as session:
-        out = {
-            name: int(
-                session.scalar(
-                    select(func.count())
-                    .select_from(Issue)
-                    .where(
-                        and_(like, Issue.reported_at >= SINCE, Issue.reported_at < UNTIL, *where)
-                    )
-                )
-                or 0
-            )
-            for name, where in conditions.items()
-        }
-    engine.dispose()
-    return out
 
 
 def test_a_streets_rates_come_from_its_cases_not_from_its_communities_rates(
@@ -165,7 +91,7 @@ def test_a_streets_rates_come_from_its_cases_not_from_its_communities_rates(
     assert communities[GAOTANG]["on_time_rate"] == 0.0
 
     street = _rows(uneven, group_by="street", area=XINQI)[XINQI]
-    direct = _direct(loaded_url, XINQI)
+    direct = direct_counts(loaded_url, XINQI)
     assert (direct["due"], direct["closed"], direct["closed_on_time"]) == (10, 2, 1)
     assert street["closure_rate"] == direct["closed"] / direct["due"] == 0.2
     assert street["on_time_rate"] == direct["closed_on_time"] / direct["due"] == 0.1
@@ -234,11 +160,11 @@ def busy_street(loaded_url: str, tmp_path: Path) -> Iterator[TestClient]:
     with Session(engine) as session, session.begin():
         assert load_demo_cases(session, MORNING) == 300
     engine.dispose()
-    _insert(loaded_url, [_case(ELSEWHERE, ON_TIME), _case(ELSEWHERE, LATE), _case(ELSEWHERE)])
+    insert_cases(
+        loaded_url,
+        [stored_case(ELSEWHERE, ON_TIME), stored_case(ELSEWHERE, LATE), stored_case(ELSEWHERE)],
+    )
     yield from _client(loaded_url, tmp_path)
-
-
-COUNTS = ("reported", "filed", "due", "closed", "closed_on_time", "open", "overdue")
 
 
 @pytest.mark.dated
@@ -255,7 +181,7 @@ def test_every_roll_up_equals_a_direct_count(busy_street: TestClient, loaded_url
     assert seen["street in the district"] == seen["street"]
     for how, rows in seen.items():
         for code, row in rows.items():
-            direct = _direct(loaded_url, code)
+            direct = direct_counts(loaded_url, code)
             assert {c: row[c] for c in COUNTS} == direct, (how, code)
             due = direct["due"]
             assert due > 0, (how, code)  # so that the rates below are numbers

@@ -66,6 +66,7 @@
   }
 
   function popup(props, labels) {
+    function local(iso) { return window.gridgovTime(iso, labels.lang, labels.tz); }
     var box = document.createElement("div");
     box.className = "gg-case";
     box.appendChild(text("strong", "#" + props.id + " " + (labels.lang === "en"
@@ -74,8 +75,8 @@
       [labels.status, labels.statuses[props.status] || props.status],
       [labels.grid, props.grid ? props.grid.name : ""],
       [labels.squad, props.squad ? props.squad.name : labels.none],
-      [labels.reported, props.reported_at + " (" + age(props.reported_at, labels) + ")"],
-      [labels.deadline, props.deadline + (props.overdue ? " (" + labels.overdue + ")" : "")]
+      [labels.reported, local(props.reported_at) + " (" + age(props.reported_at, labels) + ")"],
+      [labels.deadline, local(props.deadline) + (props.overdue ? " (" + labels.overdue + ")" : "")]
     ];
     var table = document.createElement("table");
     rows.forEach(function (row) {
@@ -94,15 +95,23 @@
     return box;
   }
 
-  function project(latlng) {
-    return window.gridgovProject ? window.gridgovProject(latlng) : L.latLng(latlng);
+  /*
+   * Basemaps in GCJ-02 (Amap) move every overlay (static/gridgov-gcj.js): layers are
+   * made at their WGS84 place and handed to `place`, which draws them where the
+   * current basemap has that place, and the view's box is turned back to WGS84.
+   */
+  function place(layer) {
+    return window.gridgovPlace ? window.gridgovPlace(layer) : layer;
+  }
+
+  function unproject(latlng) {
+    return window.gridgovUnproject ? window.gridgovUnproject(latlng) : L.latLng(latlng);
   }
 
   function marker(feature, labels) {
     var c = feature.geometry.coordinates;
     var props = feature.properties;
     var colour = labels.colours[props.status] || "#333333";
-    var wgs = L.latLng(c[1], c[0]);
     // colour tells the status, the glyph the category, a dark ring that it is overdue
     var glyph = (labels.glyphs[props.category.code] || "?");
     var icon = L.divIcon({
@@ -110,21 +119,44 @@
       html: "<span style=\"background:" + colour + "\">" + glyph + "</span>",
       iconSize: [22, 22]
     });
-    var m = L.marker(project(wgs), { icon: icon, title: "#" + props.id });
+    var m = L.marker([c[1], c[0]], { icon: icon, title: "#" + props.id });
     m.bindPopup(function () { return popup(props, labels); });
     m.feature = feature;
-    m._ggWgs = wgs;
-    return m;
+    return place(m);
+  }
+
+  /* A cluster of cases: markercluster's look, with a class of its own (merchants cluster too). */
+  function clusterIcon(group) {
+    var n = group.getChildCount();
+    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    return L.divIcon({
+      html: "<div><span>" + n + "</span></div>",
+      className: "marker-cluster marker-cluster-" + size + " gg-case-cluster",
+      iconSize: L.point(40, 40)
+    });
   }
 
   /* Start the live case layer on a map; returns the layers so tests can look. */
   window.gridgovCases = function (map, options) {
     var labels = options.labels;
-    var cluster = L.markerClusterGroup({ disableClusteringAtZoom: 18 });
+    var cluster = L.markerClusterGroup({
+      disableClusteringAtZoom: 18, iconCreateFunction: clusterIcon
+    });
+    var cells = L.layerGroup();
+    /*
+     * One overlay (案件) holds whichever of the two is due: the cases, clustered,
+     * when zoomed in; the counts per square when zoomed out, or when the view holds
+     * more cases than one answer carries.  Its tick is the user's alone: zooming
+     * only swaps what is inside it, and while it is unticked neither is drawn.
+     */
+    var layer = L.layerGroup();
     var heat = L.heatLayer ? L.heatLayer([], { radius: 25 }) : null;
     var byId = {};
     var since = null;
-    var state = { cluster: cluster, heat: heat, byId: byId, fetches: 0, serverNow: serverNow };
+    var state = {
+      layer: layer, cluster: cluster, cells: cells, heat: heat, byId: byId, fetches: 0,
+      mode: null, serverNow: serverNow
+    };
 
     function put(feature) {
       var old = byId[feature.id];
@@ -140,20 +172,21 @@
       Object.keys(byId).forEach(function (id) {
         var f = byId[id].feature;
         if (f.properties.status !== "closed") {
-          var at = project([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
-          points.push([at.lat, at.lng, 1]);
+          points.push([f.geometry.coordinates[1], f.geometry.coordinates[0], 1]);
         }
       });
-      heat.setLatLngs(points);
+      if (window.gridgovMove) {
+        window.gridgovMove(heat, points);
+      } else {
+        heat.setLatLngs(points);
+      }
     }
 
-    var cells = L.layerGroup();
-    state.cells = cells;
-    state.mode = null;
-
+    /* The view's box in WGS84, whatever the basemap draws in. */
     function bbox() {
       var b = map.getBounds();
-      return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(",");
+      var sw = unproject(b.getSouthWest()), ne = unproject(b.getNorthEast());
+      return [sw.lng, sw.lat, ne.lng, ne.lat].join(",");
     }
 
     /* Zoomed out: counts per lattice square from the server, not every case. */
@@ -174,7 +207,7 @@
               className: "gg-cell" + (c.overdue ? " gg-cell-late" : ""),
               html: "<span>" + Number(c.count) + "</span>", iconSize: [size, size]
             });
-            cells.addLayer(L.marker(project([c.lat, c.lon]), { icon: icon }));
+            cells.addLayer(place(L.marker([c.lat, c.lon], { icon: icon })));
           });
           state.total = body.total;
           map.fire("gridgov:cases", { count: body.total });
@@ -187,17 +220,13 @@
 
     function detailed() { return !crowded && map.getZoom() >= (options.detailZoom || 16); }
 
+    /* Put the representation the view needs inside the 案件 overlay, and only that one. */
     function switchMode() {
       var wanted = detailed() ? "cases" : "cells";
       if (wanted === state.mode) { return; }
       state.mode = wanted;
-      if (wanted === "cases") {
-        if (map.hasLayer(cells)) { map.removeLayer(cells); }
-        if (!map.hasLayer(cluster)) { map.addLayer(cluster); }
-      } else {
-        if (map.hasLayer(cluster)) { map.removeLayer(cluster); }
-        if (!map.hasLayer(cells)) { map.addLayer(cells); }
-      }
+      layer.removeLayer(wanted === "cases" ? cells : cluster);
+      layer.addLayer(wanted === "cases" ? cluster : cells);
     }
 
     function load(changedOnly) {
@@ -237,7 +266,6 @@
     map.on("zoomend", function () {
       map.getContainer().classList.toggle("gg-hide-labels", map.getZoom() < 15);
     });
-    map.on("gridgov:crs", refreshHeat);
 
     /* Staff signed in see where the squads are now; the public sees their bases. */
     var squads = L.layerGroup();
@@ -252,10 +280,9 @@
           if (!body) { return; }
           squads.clearLayers();
           body.squads.forEach(function (s) {
-            var m = L.circleMarker(project([s.position.lat, s.position.lon]), {
+            var m = place(L.circleMarker([s.position.lat, s.position.lon], {
               radius: 9, color: "#08519c", weight: 3, fillColor: "#6baed6", fillOpacity: 0.9
-            });
-            m._ggWgs = L.latLng(s.position.lat, s.position.lon);
+            }));
             m.bindTooltip(text("span", s.squad_name + " · " + labels.load + " " + s.load +
                                "/" + s.capacity));
             m.squad = s;

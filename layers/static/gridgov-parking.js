@@ -48,6 +48,36 @@
     return sign + Math.round(Math.abs(d)).toLocaleString();
   }
 
+  // a name on the map, as text: shown at all times, never in the way of a click
+  function label(latlng, name) {
+    return L.marker(latlng, { interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "gg-label", html: text("span", name), iconSize: null,
+        iconAnchor: [-10, 8] }) });
+  }
+
+  // the legend, from the same colours the layers are drawn with
+  function legend(list, t) {
+    var rows = [
+      [COLOURS.smart, "", t.legend_smart], [COLOURS.plain, "", t.legend_plain],
+      ["#fff", "gg-dashed", t.legend_planned], [COLOURS.site, "", t.suggested],
+      [COLOURS.covered, "gg-square", t.layer_covered],
+      [COLOURS.uncovered, "gg-square", t.layer_uncovered]
+    ];
+    Object.keys(AREA_COLOURS).forEach(function (m) {
+      rows.push([AREA_COLOURS[m], "gg-square", t.legend_area.replace("{m}", m)]);
+    });
+    list.textContent = "";
+    rows.forEach(function (r) {
+      var item = document.createElement("li");
+      var swatch = document.createElement("i");
+      swatch.style.background = r[0];
+      if (r[1]) { swatch.className = r[1]; }
+      item.appendChild(swatch);
+      item.appendChild(document.createTextNode(r[2]));
+      list.appendChild(item);
+    });
+  }
+
   window.gridgovParking = function (map, options) {
     var t = options.labels;
     var panel = document.getElementById("gg-parking");
@@ -55,12 +85,24 @@
     var groups = {};
     Object.keys(options.groups).forEach(function (k) { groups[k] = window[options.groups[k]]; });
     var chart = null;
+    var names = {};  // facility id → name, to name them rather than show their ids
+    var onSite = null;  // a live page adds a suggested site to the plan in one click
+    legend(panel.querySelector(".gg-legend"), t);
+    var toggle = panel.querySelector(".gg-toggle");
+    toggle.addEventListener("click", function () {
+      var shut = panel.classList.toggle("gg-collapsed");
+      toggle.textContent = shut ? t.expand : t.collapse;
+      toggle.setAttribute("aria-expanded", shut ? "false" : "true");
+    });
 
     var searched = 800;
     var onFacility = null;  // a live page lets planners take facilities out
 
     function drawLayers(layers) {
       Object.keys(groups).forEach(function (k) { groups[k].clearLayers(); });
+      (layers.facilities.features || []).forEach(function (f) {
+        names[f.properties.id] = f.properties.name;
+      });
       L.geoJSON(layers.service_areas, {
         style: function (f) {
           return { color: AREA_COLOURS[f.properties.distance_m] || "#c7e9c0", weight: 1,
@@ -78,7 +120,7 @@
             var p = f.properties;
             var nearest = p.nearest_m === null
               ? t.none_within.replace("{m}", Math.round(searched))
-              : p.nearest + " · " + Math.round(p.nearest_m) + " " + t.metres;
+              : (names[p.nearest] || p.nearest) + " · " + Math.round(p.nearest_m) + " " + t.metres;
             layer.bindTooltip(tip([p.name, p.households + " " + t.households,
               t.nearest + ": " + nearest]));
           }
@@ -105,6 +147,7 @@
             p.capacity + " " + t.capacity + " · " + (t["status_" + p.status] || p.status),
             t.served + ": " + Math.round(p.households_served || 0)
           ]));
+          label(layer.getLatLng(), p.name).addTo(groups.facilities);
         }
       }).addTo(groups.facilities);
       L.geoJSON(layers.suggested_sites, {
@@ -114,9 +157,41 @@
         },
         onEachFeature: function (f, layer) {
           layer.bindTooltip(tip([t.suggested + " " + f.properties.id,
-            "+" + Math.round(f.properties.new_households) + " " + t.households]));
+            "+" + Math.round(f.properties.new_households) + " " + t.households]
+            .concat(onSite ? [t.add_site] : [])));
+          layer.on("click", function (e) {
+            L.DomEvent.stopPropagation(e);
+            if (onSite) { onSite(layer.getLatLng()); }
+          });
         }
       }).addTo(groups.sites);
+      drawSites(layers.suggested_sites.features || []);
+    }
+
+    // the suggested sites with what each adds, and (live) a button to plan it
+    function drawSites(sites) {
+      var table = panel.querySelector(".gg-sites");
+      var body = table.querySelector("tbody");
+      body.textContent = "";
+      table.hidden = sites.length === 0;
+      sites.forEach(function (f) {
+        var row = document.createElement("tr");
+        row.appendChild(text("td", t.suggested + " " + f.properties.id));
+        row.appendChild(text("td", "+" + Math.round(f.properties.new_households) + " " +
+          t.households));
+        var cell = document.createElement("td");
+        if (onSite) {
+          var add = text("button", t.add_site, "gg-add-site");
+          add.type = "button";
+          add.addEventListener("click", function () {
+            var c = f.geometry.coordinates;
+            onSite(L.latLng(c[1], c[0]));
+          });
+          cell.appendChild(add);
+        }
+        row.appendChild(cell);
+        body.appendChild(row);
+      });
     }
 
     function drawFigures(answer) {
@@ -202,7 +277,7 @@
     function showChanges() {
       changes.textContent = "";
       removed.forEach(function (id) {
-        var b = text("button", t.restore.replace("{id}", id), "gg-restore");
+        var b = text("button", t.restore.replace("{id}", names[id] || id), "gg-restore");
         b.addEventListener("click", function () {
           removed = removed.filter(function (r) { return r !== id; });
           showChanges();
@@ -224,13 +299,17 @@
       soon();
     };
 
-    map.on("click", function (e) {
-      if (!panel.querySelector(".gg-add").checked) { return; }
-      added.push({ lon: e.latlng.lng, lat: e.latlng.lat,
+    function plan(latlng) {
+      added.push({ lon: latlng.lng, lat: latlng.lat,
         capacity: Number(panel.querySelector(".gg-add-capacity").value) || 0,
         smart: panel.querySelector(".gg-add-smart").checked ? 1 : 0 });
       showChanges();
       soon();
+    }
+    onSite = plan;
+
+    map.on("click", function (e) {
+      if (panel.querySelector(".gg-add").checked) { plan(e.latlng); }
     });
 
     function token() { return window.localStorage && localStorage.getItem("gridgovToken"); }

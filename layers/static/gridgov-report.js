@@ -5,11 +5,27 @@
  * optional photo.  Every report is put in this phone's queue (localStorage)
  * before it is sent, with an Idempotency-Key made here, and stays there until
  * the server confirms it: a retry after a lost answer returns the same case.
+ * A staff token the server refuses (401, 403) does not lose a report: it is
+ * sent again as a resident's, and a token it no longer knows (401) is dropped
+ * from this phone.
+ * Only an answer about the report itself (422 ...) ends its retries, and then
+ * the page says why, in its own language, and gives the words back to the form.
+ *
+ * The send bar stays at the bottom of what the person sees, above an
+ * on-screen keyboard (visualViewport), and says what is still missing.
  */
 (function () {
   "use strict";
 
   var QUEUE = "gridgovPending";
+  var TOKEN = "gridgovToken";
+  // what the server said no to, by its error code: each has its own words
+  var REFUSED = {
+    outside_community: "refused_outside",
+    unknown_category: "refused_category",
+    empty_description: "refused_description",
+    description_too_long: "refused_description"
+  };
 
   function text(tag, value, className) {
     var el = document.createElement(tag);
@@ -60,16 +76,43 @@
     var where = form.querySelector(".gg-where");
     var send = form.querySelector(".gg-send");
     var pending = form.querySelector(".gg-pending");
+    var missing = form.querySelector(".gg-missing");
+    var notice = form.querySelector(".gg-notice");
+    var desc = form.querySelector(".gg-desc");
+    var photoInput = form.querySelector(".gg-photo");
+    var photoBox = form.querySelector(".gg-photo-box");
     var result = document.getElementById("gg-result");
     // the form is sent by script only: never by the browser (Enter in a field)
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     // a grid worker signed in (staff token on this phone) reports on patrol and may
     // file and dispatch on the spot
-    var token = window.localStorage && localStorage.getItem("gridgovToken");
+    var token = window.localStorage && localStorage.getItem(TOKEN);
     var staffBox = form.querySelector(".gg-staff-mode");
     if (token) { staffBox.hidden = false; }
     var state = { pin: null, inside: false, category: null, photo: null, sent: 0 };
     window.gridgovReportState = state;
+
+    /* Say something the person must see, in the send bar. */
+    function tell(message) {
+      notice.textContent = message;
+      notice.hidden = false;
+    }
+
+    /* The token no longer works: forget it here, and say so once. */
+    var dropped = false;
+    function dropToken() {
+      token = null;
+      if (localStorage.getItem(TOKEN)) { localStorage.removeItem(TOKEN); }
+      staffBox.hidden = true;
+      if (!dropped) { dropped = true; tell(t.staff_dropped); }
+    }
+
+    // a token revoked since it was stored: find out before the person reports
+    if (token) {
+      fetch(options.api + "/me", { headers: { "Authorization": "Bearer " + token } })
+        .then(function (r) { if (r.status === 401) { dropToken(); } })
+        .catch(function () { /* offline: the send finds out */ });
+    }
 
     function check() {
       var p = state.pin.getLatLng();
@@ -82,6 +125,7 @@
             ? t.in_grid + " " + body.grid.name
             : t.outside.replace("{m}", Math.round(body.outside_m)).replace("{c}", body.community);
           where.className = "gg-where " + (body.inside ? "gg-ok" : "gg-bad");
+          if (body.inside) { follow(body.grid.code); }
           ready();
         })
         .catch(function () { where.textContent = t.offline_check; });
@@ -97,9 +141,67 @@
       check();
     }
 
+    /* Enable 提交 when the report is whole; else say what is still missing. */
     function ready() {
-      var desc = form.querySelector(".gg-desc").value.trim();
-      send.disabled = !(state.pin && state.inside && state.category && desc);
+      var lacking = [];
+      if (!state.pin) { lacking.push(t.missing_pin); } else if (!state.inside) {
+        lacking.push(t.missing_inside);
+      }
+      if (!state.category) { lacking.push(t.missing_category); }
+      if (!desc.value.trim()) { lacking.push(t.missing_desc); }
+      send.disabled = lacking.length > 0;
+      missing.textContent = lacking.length
+        ? t.missing.replace("{what}", lacking.join(t.list_sep)) : "";
+      lift();
+    }
+
+    /* Keep the send bar at the bottom of the visible part of the page: above an
+       on-screen keyboard, which shrinks the visual viewport, not the layout one. */
+    var bar = form.querySelector(".gg-bar");
+    var view = window.visualViewport;
+    function lift() {
+      if (!view) { return; }
+      var bottom = view.height + view.offsetTop;  // the visible bottom, in page pixels
+      var up = Math.min(0, bottom - window.innerHeight);
+      bar.style.transform = up ? "translateY(" + up + "px)" : "";
+    }
+    if (view) {
+      view.addEventListener("resize", lift);
+      view.addEventListener("scroll", lift);
+    }
+    desc.addEventListener("focus", function () {
+      // once the keyboard is up, keep the field itself above the bar
+      setTimeout(function () {
+        lift();
+        var r = desc.getBoundingClientRect();
+        var top = bar.getBoundingClientRect().top;
+        if (r.bottom > top) { window.scrollBy(0, r.bottom - top + 8); }
+      }, 300);
+    });
+
+    function showPhoto(url) {
+      state.photo = url;
+      photoBox.querySelector(".gg-thumb").src = url || "";
+      photoBox.hidden = !url;
+    }
+
+    /* Clear the form for the next report (the report itself is safe in the queue). */
+    function reset() {
+      desc.value = "";
+      state.category = null;
+      form.querySelectorAll(".gg-cat").forEach(function (x) { x.classList.remove("gg-chosen"); });
+      photoInput.value = "";
+      showPhoto(null);
+      ready();
+    }
+
+    /* A refused report: give its words and category back to an empty form. */
+    function giveBack(item) {
+      if (desc.value.trim()) { return; }
+      desc.value = item.body.description;
+      var b = form.querySelector('.gg-cat[data-code="' + CSS.escape(item.body.category) + '"]');
+      if (b) { b.click(); }
+      ready();
     }
 
     map.on("click", function (e) { place(e.latlng); });
@@ -110,20 +212,49 @@
         place(here);
       }, function () { where.textContent = t.no_location; }, { enableHighAccuracy: true });
     });
-    form.querySelector(".gg-desc").addEventListener("input", ready);
-    form.querySelector(".gg-photo").addEventListener("change", function (e) {
+    desc.addEventListener("input", ready);
+    photoInput.addEventListener("change", function (e) {
       var file = e.target.files && e.target.files[0];
-      if (!file) { state.photo = null; return; }
-      downscale(file).then(function (url) { state.photo = url; });
+      if (!file) { showPhoto(null); return; }
+      downscale(file).then(showPhoto);
+    });
+    photoBox.querySelector(".gg-photo-remove").addEventListener("click", function () {
+      photoInput.value = "";
+      showPhoto(null);
     });
 
-    // the page carries the catalogue, saving a round trip on slow connections
+    // the page carries the catalogue, saving a round trip on slow connections: its
+    // community's when it holds one, else the shared one until the pin finds its own
     var catalogue = options.categories
       ? Promise.resolve({ categories: options.categories })
       : fetch(options.api + "/categories").then(function (r) { return r.json(); });
-    catalogue.then(function (body) {
+    catalogue.then(function (body) { draw(body.categories); });
+    var shownFor = options.community || null;  // the community whose categories are shown
+    var asked = 0;
+
+    // the categories of the pin's community (each may keep its own, or leave some out)
+    function follow(grid) {
+      var community = grid.slice(0, 12);
+      if (community === shownFor) { return; }
+      var n = ++asked;
+      fetch(options.api + "/categories?area=" + encodeURIComponent(community))
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (body) {
+          if (n !== asked) { return; }  // the pin moved on meanwhile
+          shownFor = community;
+          draw(body.categories);
+          ready();
+        })
+        .catch(function () { /* offline: keep the buttons; the server checks again */ });
+    }
+
+    function draw(categories) {
       var box = form.querySelector(".gg-categories");
-      body.categories.forEach(function (c) {
+      box.textContent = "";
+      if (!categories.some(function (c) { return c.code === state.category; })) {
+        state.category = null;
+      }
+      categories.forEach(function (c) {
         var b = document.createElement("button");
         b.type = "button";
         b.className = "gg-cat";
@@ -137,9 +268,10 @@
           });
           ready();
         });
+        b.classList.toggle("gg-chosen", c.code === state.category);
         box.appendChild(b);
       });
-    });
+    }
 
     if (options.start) {  // a deep link: the coordinates may be GCJ-02 or BD-09
       var params = new URLSearchParams({ lon: options.start.lon, lat: options.start.lat,
@@ -168,6 +300,7 @@
     /* File and dispatch the new case to the nearest able squad, then say who and when. */
     function dispatchNow(caseId) {
       var box = text("p", t.dispatching, "gg-dispatch");
+      if (!token) { box.textContent = t.dispatch_failed; return { box: box }; }
       fetch(options.api + "/issues/" + caseId + "/dispatch", {
         method: "POST", headers: { "Authorization": "Bearer " + token,
                                    "Content-Type": "application/json" }, body: "{}"
@@ -191,17 +324,34 @@
       state.sent += 1;
       result.textContent = "";
       result.appendChild(text("h2", t.thanks));
-      result.appendChild(text("p", t.case_no + " " + answer.id));
+      result.appendChild(text("p", t.case_no + " " + answer.id, "gg-case-no"));
       result.appendChild(text("p", t.grid + ": " + (answer.grid ? answer.grid.name : "")));
       result.appendChild(text("p", answer.squad ? t.squad + ": " + answer.squad.name
                                                 : t.waiting));
       var dispatching = item.dispatch ? dispatchNow(answer.id) : null;
       if (dispatching) { result.appendChild(dispatching.box); }
+      result.appendChild(text("h3", t.next));
+      if (!answer.squad) { result.appendChild(text("p", options.next_file, "gg-next")); }
+      result.appendChild(text("p", t.keep_link));
       var link = document.createElement("a");
-      link.href = "/report/" + encodeURIComponent(answer.id) + "?lang=" + options.lang;
-      link.textContent = t.follow;
+      var path = "/report/" + encodeURIComponent(answer.id) + "?lang=" + options.lang;
+      link.href = path;
+      link.textContent = t.follow + " · " + location.origin + path;
+      link.className = "gg-follow";
       result.appendChild(link);
+      var again = text("button", t.another, "gg-another gg-big");
+      again.type = "button";
+      again.addEventListener("click", function () {
+        result.hidden = true;
+        window.scrollTo(0, 0);
+      });
+      result.appendChild(again);
+      if (document.activeElement && document.activeElement.blur) {
+        document.activeElement.blur();  // lowers an on-screen keyboard
+      }
       result.hidden = false;
+      result.scrollTop = 0;
+      result.focus({ preventScroll: true });
       if (item.photo) { return upload(answer.id, answer.photo_token, item.photo); }
       return null;
     }
@@ -216,20 +366,35 @@
         var abort = new AbortController();
         var timer = setTimeout(function () { abort.abort(); }, 15000);
         var headers = { "Content-Type": "application/json", "Idempotency-Key": item.key };
-        if (item.staff && token) { headers.Authorization = "Bearer " + token; }
+        if (item.staff && !token) { asResident(item); }
+        if (item.staff) { headers.Authorization = "Bearer " + token; }
         fetch(options.api + "/issues", {
           method: "POST", signal: abort.signal, headers: headers,
           body: JSON.stringify(item.body)
         }).then(function (r) {
           clearTimeout(timer);
           delete inFlight[item.key];
-          return r.json().then(function (answer) {
+          return r.json().catch(function () { return {}; }).then(function (answer) {
+            var code = answer && answer.error ? answer.error.code : "";
             if (r.status === 201) { return done(item, answer); }
-            if (r.status >= 400 && r.status < 500 && r.status !== 429) {
-              // the server read it and said no: tell the person, do not retry
+            if ((r.status === 401 || r.status === 403) && item.staff) {
+              // the token, not the report: send it again as a resident's, at once;
+              // a token the server no longer knows (401) is dropped from this phone
+              if (r.status === 401) { dropToken(); } else { tell(t.staff_refused); }
+              asResident(item);
+              flush();
+              return null;
+            }
+            if (r.status >= 400 && r.status < 500 && [401, 403, 408, 429].indexOf(r.status) < 0) {
+              // the server read the report and said no: tell the person, do not retry
               save(queue().filter(function (q) { return q.key !== item.key; }));
               showPending();
-              where.textContent = answer.error ? answer.error.message : String(r.status);
+              if (code === "idempotency_key_reused") {
+                tell(t.already_received);  // an earlier try got through
+              } else {
+                tell(t[REFUSED[code] || "refused"]);
+                giveBack(item);
+              }
             }
             return null;
           });
@@ -241,10 +406,24 @@
       });
     }
 
+    /* Make a queued staff report a resident's: no token, the residents' channel. */
+    function asResident(item) {
+      save(queue().map(function (q) {
+        if (q.key !== item.key) { return q; }
+        q.staff = false;
+        q.dispatch = false;
+        q.body.channel = "mobile";
+        return q;
+      }));
+      item.staff = false;
+      item.dispatch = false;
+      item.body.channel = "mobile";
+    }
+
     send.addEventListener("click", function () {
       var p = state.pin.getLatLng();
       var body = { lon: p.lng, lat: p.lat, crs: "wgs84", category: state.category,
-                   description: form.querySelector(".gg-desc").value.trim(),
+                   description: desc.value.trim(),
                    channel: "mobile" };
       var name = form.querySelector(".gg-name").value.trim();
       var phone = form.querySelector(".gg-phone").value.trim();
@@ -257,13 +436,15 @@
                    dispatch: dispatch });
       save(items);
       showPending();
-      send.disabled = true;
+      notice.hidden = true;
+      reset();
       flush();
     });
 
     window.addEventListener("online", flush);
     setInterval(flush, options.retryMs || 10000);
     showPending();
+    ready();
     flush();
   };
 }());
