@@ -17,6 +17,7 @@ from api import (
     routes_dispatch,
     routes_issues,
     routes_layers,
+    routes_ogc,
     routes_open311,
     routes_parking,
     routes_staff,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_dispatch.router)
     app.include_router(routes_parking.router)
     app.include_router(routes_staff.router)
+    app.include_router(routes_ogc.router)
     app.include_router(routes_users.router)
     app.include_router(routes_open311.router)
     app.include_router(pages.router)

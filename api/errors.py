@@ -20,6 +20,7 @@ from starlette.routing import Match
 
 from api.limits import security_headers
 from service import errors
+from service.ogc import wants_html
 from service.open311_out import MEDIA, errors_of, to_xml
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ class ErrorOut(BaseModel):
     """Every error answer: ``{"error": {"code", "message", ...}}``."""
 
     error: ErrorDetail
+
+
+class OgcException(BaseModel):
+    """An error of ``/ogc/``, in the OGC API's own shape."""
+
+    code: str
+    description: str
 
 
 class ApiError(Exception):
@@ -115,6 +123,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.ServiceError)
     async def _service_error(request: Request, exc: errors.ServiceError) -> Response:
         status = next(s for kind, s in STATUS.items() if isinstance(exc, kind))
+        if _is_ogc(request):
+            return _ogc_error(request, status, exc.code, exc.message)
         if request.url.path.startswith(OPEN311):
             retry = exc.extra.get("retry_after_s")
             return open311_error(
@@ -133,6 +143,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
+        if _is_ogc(request):
+            return _ogc_error(request, exc.status, exc.code, exc.message, exc.headers)
         if request.url.path.startswith(OPEN311):
             return open311_error(request, exc.status, exc.message, exc.headers)
         return JSONResponse(
@@ -187,6 +199,28 @@ def install(app: FastAPI) -> None:
             # security headers are added here
             headers=security_headers(None),
         )
+
+
+def _is_ogc(request: Request) -> bool:
+    return request.url.path == "/ogc" or request.url.path.startswith("/ogc/")
+
+
+def _ogc_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An OGC API error: ``{"code", "description"}``, or a short page where one was asked."""
+    try:
+        html = wants_html(request.query_params.get("f"), request.headers.get("accept"))
+    except errors.ServiceError:
+        html = False
+    if html:
+        page = f'<!doctype html><meta charset="utf-8"><p>{escape(message)}</p>'
+        return HTMLResponse(page, status_code=status, headers=headers)
+    return JSONResponse({"code": code, "description": message}, status_code=status, headers=headers)
 
 
 STATUS_TEXT = {

@@ -50,8 +50,24 @@ def document(app: FastAPI) -> dict[str, Any]:
                     operation.get("responses", {}).pop("422", None)
                 continue
             if isinstance(operation, dict) and "responses" in operation:
-                _fix_errors(operation, page=not path.startswith("/api/"))
+                if path == "/ogc" or path.startswith("/ogc/"):
+                    _ogc_errors(operation)
+                else:
+                    _fix_errors(operation, page=not path.startswith("/api/"))
     return doc
+
+
+def _ogc_errors(operation: dict[str, Any]) -> None:
+    """An error of ``/ogc/`` is the OGC API's JSON exception, or a page where one was asked."""
+    answers: dict[str, Any] = operation["responses"]
+    if operation.get("security"):
+        answers.setdefault("401", {"description": STATUS_TEXT[401]})
+    for status, answer in answers.items():
+        if status.isdigit() and int(status) >= 400:
+            answer["content"] = {
+                JSON: {"schema": {"$ref": "#/components/schemas/OgcException"}},
+                HTML: {"schema": {"type": "string"}},
+            }
 
 
 def _fix_errors(operation: dict[str, Any], page: bool) -> None:

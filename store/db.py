@@ -15,6 +15,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.cql import register_sqlite_functions
+
 
 def make_engine(url: str, pool_size: int = 20) -> Engine:
     """An engine for ``url``; SQLite gets its folder created and WAL mode on.
@@ -63,7 +65,8 @@ SQLITE_BUSY_MS = 5000  # how long a write waits for another process's write lock
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Each new SQLite connection: wait for locks, check foreign keys, use the WAL.
+    """Each new SQLite connection: wait for locks, check foreign keys, use the WAL; and
+    the SQL function that CQL2 filters' spatial predicates call.
 
     The wait comes first, and the journal mode is switched only when it is not WAL
     yet (once per file): switching needs the write lock, so a worker opening a
@@ -75,6 +78,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    register_sqlite_functions(dbapi_connection)  # CQL2's spatial predicates (store.cql)
 
 
 def create_schema(engine: Engine) -> None:

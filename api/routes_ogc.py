@@ -1,0 +1,143 @@
+"""OGC API – Features under ``/ogc/``: each route hands the request to ``service.ogc``.
+
+The request is read once (:func:`ogc_request`: the base address, every query
+parameter as sent, the Accept header, the caller and the clock) and the answer
+written once (:func:`respond`: JSON under its media type, or the page drawn by
+``layers.ogc_page``).  Parameters are checked by the service, so that a bad or
+unknown one is the standard's 400 naming it; here they are only documented.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from api.auth import optional_actor
+from api.deps import LangDep, NonceDep, NowDep, SessionDep
+from api.errors import OgcException
+from layers.ogc_page import ogc_page
+from layers.page import with_nonce
+from service import ogc
+from service.ogc_openapi import PARAMETERS
+from store.issues import Actor
+
+router = APIRouter(prefix="/ogc", tags=["ogc"])
+
+
+def ogc_request(
+    request: Request,
+    actor: Annotated[Actor, Depends(optional_actor)],
+    lang: LangDep,
+    now: NowDep,
+) -> ogc.OgcRequest:
+    """The request as ``service.ogc`` reads it."""
+    return ogc.OgcRequest(
+        base=str(request.base_url).rstrip("/") + "/ogc",
+        params=request.query_params.multi_items(),
+        accept=request.headers.get("accept"),
+        lang=lang,
+        actor=actor,
+        now=now,
+        areas=request.app.state.areas,
+        explicit_lang="lang" in request.query_params,
+    )
+
+
+OgcDep = Annotated[ogc.OgcRequest, Depends(ogc_request)]
+
+
+def respond(answer: ogc.Answer, nonce: str) -> Response:
+    """JSON under the answer's media type, or its HTML page."""
+    if answer.html:
+        return HTMLResponse(with_nonce(ogc_page(answer.kind, answer.body, answer.lang), nonce))
+    return JSONResponse(answer.body, media_type=answer.media_type, headers=answer.headers)
+
+
+def _doc(media_type: str, *params: str) -> dict[str, Any]:
+    """The OpenAPI entries of a route: its answers in both formats, its errors, its
+    parameters (``lang`` is the page language's own)."""
+    return {
+        "responses": {
+            200: {
+                "description": "The resource, as JSON or as a page (f=html)",
+                "content": {
+                    media_type: {"schema": {"type": "object"}},
+                    "text/html": {"schema": {"type": "string"}},
+                },
+            },
+            400: {"model": OgcException, "description": "A parameter is unknown or wrong"},
+            404: {"model": OgcException, "description": "No such collection or feature"},
+        },
+        "openapi_extra": {"parameters": [PARAMETERS[p] for p in ("f", *params)]},
+        "response_class": Response,
+    }
+
+
+ITEMS = (
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+)
+
+
+@router.get("", **_doc(ogc.JSON))
+@router.get("/", include_in_schema=False)
+def ogc_landing(req: OgcDep, nonce: NonceDep) -> Response:
+    """The landing page of the OGC API – Features."""
+    return respond(ogc.landing(req), nonce)
+
+
+@router.get("/conformance", **_doc(ogc.JSON))
+def ogc_conformance(req: OgcDep, nonce: NonceDep) -> Response:
+    """The conformance classes this API implements."""
+    return respond(ogc.conformance(req), nonce)
+
+
+@router.get("/api", **_doc(ogc.OPENAPI_30))
+def ogc_api(session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
+    """The OpenAPI 3.0 document of this API."""
+    return respond(ogc.api_document(session, req), nonce)
+
+
+@router.get("/collections", **_doc(ogc.JSON))
+def ogc_collections(session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
+    """Every collection: one per public layer, and the cases."""
+    return respond(ogc.collections(session, req), nonce)
+
+
+@router.get("/collections/{collection_id}", **_doc(ogc.JSON))
+def ogc_collection(
+    collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
+) -> Response:
+    """One collection: its title, extent, CRSs and links."""
+    return respond(ogc.collection(session, req, collection_id), nonce)
+
+
+@router.get("/collections/{collection_id}/queryables", **_doc(ogc.SCHEMA_JSON))
+def ogc_queryables(
+    collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
+) -> Response:
+    """The properties a collection's features may be filtered by."""
+    return respond(ogc.queryables(session, req, collection_id), nonce)
+
+
+@router.get("/collections/{collection_id}/items", **_doc(ogc.GEOJSON, *ITEMS))
+def ogc_items(collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
+    """A page of a collection's features; ``?name=value`` filters by a queryable property."""
+    return respond(ogc.items(session, req, collection_id), nonce)
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", **_doc(ogc.GEOJSON, "crs"))
+def ogc_item(
+    collection_id: str, feature_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
+) -> Response:
+    """One feature of a collection."""
+    return respond(ogc.item(session, req, collection_id, feature_id), nonce)
