@@ -22,7 +22,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +45,7 @@ from layers.i18n import gettext_for, status_names
 from service.catalogue import PUBLIC_LAYERS
 from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Malformed, NotFound
+from service.schemas import parse_instant
 from service.scope import in_scope, list_area
 from service.views import iso, issue_view
 from store.catalogue import catalogues_for, categories_for
@@ -506,20 +507,21 @@ def parse_bbox(
 
 def _moment(text: str, end: bool) -> datetime:
     """An RFC 3339 date-time (naive UTC), or a date's first (last, for ``end``) instant;
-    an ``end`` written to the second stands for the last instant of that second."""
-    try:
-        if len(text) == 10:
+    an ``end`` written to the second stands for the last instant of that second.  The
+    date-time rule (and the years allowed) is :func:`service.schemas.parse_instant`'s."""
+    if len(text) == 10:
+        try:
             day = date.fromisoformat(text)
-            start = datetime.combine(day, time())
-            return start + timedelta(days=1, microseconds=-1) if end else start
-        moment = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
-        raise Malformed(
-            "bad_datetime",
-            f"datetime {text!r} is not an RFC 3339 date-time (2026-11-26T02:00:00Z) or date",
-        ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except ValueError:
+            raise Malformed(
+                "bad_datetime",
+                f"datetime {text!r} is not an RFC 3339 date-time (2026-11-26T02:00:00Z) or date",
+            ) from None
+        start = parse_instant(f"{day.isoformat()}T00:00:00", "datetime")
+        assert start is not None
+        return start + timedelta(days=1, microseconds=-1) if end else start
+    moment = parse_instant(text.replace("z", "Z"), "datetime")
+    assert moment is not None  # text is not empty
     if end and "." not in text:  # written to the second (as answers are): the whole second
         moment += timedelta(seconds=1, microseconds=-1)
     return moment

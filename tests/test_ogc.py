@@ -247,6 +247,9 @@ def test_bbox_datetime_and_property_filters(ogc: TestClient) -> None:
         ("bbox=121.9,29.8,121.8,29.9", "bbox"),
         ("datetime=yesterday", "yesterday"),
         ("datetime=2026-11-02/2026-11-01", "2026-11-02"),
+        # no date can hold year 0 (year 1, an hour east of UTC), nor a day past 9999
+        ("datetime=0001-01-01T00:00:00%2B01:00", "0001-01-01"),
+        ("datetime=9999-12-31/..", "9999-12-31"),
         ("crs=EPSG:3857", "EPSG:3857"),
         ("bbox-crs=urn:nothing&bbox=1,2,3,4", "urn:nothing"),
         ("f=xml", "xml"),
