@@ -64,7 +64,9 @@ def _grid_layer(
             "fillOpacity": 0.55,
         }
 
-    fields = ["code", "name", "households", "grid_head", "open_cases", "overdue_cases"]
+    # the grid head is a member, known here only by an id (``GH19``): members' personal
+    # data never reach a page, and an id tells a reader nothing, so the tooltip leaves it out
+    fields = ["code", "name", "households", "open_cases", "overdue_cases"]
     aliases = [words[f] for f in fields]
     return folium.GeoJson(
         grids[[*fields, "geometry"]],
@@ -186,7 +188,7 @@ def manager_map(
         if not tz:
             raise ValueError("a live map needs the community's time zone (tz)")
         _StatsPanel(
-            api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]
+            api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)], lang
         ).add_to(fmap)
         scripts = [("leaflet_heat", heat_url), ("gridgov_time", time_url)]
         _CaseLayer(
@@ -278,13 +280,16 @@ def _merchants(
     cluster = plugins.MarkerCluster(name=words["layer_merchants"], show=True)
     if merchants is None or not len(merchants):
         return cluster
+    # a merchant's category by its name in the page's language; a code the catalogue does
+    # not name is left out rather than shown as a code
+    kinds = labels(lang, "shop")
     for _, row in merchants.iterrows():
         partner = bool(row.get("caring_partner"))
         popup = render(
             "manager_merchant_popup.html",
             lang,
             name=row["name"],
-            category=row["category"],
+            category=kinds.get(str(row.get("category") or ""), ""),
             partner=partner,
             service=row.get("free_service") or "",
         )
@@ -359,7 +364,12 @@ class _StatsPanel(JSCSSMixin, MacroElement):
     """)
 
     def __init__(
-        self, api: str, area: str, words: dict[str, str], scripts: list[tuple[str, str]]
+        self,
+        api: str,
+        area: str,
+        words: dict[str, str],
+        scripts: list[tuple[str, str]],
+        lang: str = "zh",
     ) -> None:
         super().__init__()
         self._name = "StatsPanel"
@@ -368,6 +378,7 @@ class _StatsPanel(JSCSSMixin, MacroElement):
             {
                 "api": api,
                 "area": area,
+                "lang": lang,
                 "labels": {
                     "reported": words["n_reported"],
                     "open": words["open_cases"],
