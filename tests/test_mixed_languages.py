@@ -1,0 +1,76 @@
+"""Issue 15 point 11: the managers' map in one language. A merchant's category by its
+name, never its code; no grid head by id (a member, known only by an id); the
+statistics' categories with their English names on the English page."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from layers.i18n import labels
+from tests.helpers import (
+    GOOD_REPORT,
+    MORNING,
+    offline_page,
+    post_json,
+    vendor_modules,
+    wait_for_js,
+)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CATEGORIES = ("beauty", "food", "pharmacy", "repairs", "retail", "services", "training")
+
+
+def test_merchant_popups_name_the_category_in_the_pages_language(api: Any) -> None:
+    for lang in ("zh", "en"):
+        page = api.get("/", params={"lang": lang}).text
+        shops = labels(lang, "shop")
+        assert set(CATEGORIES) <= set(shops)
+        for code in CATEGORIES:
+            # the popups sit in the page's script as JSON-escaped HTML
+            assert not re.search(rf"[:：]\s*{code}\b", page), (lang, code)
+        word = labels(lang, "map")["category"]
+        named = [shops[c] for c in CATEGORIES if f"{word}: {shops[c]}" in page]
+        assert len(named) >= 3, (lang, named)
+
+
+def test_the_grid_tooltip_shows_no_grid_head_id(api: Any) -> None:
+    for lang in ("zh", "en"):
+        page = api.get("/", params={"lang": lang}).text
+        assert not re.search(r"\bGH\d\d\b", page), lang
+        assert labels(lang, "map")["grid_head"] not in page, lang
+
+
+def test_statistics_name_categories_in_both_languages(api: Any) -> None:
+    api.app.state.clock = lambda: MORNING
+    assert api.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
+    rows = api.get("/api/v1/stats", params={"group_by": "category"}).json()["rows"]
+    row = next(r for r in rows if r["key"] == "stairwell_clutter")
+    assert row["name"] == "楼道堆物" and row["name_en"] == "Stairwell clutter"
+    # the panel is told the page's language, to pick the name from
+    for lang in ("zh", "en"):
+        page = api.get("/", params={"lang": lang}).text
+        found = re.search(r"gridgovStats\([^,]+, (\{.*?\})\);", page)
+        assert found, lang
+        assert json.loads(found.group(1))["lang"] == lang
+
+
+@pytest.mark.browser
+def test_the_category_chart_speaks_the_pages_language(browser: Any, live_server: str) -> None:
+    vendor_modules()
+    post_json(f"{live_server}/api/v1/issues", GOOD_REPORT)
+    for lang, name in (("zh", "楼道堆物"), ("en", "Stairwell clutter")):
+        page, _ = offline_page(browser, live_server, viewport={"width": 1440, "height": 900})
+        page.goto(f"{live_server}/?lang={lang}", wait_until="load")
+        shown = wait_for_js(
+            page,
+            "window.gridgovStatsState && window.gridgovStatsState.loads > 0"
+            " && window.gridgovCharts[2] && window.gridgovCharts[2].data.labels",
+        )
+        assert name in shown, (lang, shown)
+        if lang == "en":
+            assert not [s for s in shown if CJK.search(s)], shown
+        page.close()
