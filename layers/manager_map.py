@@ -45,6 +45,17 @@ def _escaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _named(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    """``frame`` with each feature's ``name`` in ``lang`` where the data has one
+    (``name_en``; :func:`layers.i18n.name_in`), else as it was."""
+    column = f"name_{lang}"
+    if "name" not in frame.columns or column not in frame.columns:
+        return frame
+    out = frame.copy()
+    out["name"] = [name_in(row, lang) or None for row in out[["name", column]].to_dict("records")]
+    return out
+
+
 def _grid_layer(
     grids: gpd.GeoDataFrame,
     column: str,
@@ -125,6 +136,7 @@ def manager_map(
     never over it.
     """
     words = labels(lang, "map")
+    layers = {key: _named(frame, lang) for key, frame in layers.items()}
     grids = _escaped(layers["grids"])
     x0, y0, x1, y1 = grids.total_bounds
     fmap = folium.Map(
