@@ -24,7 +24,7 @@ from layers.i18n import gettext_for, labels, name_in, status_names
 from layers.page import area_href
 from layers.page_script import PageScript
 from layers.templating import render, safe_json
-from layers.text import CATEGORY_GLYPHS, PINS, STATUS_COLOURS
+from layers.text import PINS, STATUS_COLOURS, category_glyphs
 
 CENTRE_ZOOM = 16
 # the grid fills: the count each colours by, its colours, the layer's name, shown at first
@@ -241,7 +241,7 @@ def manager_map(
         lang,
         live=live,
         colours=STATUS_COLOURS,
-        glyphs=CATEGORY_GLYPHS,
+        glyphs=category_glyphs(lang),
         pins=PINS,
         pin_names=pin_names,
         scales=scales,
@@ -467,7 +467,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                     "lang": lang,
                     "tz": tz,
                     "statuses": status_names(lang),
-                    "glyphs": CATEGORY_GLYPHS,
+                    "glyphs": category_glyphs(lang),
                     "colours": STATUS_COLOURS,
                 },
             }

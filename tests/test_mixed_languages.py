@@ -108,3 +108,17 @@ def test_grid_names_in_english_where_the_grids_have_them() -> None:
     assert has(en, "Grid one") and has(en, "Grid three")
     assert not has(en, "凌霄社区第一网格") and has(en, "凌霄社区第二网格")
     assert not has(zh, "Grid one") and has(zh, "凌霄社区第一网格")
+
+
+def test_category_glyphs_are_letters_on_english_pages(api: Any) -> None:
+    from layers.text import CATEGORY_GLYPHS, category_glyphs
+
+    english = category_glyphs("en")
+    assert set(english) == set(CATEGORY_GLYPHS)
+    assert len(set(english.values())) == len(english)
+    assert all(g.isascii() and g.isalpha() for g in english.values())
+    for lang in ("zh", "en"):
+        page = api.get("/", params={"lang": lang}).text
+        found = re.search(r'"glyphs": (\{[^}]*\})', page)
+        assert found, lang
+        assert json.loads(found.group(1)) == category_glyphs(lang), lang
