@@ -93,8 +93,9 @@ def follow_page(
     tz: str,
     around: Around | None = None,
 ) -> str:
-    """The resident's page of a reported case's progress, from its public view and history;
-    with a small picture of the case's grid and point when ``around`` gives the layers
+    """The resident's page of a reported case's progress, from its public view and history:
+    its status as a coloured badge, what happens next, its category and deadline; with a
+    small picture of the case's grid and point when ``around`` gives the layers
     about it."""
     title = labels(lang, "follow")["sketch"]
     return str(
@@ -105,6 +106,7 @@ def follow_page(
             case=case,
             events=events,
             statuses=status_names(lang),
+            colours=STATUS_COLOURS,
             now=now,
             tz=tz,
             sketch=sketch_of(around, title) if around is not None else None,

@@ -24,7 +24,7 @@ from layers.i18n import gettext_for, labels, name_in, status_names
 from layers.page import area_href
 from layers.page_script import PageScript
 from layers.templating import render, safe_json
-from layers.text import CATEGORY_GLYPHS, PINS, STATUS_COLOURS
+from layers.text import PINS, STATUS_COLOURS, category_glyphs
 
 CENTRE_ZOOM = 16
 # the grid fills: the count each colours by, its colours, the layer's name, shown at first
@@ -42,6 +42,17 @@ def _escaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[column].dtype == object or pd.api.types.is_string_dtype(out[column])
         ):
             out[column] = [escape(v) if isinstance(v, str) else v for v in out[column]]
+    return out
+
+
+def _named(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    """``frame`` with each feature's ``name`` in ``lang`` where the data has one
+    (``name_en``; :func:`layers.i18n.name_in`), else as it was."""
+    column = f"name_{lang}"
+    if "name" not in frame.columns or column not in frame.columns:
+        return frame
+    out = frame.copy()
+    out["name"] = [name_in(row, lang) or None for row in out[["name", column]].to_dict("records")]
     return out
 
 
@@ -64,7 +75,9 @@ def _grid_layer(
             "fillOpacity": 0.55,
         }
 
-    fields = ["code", "name", "households", "grid_head", "open_cases", "overdue_cases"]
+    # the grid head is a member, known here only by an id (``GH19``): members' personal
+    # data never reach a page, and an id tells a reader nothing, so the tooltip leaves it out
+    fields = ["code", "name", "households", "open_cases", "overdue_cases"]
     aliases = [words[f] for f in fields]
     return folium.GeoJson(
         grids[[*fields, "geometry"]],
@@ -123,6 +136,7 @@ def manager_map(
     never over it.
     """
     words = labels(lang, "map")
+    layers = {key: _named(frame, lang) for key, frame in layers.items()}
     grids = _escaped(layers["grids"])
     x0, y0, x1, y1 = grids.total_bounds
     fmap = folium.Map(
@@ -186,7 +200,7 @@ def manager_map(
         if not tz:
             raise ValueError("a live map needs the community's time zone (tz)")
         _StatsPanel(
-            api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]
+            api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)], lang
         ).add_to(fmap)
         scripts = [("leaflet_heat", heat_url), ("gridgov_time", time_url)]
         _CaseLayer(
@@ -227,7 +241,7 @@ def manager_map(
         lang,
         live=live,
         colours=STATUS_COLOURS,
-        glyphs=CATEGORY_GLYPHS,
+        glyphs=category_glyphs(lang),
         pins=PINS,
         pin_names=pin_names,
         scales=scales,
@@ -278,13 +292,16 @@ def _merchants(
     cluster = plugins.MarkerCluster(name=words["layer_merchants"], show=True)
     if merchants is None or not len(merchants):
         return cluster
+    # a merchant's category by its name in the page's language; a code the catalogue does
+    # not name is left out rather than shown as a code
+    kinds = labels(lang, "shop")
     for _, row in merchants.iterrows():
         partner = bool(row.get("caring_partner"))
         popup = render(
             "manager_merchant_popup.html",
             lang,
             name=row["name"],
-            category=row["category"],
+            category=kinds.get(str(row.get("category") or ""), ""),
             partner=partner,
             service=row.get("free_service") or "",
         )
@@ -359,7 +376,12 @@ class _StatsPanel(JSCSSMixin, MacroElement):
     """)
 
     def __init__(
-        self, api: str, area: str, words: dict[str, str], scripts: list[tuple[str, str]]
+        self,
+        api: str,
+        area: str,
+        words: dict[str, str],
+        scripts: list[tuple[str, str]],
+        lang: str = "zh",
     ) -> None:
         super().__init__()
         self._name = "StatsPanel"
@@ -368,6 +390,7 @@ class _StatsPanel(JSCSSMixin, MacroElement):
             {
                 "api": api,
                 "area": area,
+                "lang": lang,
                 "labels": {
                     "reported": words["n_reported"],
                     "open": words["open_cases"],
@@ -444,7 +467,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
                     "lang": lang,
                     "tz": tz,
                     "statuses": status_names(lang),
-                    "glyphs": CATEGORY_GLYPHS,
+                    "glyphs": category_glyphs(lang),
                     "colours": STATUS_COLOURS,
                 },
             }

@@ -17,7 +17,7 @@ from layers.i18n import labels
 from layers.page import page_html
 from layers.page_script import PageScript
 from layers.templating import render
-from layers.text import CATEGORY_GLYPHS
+from layers.text import category_glyphs
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
@@ -65,7 +65,7 @@ def report_page(
         "start": start,
         "categories": categories,
         "community": community,
-        "glyphs": CATEGORY_GLYPHS,
+        "glyphs": category_glyphs(lang),
         "labels": t,
         "next_file": t["next_file"].format(limit=within),
     }

@@ -35,6 +35,32 @@ CATEGORY_GLYPHS = {
     "parking": "停",
     "merchant": "商",
 }
+# the English pages' glyphs: two letters, as a marker holds one Chinese character
+CATEGORY_GLYPHS_EN = {
+    "city_appearance": "Ap",
+    "street_order": "St",
+    "public_facility": "Fa",
+    "road_traffic": "Rd",
+    "greenery": "Gr",
+    "housing_land": "Ho",
+    "emergency": "Em",
+    "advertising": "Ad",
+    "construction": "Co",
+    "waste_sorting": "Wa",
+    "safety_hazard": "Sa",
+    "stairwell_clutter": "Sw",
+    "neighbour_dispute": "Ne",
+    "elder_care": "El",
+    "parking": "Pk",
+    "merchant": "Me",
+}
+
+
+def category_glyphs(lang: str) -> dict[str, str]:
+    """The category glyphs of a page in ``lang``: Chinese characters, or English letters."""
+    return CATEGORY_GLYPHS_EN if lang == "en" else CATEGORY_GLYPHS
+
+
 # the pins of the managers' map: (Font Awesome icon, awesome-markers colour, that colour
 # as CSS) by what they mark; the map draws them and the legend shows them from here
 PINS = {

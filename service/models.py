@@ -446,6 +446,9 @@ class StatsRow(Answer):
         "and streets, YYYY-MM for months); '—' for cases with none"
     )
     name: str | None = Field(description="its name where known; null for streets")
+    name_en: str | None = Field(
+        default=None, description="its English name where the data has one (categories)"
+    )
     reported: int
     open: int
     filed: int

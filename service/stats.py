@@ -70,10 +70,19 @@ def stats(
     key = GROUP_COLUMN[group_by]
     table = indicators(frame, key, since, until, now)
     names = _names(session, snapshot, group_by)
+    english = (
+        {c.code: c.name_en for c in shared_catalogue(session).values()}
+        if group_by == "category"
+        else {}
+    )
     rows = []
     for record in table.to_dict("records"):
         code = record.pop(key)
-        row = {"key": code, "name": code if names is None else names.get(code)}
+        row = {
+            "key": code,
+            "name": code if names is None else names.get(code),
+            "name_en": english.get(code),
+        }
         row.update(
             {
                 k: (

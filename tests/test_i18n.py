@@ -13,6 +13,7 @@ from api.i18n import accepted_languages, pick_lang
 from layers.i18n import LANGS, catalogue_path, gettext_for, labels, message_ids
 from layers.manager_map import map_title
 from layers.templating import render, safe_json
+from layers.text import STATUS_COLOURS
 from tests.helpers import XSS
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -114,9 +115,17 @@ def test_templates_escape_what_residents_type() -> None:
         "follow.html",
         "en",
         issue_id=7,
-        case={"status": "filed", "grid": {"name": XSS[0]}, "squad": None, "description": XSS[1]},
+        case={
+            "status": "filed",
+            "category": {"code": "x", "name_en": XSS[1]},
+            "grid": {"name": XSS[0]},
+            "squad": None,
+            "description": XSS[1],
+            "deadline": None,
+        },
         events=[{"at": "2026-01-01T00:00:00Z", "to": "filed"}],
         statuses=labels("en", "status"),
+        colours=STATUS_COLOURS,
         now="2026-01-02T00:00:00Z",
         tz="Asia/Shanghai",
     )

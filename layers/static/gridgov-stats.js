@@ -107,7 +107,10 @@
 
     function categories(body) {
       var rows = body.rows.sort(function (a, b) { return b.reported - a.reported; });
-      var names = rows.map(function (r) { return r.name; });
+      // a category by its name in the page's language (the API gives both)
+      var names = rows.map(function (r) {
+        return (options.lang === "en" ? r.name_en : r.name) || r.name || r.key;
+      });
       var counts = rows.map(function (r) { return r.reported; });
       draw(charts, 2, function () {
         return bar(canvases[2], names, [
