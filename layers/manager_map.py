@@ -98,6 +98,7 @@ def manager_map(
     open_statuses: tuple[str, ...] = (),
     dock_url: str = "/static/gridgov-dock.js",
     search_url: str = "/static/gridgov-search.js",
+    signin_url: str = "/static/gridgov-signin.js",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -191,6 +192,16 @@ def manager_map(
             api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)]
         ).add_to(fmap)
         scripts = [("leaflet_heat", heat_url), ("gridgov_time", time_url)]
+        PageScript(
+            "gridgovSignin",
+            [("gridgov_signin", signin_url)],
+            {
+                "api": api,
+                "labels": {k: words[k] for k in ("signed_in", "token_bad", "token_unchecked")},
+                "roles": labels(lang, "role"),
+            },
+            target='document.getElementById("gg-signin")',
+        ).add_to(fmap)
         _CaseLayer(
             api,
             area,

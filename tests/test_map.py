@@ -1313,3 +1313,46 @@ def test_panels_sit_in_a_dock_beside_the_map_never_over_it(
         assert s["sized"] and s["hint"], s
     widths = {s["open"]: s["dockLeft"] for s in seen}
     assert widths[True] < widths[False] <= width - 20
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_managers_map_signs_in_checks_the_token_and_signs_out(
+    browser: Any, settings: Any, tokens: dict[str, str], lang: str
+) -> None:
+    from api.app import create_app
+    from layers.i18n import labels
+
+    words = labels(lang, "map")
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        page.goto(base + f"/?lang={lang}", wait_until="load")
+        wait_for_js(page, "window.gridgovSignin.state !== undefined", timeout=20_000)
+        root = page.locator("#gg-signin")
+        box = root.locator("input[name=token]")
+        box.fill("not-a-token")
+        root.locator(".gg-signin-form button[type=submit]").click()
+        message = root.locator(".gg-signin-message")
+        wait_for_js(page, "document.querySelector('.gg-signin-message').textContent !== ''")
+        refused = message.inner_text()
+        kept_bad = page.evaluate("localStorage.getItem('gridgovToken')")
+        box.fill(tokens["manager"])
+        root.locator(".gg-signin-form button[type=submit]").click()
+        who = root.locator(".gg-who")
+        who.wait_for(state="visible", timeout=10_000)
+        shown = who.inner_text()
+        kept = page.evaluate("localStorage.getItem('gridgovToken')")
+        form_shown = root.locator(".gg-signin-form").is_visible()
+        root.locator(".gg-signout").click()
+        root.locator(".gg-signin-form").wait_for(state="visible", timeout=5_000)
+        after = page.evaluate("localStorage.getItem('gridgovToken')")
+        page.close()
+    app.state.engine.dispose()
+    assert refused == words["token_bad"] and kept_bad is None
+    role = labels(lang, "role")["manager"]
+    assert shown == words["signed_in"].format(name="test manager", role=role)
+    assert kept == tokens["manager"] and after is None and not form_shown
+    if lang == "zh":
+        assert not re.search(r"[A-Za-z]{3,}", shown.replace("test manager", ""))
