@@ -1345,8 +1345,11 @@ def test_managers_map_signs_in_checks_the_token_and_signs_out(
         shown = who.inner_text()
         kept = page.evaluate("localStorage.getItem('gridgovToken')")
         form_shown = root.locator(".gg-signin-form").is_visible()
+        # a manager sees where the squads are, at once and no longer once signed out
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=10_000)
         root.locator(".gg-signout").click()
         root.locator(".gg-signin-form").wait_for(state="visible", timeout=5_000)
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 0", timeout=10_000)
         after = page.evaluate("localStorage.getItem('gridgovToken')")
         page.close()
     app.state.engine.dispose()

@@ -3,7 +3,9 @@
  *
  * A typed staff token is kept (localStorage "gridgovToken", as the case page keeps
  * it) only once GET /me knows it; the dock then names the user and their role in
- * the page's language.  Signing out forgets the token.  Names are shown as text.
+ * the page's language.  Signing out forgets the token.  Either tells the page
+ * (the window's "gridgov-signin" event), so that staff-only layers follow at once.
+ * Names are shown as text.
  */
 (function () {
   "use strict";
@@ -52,6 +54,7 @@
         localStorage.setItem("gridgovToken", typed);
         box.value = "";
         signedIn(user);
+        window.dispatchEvent(new Event("gridgov-signin"));
       }).catch(function (err) {
         message.textContent = err && err.message === "bad" ? t.token_bad : t.token_unchecked;
       });
@@ -61,6 +64,7 @@
       localStorage.removeItem("gridgovToken");
       message.textContent = "";
       signedOut();
+      window.dispatchEvent(new Event("gridgov-signin"));
     });
 
     var saved = window.localStorage && localStorage.getItem("gridgovToken");
