@@ -110,6 +110,8 @@ def manager_map(
     tz: str | None = None,
     open_statuses: tuple[str, ...] = (),
     dock_url: str = "/static/gridgov-dock.js",
+    search_url: str = "/static/gridgov-search.js",
+    signin_url: str = "/static/gridgov-signin.js",
 ) -> folium.Map:
     """The map a grid manager keeps open: choropleth grids and the layers around them.
 
@@ -118,7 +120,8 @@ def manager_map(
     layers : dict of GeoDataFrame
         WGS84 layers by name: ``community``, ``grids`` (with ``open_cases`` and
         ``overdue_cases`` columns), ``districts``, ``merchants``, ``squads`` (with
-        ``load``), ``service_points``, ``parking``.  Missing ones are left out.
+        ``load``), ``service_points``, ``parking``, ``compounds`` (searched, not
+        drawn).  Missing ones are left out.
     lang : "zh" or "en"
     api : where the case layer finds the API
     live : whether to add the live case layer (a static export has none)
@@ -173,8 +176,8 @@ def manager_map(
             tooltip=folium.GeoJsonTooltip(["name"], aliases=[words["name"]]),
         ).add_to(fmap)
     _grid_labels(layers["grids"], lang).add_to(fmap)
-    _merchants(layers.get("merchants"), lang, words).add_to(fmap)
-    _points(
+    merchants = _merchants(layers.get("merchants"), lang, words).add_to(fmap)
+    squads = _points(
         layers.get("squads"),
         words["layer_squads"],
         "squads",
@@ -186,7 +189,7 @@ def manager_map(
         "service",
         lambda r: str(r["name"]),
     ).add_to(fmap)
-    _points(
+    parking = _points(
         layers.get("parking"),
         words["layer_parking"],
         "parking",
@@ -194,7 +197,7 @@ def manager_map(
     ).add_to(fmap)
     plugins.Fullscreen(title=words["fullscreen"], title_cancel=words["fullscreen_off"]).add_to(fmap)
     plugins.LocateControl(strings={"title": words["locate"]}).add_to(fmap)
-    _search(fmap, grids, layers.get("merchants"), words)
+    _search(fmap, layers, [merchants, squads, parking], words, search_url)
     PageScript("gridgovFollowBasemaps", [("gridgov_gcj", gcj_url)]).add_to(fmap)
     if live:
         if not tz:
@@ -203,6 +206,16 @@ def manager_map(
             api, area, words, [("chart_js", chart_url), ("gridgov_stats", stats_url)], lang
         ).add_to(fmap)
         scripts = [("leaflet_heat", heat_url), ("gridgov_time", time_url)]
+        PageScript(
+            "gridgovSignin",
+            [("gridgov_signin", signin_url)],
+            {
+                "api": api,
+                "labels": {k: words[k] for k in ("signed_in", "token_bad", "token_unchecked")},
+                "roles": labels(lang, "role"),
+            },
+            target='document.getElementById("gg-signin")',
+        ).add_to(fmap)
         _CaseLayer(
             api,
             area,
@@ -327,43 +340,65 @@ def _points(
     if frame is None or not len(frame):
         return group
     for _, row in _escaped(frame).iterrows():
+        text = label(row)
         folium.Marker(
             [row.geometry.y, row.geometry.x],
-            tooltip=label(row),
+            tooltip=text,
+            popup=folium.Popup(text, max_width=260),
             icon=_pin(kind),
         ).add_to(group)
     return group
 
 
+def _search_index(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
+    """What the search box finds, as GeoJSON with a ``label`` each: grids (code and
+    name) and compounds as polygons; squads, parking and merchants (name and address)
+    as points.  Labels are the data's own text: the page shows them as text."""
+    labels: list[str] = []
+    shapes: list[Any] = []
+
+    def add(frame: gpd.GeoDataFrame | None, label: Any) -> None:
+        if frame is None or not len(frame):
+            return
+        for _, row in frame.iterrows():
+            text = " ".join(str(v).strip() for v in label(row) if isinstance(v, str) and v.strip())
+            if text and row.geometry is not None:
+                labels.append(text)
+                shapes.append(row.geometry)
+
+    add(layers.get("grids"), lambda r: (str(r["code"]), r.get("name")))
+    add(layers.get("compounds"), lambda r: (r.get("name"),))
+    add(layers.get("squads"), lambda r: (r.get("name"),))
+    add(layers.get("parking"), lambda r: (r.get("name"),))
+    add(layers.get("merchants"), lambda r: (r.get("name"), r.get("address")))
+    index = gpd.GeoDataFrame({"label": labels}, geometry=shapes, crs="EPSG:4326")
+    return dict(index.__geo_interface__)
+
+
 def _search(
     fmap: folium.Map,
-    grids: gpd.GeoDataFrame,
-    merchants: gpd.GeoDataFrame | None,
+    layers: dict[str, gpd.GeoDataFrame],
+    points: list[folium.Element],
     words: dict[str, str],
+    script_url: str,
 ) -> None:
-    """A search box over grid codes and names and merchant names."""
-    found = [f"{code} {name}" for code, name in zip(grids["code"], grids["name"], strict=True)]
-    where = list(grids.geometry.representative_point())
-    if merchants is not None and len(merchants):
-        shown = _escaped(merchants)
-        found += [str(n) for n in shown["name"]]
-        where += list(shown.geometry)
-    index = gpd.GeoDataFrame({"label": found}, geometry=where, crs="EPSG:4326")
-    layer = folium.GeoJson(
-        index,
-        name=words["search"],
-        control=False,
-        marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0),
+    """A search box over grids, compounds, squads, parking and merchants
+    (``static/gridgov-search.js``); ``points`` are the layers whose markers a point
+    found opens."""
+    targets = ", ".join(p.get_name() for p in points)
+    script = PageScript(
+        "gridgovSearch",
+        [*plugins.Search.default_js, ("gridgov_search", script_url)],
+        {
+            "index": _search_index(layers),
+            "placeholder": words["search"],
+            "notFound": words["search_not_found"],
+            "cancel": words["search_cancel"],
+        },
+        target=f"{{map: {fmap.get_name()}, points: [{targets}]}}",
     )
-    layer.add_to(fmap)
-    plugins.Search(
-        layer=layer,
-        search_label="label",
-        placeholder=words["search"],
-        collapsed=False,
-        position="topleft",
-        search_zoom=18,
-    ).add_to(fmap)
+    script.default_css = list(plugins.Search.default_css)
+    script.add_to(fmap)
 
 
 class _StatsPanel(JSCSSMixin, MacroElement):

@@ -34,7 +34,16 @@ from store.issues import (
 from store.layers import read_layer
 from store.squads import squad_loads
 
-MAP_LAYERS = ("community", "grids", "districts", "merchants", "squads", "service_points", "parking")
+MAP_LAYERS = (
+    "community",
+    "grids",
+    "districts",
+    "merchants",
+    "squads",
+    "service_points",
+    "parking",
+    "compounds",
+)
 PLANNING_LAYERS = ("parking", "community", "streets", "compounds")
 NOTHING_LOADED = "No community data loaded yet. Run 'gridgov load DIR'."
 

@@ -546,28 +546,82 @@ def test_static_export_renders_offline(browser: Any, loaded_url: str, tmp_path: 
     page.close()
 
 
-@pytest.mark.browser
-def test_search_finds_a_grid_by_name(browser: Any, settings: Any) -> None:
-    from api.app import create_app
+def _bounds_of(path: Path, key: str, value: str) -> list[list[float]]:
+    """The [[south, west], [north, east]] of the feature of ``path`` whose ``key`` is
+    ``value``."""
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    (feature,) = [f for f in features if str(f["properties"][key]) == value]
+    ring = [xy for part in feature["geometry"]["coordinates"] for xy in part]
+    xs, ys = [x for x, _ in ring], [y for _, y in ring]
+    return [[min(ys), min(xs)], [max(ys), max(xs)]]
 
+
+def _search_for(page: Any, text: str, tips: bool = True) -> None:
+    box = page.locator(".leaflet-control-search input.search-input")
+    box.fill("")
+    box.press_sequentially(text, delay=20)
+    if tips:
+        page.locator(".search-tip").first.wait_for(timeout=5_000)
+    box.press("Enter")
+
+
+def _fitted(map_name: str, bounds: list[list[float]]) -> str:
+    """JavaScript: the map's view holds ``bounds`` and is zoomed as fitting them would
+    (at most 18, the search's closest)."""
+    b = f"L.latLngBounds({json.dumps(bounds)})"
+    m = f"window['{map_name}']"
+    return (
+        f"{m}.getBounds().contains({b}) && {m}.getZoom() === Math.min({m}.getBoundsZoom({b}), 18)"
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_search_finds_grids_compounds_merchants_and_parking(
+    browser: Any, settings: Any, lang: str
+) -> None:
+    from api.app import create_app
+    from layers.i18n import labels
+
+    words = labels(lang, "map")
+    data = Path(__file__).resolve().parent.parent / "data"
+    compound = _bounds_of(data / "compounds.geojson", "name", "黄山豪庭")
+    grid = _bounds_of(data / "boundaries" / "grids.geojson", "code", "330206002016022")
+    merchant = json.loads((data / "merchants.geojson").read_text(encoding="utf-8"))["features"][0]
+    merchant_name = merchant["properties"]["name"]
     vendor_modules()
     app = create_app(settings)
     with serving(app) as base:
-        page, _ = offline_page(browser, base)
-        page.goto(base + "/?lang=zh", wait_until="load")
-        box = page.get_by_placeholder("搜索网格编码、名称或商户")
-        box.press_sequentially("330206002016022", delay=20)
-        page.locator(".search-tip").first.wait_for(timeout=5_000)
-        box.press("Enter")
+        page, outside = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        page.goto(base + f"/?lang={lang}", wait_until="load")
+        wait_for_js(page, "window.gridgovSearchControl !== undefined", timeout=20_000)
+        placeholder = page.locator(".leaflet-control-search input.search-input").get_attribute(
+            "placeholder"
+        )
         map_name = page.evaluate(
             "Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom)"
         )
-        wait_for_js(page, f"window['{map_name}'].getZoom() === 18", timeout=5_000)
+        _search_for(page, "黄山豪庭")
+        wait_for_js(page, _fitted(map_name, compound), timeout=10_000)
+        _search_for(page, "330206002016022")
+        wait_for_js(page, _fitted(map_name, grid), timeout=10_000)
+        _search_for(page, merchant_name)
+        popup = page.locator(".leaflet-popup-content")
+        popup.filter(has_text=merchant_name).wait_for(timeout=10_000)
         centre = page.evaluate(f"window['{map_name}'].getCenter()")
+        _search_for(page, "黄山豪庭智慧停车场")
+        popup.filter(has_text="黄山豪庭智慧停车场").wait_for(timeout=10_000)
+        _search_for(page, "没有这个地方", tips=False)
+        alert = page.locator(".leaflet-control-search .search-alert")
+        alert.wait_for(state="visible", timeout=5_000)
+        said = alert.inner_text()
         page.close()
     app.state.engine.dispose()
-    # grid 022 lies in the south, between 121.8320 and 121.8345
-    assert 121.8318 < centre["lng"] < 121.8347 and centre["lat"] < 29.8910
+    assert placeholder == words["search"]
+    assert said == {"zh": "未找到", "en": "Not found"}[lang]
+    lon, lat = merchant["geometry"]["coordinates"]
+    assert abs(centre["lng"] - lon) < 0.01 and abs(centre["lat"] - lat) < 0.01
+    assert all("tile.openstreetmap.org" in u or "tianditu" in u or "autonavi" in u for u in outside)
 
 
 @pytest.mark.browser
@@ -1253,3 +1307,49 @@ def test_panels_sit_in_a_dock_beside_the_map_never_over_it(
         assert s["sized"] and s["hint"], s
     widths = {s["open"]: s["dockLeft"] for s in seen}
     assert widths[True] < widths[False] <= width - 20
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_managers_map_signs_in_checks_the_token_and_signs_out(
+    browser: Any, settings: Any, tokens: dict[str, str], lang: str
+) -> None:
+    from api.app import create_app
+    from layers.i18n import labels
+
+    words = labels(lang, "map")
+    vendor_modules()
+    app = create_app(settings)
+    with serving(app) as base:
+        page, _ = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        page.goto(base + f"/?lang={lang}", wait_until="load")
+        wait_for_js(page, "window.gridgovSignin.state !== undefined", timeout=20_000)
+        root = page.locator("#gg-signin")
+        box = root.locator("input[name=token]")
+        box.fill("not-a-token")
+        root.locator(".gg-signin-form button[type=submit]").click()
+        message = root.locator(".gg-signin-message")
+        wait_for_js(page, "document.querySelector('.gg-signin-message').textContent !== ''")
+        refused = message.inner_text()
+        kept_bad = page.evaluate("localStorage.getItem('gridgovToken')")
+        box.fill(tokens["manager"])
+        root.locator(".gg-signin-form button[type=submit]").click()
+        who = root.locator(".gg-who")
+        who.wait_for(state="visible", timeout=10_000)
+        shown = who.inner_text()
+        kept = page.evaluate("localStorage.getItem('gridgovToken')")
+        form_shown = root.locator(".gg-signin-form").is_visible()
+        # a manager sees where the squads are, at once and no longer once signed out
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 8", timeout=10_000)
+        root.locator(".gg-signout").click()
+        root.locator(".gg-signin-form").wait_for(state="visible", timeout=5_000)
+        wait_for_js(page, "window.gridgovState.squads.getLayers().length === 0", timeout=10_000)
+        after = page.evaluate("localStorage.getItem('gridgovToken')")
+        page.close()
+    app.state.engine.dispose()
+    assert refused == words["token_bad"] and kept_bad is None
+    role = labels(lang, "role")["manager"]
+    assert shown == words["signed_in"].format(name="test manager", role=role)
+    assert kept == tokens["manager"] and after is None and not form_shown
+    if lang == "zh":
+        assert not re.search(r"[A-Za-z]{3,}", shown.replace("test manager", ""))

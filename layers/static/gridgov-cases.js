@@ -376,7 +376,7 @@
     state.squads = squads;
     function loadSquads() {
       var token = window.localStorage && localStorage.getItem("gridgovToken");
-      if (!token) { return; }
+      if (!token) { squads.clearLayers(); return; }
       fetch(options.api + "/squads/positions",
             { headers: { "Authorization": "Bearer " + token } })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -398,6 +398,8 @@
     }
     loadSquads();
     setInterval(loadSquads, options.refreshMs || 10000);
+    // the dock's sign-in and sign-out (static/gridgov-signin.js) take effect at once
+    window.addEventListener("gridgov-signin", loadSquads);
     /* New filters: every case is asked for again, and the counts with them. */
     state.setFilter = function (filter) {
       state.filter = {
