@@ -48,11 +48,30 @@ def ogc_request(
 OgcDep = Annotated[ogc.OgcRequest, Depends(ogc_request)]
 
 
+# the links repeated in an HTTP Link header (RFC 8288), for clients that read headers
+HEADER_RELS = (
+    "self",
+    "alternate",
+    "next",
+    "prev",
+    "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+)
+
+
 def respond(answer: ogc.Answer, nonce: str) -> Response:
-    """JSON under the answer's media type, or its HTML page."""
+    """JSON under the answer's media type (its paging and format links in a ``Link``
+    header too), or its HTML page."""
     if answer.html:
         return HTMLResponse(with_nonce(ogc_page(answer.kind, answer.body, answer.lang), nonce))
-    return JSONResponse(answer.body, media_type=answer.media_type, headers=answer.headers)
+    headers = dict(answer.headers)
+    linked = [
+        f'<{link["href"]}>; rel="{link["rel"]}"; type="{link.get("type", "")}"'
+        for link in answer.body.get("links", [])
+        if link.get("rel") in HEADER_RELS and str(link.get("href", "")).isascii()
+    ]
+    if linked:
+        headers["Link"] = ", ".join(linked)
+    return JSONResponse(answer.body, media_type=answer.media_type, headers=headers)
 
 
 def _doc(media_type: str, *params: str) -> dict[str, Any]:

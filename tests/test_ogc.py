@@ -137,6 +137,10 @@ def test_items_page_by_limit_with_counts_links_and_geojson(ogc: TestClient) -> N
     assert _link(body, "prev") is None
     following = _link(body, "next")
     assert following is not None and following["type"] == "application/geo+json"
+    # the same paging and format links in the HTTP Link header (RFC 8288)
+    header = answer.headers["link"]
+    assert f'<{following["href"]}>; rel="next"; type="application/geo+json"' in header
+    assert 'rel="self"' in header and 'rel="alternate"; type="text/html"' in header
     second = _get(ogc, following["href"]).json()
     assert _link(second, "prev") is not None
     assert not {f["id"] for f in body["features"]} & {f["id"] for f in second["features"]}
