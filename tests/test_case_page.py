@@ -46,6 +46,9 @@ def test_staff_pick_the_squad_the_duplicate_and_confirm_a_rejection(
         page.on("pageerror", lambda e: errors.append(str(e)))
         # dispatch: the squads as the API ranks them, with distance, time on foot and load
         _signed_in(page, base, first["id"], tokens["dispatcher"])
+        shown_map = page.locator(".folium-map").bounding_box()
+        heading = page.locator("#gg-case h1").bounding_box()
+        assert shown_map and heading and shown_map["y"] < heading["y"]  # the map comes first
         page.get_by_text("转为 已派遣").click()
         rows = page.locator(".gg-candidates tr")
         rows.first.wait_for(timeout=10_000)
