@@ -94,19 +94,6 @@ def _doc(media_type: str, *params: str) -> dict[str, Any]:
     }
 
 
-ITEMS = (
-    "limit",
-    "offset",
-    "bbox",
-    "bbox-crs",
-    "datetime",
-    "crs",
-    "filter",
-    "filter-lang",
-    "filter-crs",
-)
-
-
 @router.get("", **_doc(ogc.JSON))
 @router.get("/", include_in_schema=False)
 def ogc_landing(req: OgcDep, nonce: NonceDep) -> Response:
@@ -148,7 +135,7 @@ def ogc_queryables(
     return respond(ogc.queryables(session, req, collection_id), nonce)
 
 
-@router.get("/collections/{collection_id}/items", **_doc(ogc.GEOJSON, *ITEMS))
+@router.get("/collections/{collection_id}/items", **_doc(ogc.GEOJSON, *ogc.ITEMS_PARAMETERS))
 def ogc_items(collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
     """A page of a collection's features; ``?name=value`` filters by a queryable property."""
     return respond(ogc.items(session, req, collection_id), nonce)

@@ -104,19 +104,19 @@ PRIVATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "grids": ("grid_head", "full_time_worker", "part_time_worker", "instructor"),
 }
 COMMON_PARAMS = frozenset({"f", "lang"})
-ITEMS_PARAMS = frozenset(
-    {
-        "limit",
-        "offset",
-        "bbox",
-        "bbox-crs",
-        "datetime",
-        "crs",
-        "filter",
-        "filter-lang",
-        "filter-crs",
-    }
+# the items' parameters beside the property filters, in the order the API document lists them
+ITEMS_PARAMETERS = (
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "crs",
+    "filter",
+    "filter-lang",
+    "filter-crs",
 )
+ITEMS_PARAMS = frozenset(ITEMS_PARAMETERS)
 
 # the cases' queryable properties: name → (JSON Schema type, the column)
 CASE_QUERYABLES: dict[str, tuple[str, Any]] = {
