@@ -63,26 +63,23 @@ def _transformer(source: str, target: str) -> Transformer:
 
 def from_crs84(geom: shapely.Geometry, target: str) -> shapely.Geometry:
     """``geom`` (lon/lat) in CRS ``target`` (a URI), in that CRS's axis order."""
-    if target == CRS84:
-        return geom
-    forward = _transformer(CRS84, target)
-
-    def move(coords: np.ndarray) -> np.ndarray:
-        a, b = forward.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([a, b])
-
-    return shapely.transform(geom, move)
+    return _moved(geom, CRS84, target)
 
 
 def to_crs84(geom: shapely.Geometry, source: str) -> shapely.Geometry:
     """``geom`` given in CRS ``source`` (its axis order) as lon/lat."""
-    if source == CRS84:
+    return _moved(geom, source, CRS84)
+
+
+def _moved(geom: shapely.Geometry, source: str, target: str) -> shapely.Geometry:
+    """``geom`` from CRS ``source`` to ``target``, each in its own axis order."""
+    if source == target:
         return geom
-    back = _transformer(source, CRS84)
+    transformer = _transformer(source, target)
 
     def move(coords: np.ndarray) -> np.ndarray:
-        lon, lat = back.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([lon, lat])
+        a, b = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([a, b])
 
     return shapely.transform(geom, move)
 
