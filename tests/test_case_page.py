@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import GOOD_REPORT, MORNING, offline_page, serving, vendor_modules, wait_for_js
+from tests.helpers import GOOD_REPORT, MORNING, offline_page, serving, vendor_modules
 
 
 def _signed_in(page: Any, base: str, case: int, token: str | None = None) -> None:
@@ -60,7 +60,11 @@ def test_staff_pick_the_squad_the_duplicate_and_confirm_a_rejection(
                 and f"{math.floor(squad['distance_m'] + 0.5)} 米" in text
             )
             assert "步行约" in text and f"在办 {squad['load']}/{squad['capacity']}" in text
-        with page.expect_response(lambda r: r.url.endswith("/dispatch")) as sent:
+        # each action ends by reloading the page; the next page is opened only after that
+        with (
+            page.expect_navigation(wait_until="load"),
+            page.expect_response(lambda r: r.url.endswith("/dispatch")) as sent,
+        ):
             rows.nth(1).get_by_text("派给此队").click()  # not the nearest: the person chooses
         assert sent.value.status == 200, sent.value.text()
         # a duplicate: chosen among the open cases nearby, never typed as a number
@@ -72,7 +76,10 @@ def test_staff_pick_the_squad_the_duplicate_and_confirm_a_rejection(
         assert any(f"#{second['id']}" in row for row in listed), listed
         assert not any(f"#{third['id']}\t" in row for row in listed)  # not itself
         assert all("2026年11月26日 10:00" in row for row in listed)
-        with page.expect_response(lambda r: r.url.endswith("/transitions")) as marked:
+        with (
+            page.expect_navigation(wait_until="load"),
+            page.expect_response(lambda r: r.url.endswith("/transitions")) as marked,
+        ):
             nearby.filter(has_text=f"#{second['id']}").get_by_text("与此件重复").click()
         assert marked.value.status == 200, marked.value.text()
         # rejecting asks first: cancelled, nothing is sent; confirmed, the case ends
@@ -83,10 +90,12 @@ def test_staff_pick_the_squad_the_duplicate_and_confirm_a_rejection(
         page.locator(".gg-cancel").click()
         assert page.locator(".gg-choice").inner_text() == ""
         page.get_by_text("转为 不予立案").click()
-        with page.expect_response(lambda r: r.url.endswith("/transitions")) as rejected:
+        with (
+            page.expect_navigation(wait_until="load"),
+            page.expect_response(lambda r: r.url.endswith("/transitions")) as rejected,
+        ):
             page.locator(".gg-confirm").click()
         assert rejected.value.status == 200, rejected.value.text()
-        wait_for_js(page, "document.readyState === 'complete'")
         page.close()
     cases = {
         c: client.get(f"/api/v1/issues/{c}", headers=boss).json()
