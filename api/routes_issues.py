@@ -293,6 +293,18 @@ def add_photo(
     )  # fmt: skip
 
 
+@router.get("/issues/{issue_id}/photos", responses=responses(401, 403, 404))
+def list_photos(
+    issue_id: IssueId,
+    session: SessionDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    x_photo_token: Annotated[str | None, Header()] = None,
+) -> list[Photo]:
+    """A case's photos: for staff of its area, or its reporter with the case's photo token."""
+    return use.case_photos(session, settings, issue_id, actor, x_photo_token)
+
+
 IMAGES = ("image/jpeg", "image/png", "image/webp")
 
 
@@ -314,9 +326,11 @@ def get_photo(
     photo_id: PhotoId,
     session: SessionDep,
     settings: SettingsDep,
-    _: StaffDep,
+    actor: ActorDep,
     thumbnail: bool = False,
+    x_photo_token: Annotated[str | None, Header()] = None,
 ) -> FileResponse:
-    """A case photo or its thumbnail (staff only)."""
-    found = use.photo_file(session, settings, issue_id, photo_id, thumbnail)
+    """A case photo or its thumbnail: for staff of its area, or its reporter with the
+    case's photo token."""
+    found = use.photo_file(session, settings, issue_id, photo_id, thumbnail, actor, x_photo_token)
     return FileResponse(found.path, media_type=found.media_type)

@@ -92,11 +92,13 @@ def follow_page(
     now: str,
     tz: str,
     around: Around | None = None,
+    script_url: str = "/static/gridgov-follow.js",
 ) -> str:
     """The resident's page of a reported case's progress, from its public view and history:
     its status as a coloured badge, what happens next, its category and deadline; with a
     small picture of the case's grid and point when ``around`` gives the layers
-    about it."""
+    about it. The reporter's own photos are added by ``script_url`` on the phone that
+    holds the case's photo token; the page itself never carries them."""
     title = labels(lang, "follow")["sketch"]
     return str(
         render(
@@ -110,5 +112,6 @@ def follow_page(
             now=now,
             tz=tz,
             sketch=sketch_of(around, title) if around is not None else None,
+            script_url=script_url,
         )
     )

@@ -496,19 +496,10 @@ def add_photo(
     ``retry_after_s``); the files are written whole; and only recording the row
     takes the write lock.  If recording fails, the files are removed.
     """
-    if actor.role is not None:
-        issue = case_in_scope(session, actor, issue_id)  # staff act only in their area
-    else:
-        issue = load_case(session, issue_id)
-        if limiter is not None:
-            limiter.check(client)
-        if not photo_token_given or not hmac.compare_digest(
-            photo_token_given, photo_token(settings.secret, issue.id)
-        ):
-            raise Forbidden(
-                "photo_token_required",
-                "send the X-Photo-Token returned when the case was reported, or a staff token",
-            )
+    if actor.role is None and limiter is not None:
+        load_case(session, issue_id)  # a missing case is a 404 before the limit counts
+        limiter.check(client)
+    _photos_case(session, settings, actor, issue_id, photo_token_given)
     if len(data) > settings.max_photo_bytes:
         raise TooLarge(
             "payload_too_large",
@@ -565,10 +556,50 @@ class PhotoFile:
     media_type: str
 
 
+def _photos_case(
+    session: Session, settings: Settings, actor: Actor, issue_id: int, photo_token_given: str | None
+) -> Issue:
+    """Case ``issue_id``, for someone who may see and add its photos: staff of its area, or
+    its reporter, who holds the case's photo token. The one rule for both.
+
+    Photos may show faces, number plates or a resident's door, so they are never public:
+    the token is handed only to the phone that reported the case."""
+    if actor.role is not None:
+        return case_in_scope(session, actor, issue_id)  # staff act only in their area
+    issue = load_case(session, issue_id)
+    if not photo_token_given or not hmac.compare_digest(
+        photo_token_given, photo_token(settings.secret, issue.id)
+    ):
+        raise Forbidden(
+            "photo_token_required",
+            "send the X-Photo-Token returned when the case was reported, or a staff token",
+        )
+    return issue
+
+
+def case_photos(
+    session: Session,
+    settings: Settings,
+    issue_id: int,
+    actor: Actor,
+    photo_token_given: str | None = None,
+) -> list[Photo]:
+    """A case's photos, oldest first: for staff of its area or its reporter."""
+    _photos_case(session, settings, actor, issue_id, photo_token_given)
+    return [Photo.model_validate(photo_view(p)) for p in photos_of(session, issue_id)]
+
+
 def photo_file(
-    session: Session, settings: Settings, issue_id: int, photo_id: int, thumbnail: bool
+    session: Session,
+    settings: Settings,
+    issue_id: int,
+    photo_id: int,
+    thumbnail: bool,
+    actor: Actor,
+    photo_token_given: str | None = None,
 ) -> PhotoFile:
-    """A case photo or its thumbnail, for staff."""
+    """A case photo or its thumbnail: for staff of its area or its reporter."""
+    _photos_case(session, settings, actor, issue_id, photo_token_given)
     photo = photo_of(session, issue_id, photo_id)
     if photo is None:
         raise NotFound("photo_not_found", f"case {issue_id} has no photo {photo_id}")

@@ -635,7 +635,7 @@ def test_default_limit_is_six_photos(api: TestClient, case: dict[str, Any]) -> N
 # -- who sees photos ------------------------------------------------------------------------
 
 
-def test_photos_are_listed_and_served_to_staff_only(
+def test_photos_are_served_to_staff_and_to_their_reporter_only(
     api: TestClient, case: dict[str, Any], tokens: dict[str, str]
 ) -> None:
     first = upload(api, case["id"], encode(halves((64, 48))), photo_token=case["photo_token"])
@@ -655,15 +655,26 @@ def test_photos_are_listed_and_served_to_staff_only(
     for role in ("grid_worker", "planner"):
         staff = api.get(f"/api/v1/issues/{case['id']}", headers=auth(tokens[role])).json()
         assert staff["photos"] == [first.json(), second.json()]
+    # the reporter's phone holds the case's photo token: it lists and shows the photos
+    listing = f"/api/v1/issues/{case['id']}/photos"
+    mine = {"X-Photo-Token": case["photo_token"]}
+    assert api.get(listing, headers=mine).json() == [first.json(), second.json()]
+    assert api.get(listing, headers=auth(tokens["planner"])).json() == [
+        first.json(),
+        second.json(),
+    ]
+    other = report(api, description="别的楼道")
     url, thumb = first.json()["url"], first.json()["thumbnail_url"]
-    for target in (url, thumb):
-        anonymous = api.get(target)
-        assert anonymous.status_code == 401
-        assert anonymous.json()["error"]["code"] == "token_required"
-        with_photo_token = api.get(target, headers={"X-Photo-Token": case["photo_token"]})
-        assert with_photo_token.status_code == 401
+    for target in (listing, url, thumb):
+        refused(api.get(target), 403, "photo_token_required")
+        refused(api.get(target, headers={"X-Photo-Token": "forged"}), 403, "photo_token_required")
+        # another case's token shows nothing of this one
+        wrong = {"X-Photo-Token": other["photo_token"]}
+        refused(api.get(target, headers=wrong), 403, "photo_token_required")
         assert api.get(target, headers=auth("forged")).status_code == 401
         assert api.get(target, headers=auth(tokens["planner"])).status_code == 200
+        assert api.get(target, headers=mine).status_code == 200
+    assert api.get(thumb, headers=mine).headers["content-type"] == "image/jpeg"
 
 
 def test_photo_of_another_case_or_unknown_is_404(

@@ -87,7 +87,23 @@ def test_report_from_a_phone(
             lambda: client.get(f"/api/v1/issues/{case_id}", headers=headers).json()["photos"],
             what="the photo to reach the server",
         )
+        # the follow link shows this phone its own photo; the token leaves the address bar
+        page.locator("#gg-result a.gg-follow").tap()
+        page.locator(".gg-photos img").wait_for(state="visible")
+        assert wait_for_js(page, "document.querySelector('.gg-photos img').naturalWidth") > 0
+        assert "#" not in page.url and "photo" not in page.url
+        page.reload(wait_until="load")  # kept on the phone, not in the address
+        page.locator(".gg-photos img").wait_for(state="visible")
         page.close()
+        # another phone opening the same address sees the case, never the photo
+        other = phone_page(browser, base)
+        asked: list[str] = []
+        other.on("request", lambda r: asked.append(r.url))
+        other.goto(f"{base}/report/{case_id}?lang=zh", wait_until="load")
+        other.locator(".gg-badge").wait_for()
+        assert other.locator(".gg-photos").is_hidden()
+        assert not [u for u in asked if "/photos" in u], asked
+        other.close()
     features = cases_in(client)
     assert len(features) == 1 and number.endswith(str(features[0]["id"]))
     case = features[0]["properties"]
@@ -418,7 +434,8 @@ def test_the_confirmation_takes_the_screen_and_the_form_is_cleared(
         link = page.locator("#gg-result a.gg-follow")
         href = link.get_attribute("href")
         number = page.locator("#gg-result .gg-case-no").inner_text().split()[-1]
-        assert href == f"/report/{number}?lang=zh"
+        # the follow link carries the photo token after "#", for this phone's own photos
+        assert href.startswith(f"/report/{number}?lang=zh#photo=")
         assert link.bounding_box()["y"] + link.bounding_box()["height"] <= view["height"]
         # the form is ready for the next report
         assert page.locator(".gg-desc").input_value() == ""

@@ -336,7 +336,10 @@
       result.appendChild(text("p", t.keep_link));
       var link = document.createElement("a");
       var path = "/report/" + encodeURIComponent(answer.id) + "?lang=" + options.lang;
-      link.href = path;
+      // the photo token after "#": this phone may see its own photos there (never sent
+      // to the server in the address; gridgov-follow.js reads it)
+      link.href = answer.photo_token
+        ? path + "#photo=" + encodeURIComponent(answer.photo_token) : path;
       link.textContent = t.follow + " · " + location.origin + path;
       link.className = "gg-follow";
       result.appendChild(link);
