@@ -156,6 +156,18 @@ def area_at(code: str, level: Level) -> str:
     return code[: level.digits]
 
 
+def grid_number(code: str) -> int:
+    """A grid's number within its community: the last three digits of its code
+    (``330206002016016`` is grid 16).
+
+    Raises
+    ------
+    BadAreaCode
+        When ``code`` is not a grid's 15-digit code.
+    """
+    return int(check_code(code, Level.GRID)[Level.COMMUNITY.digits :])
+
+
 def parent_of(code: str) -> str | None:
     """The code of the area directly above ``code``; ``None`` for a district.
 

@@ -28,7 +28,7 @@ from jinja2.runtime import Context
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from layers.i18n import LANGS, gettext_for
+from layers.i18n import LANGS, gettext_for, name_in
 from layers.timefmt import local_time, when
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,6 +47,13 @@ def _when(context: Context, iso: str | None) -> str:
     return when(iso, context["now"], context["lang"], context["tz"])
 
 
+@pass_context
+def _name(context: Context, thing: dict[str, Any] | None) -> str:
+    """``{{ case.grid|name }}``: a named thing's name in the page's language
+    (``name_en`` on an English page where it has one; :func:`layers.i18n.name_in`)."""
+    return name_in(thing or {}, context["lang"])
+
+
 def _environment(lang: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -59,6 +66,7 @@ def _environment(lang: str) -> Environment:
     env.policies["json.dumps_kwargs"] = JSON_OPTIONS
     env.filters["local_time"] = _local_time
     env.filters["when"] = _when
+    env.filters["name"] = _name
     # old-style gettext: a translation is plain text, autoescaped like any other value
     env.install_gettext_translations(gettext_for(lang), newstyle=False)  # type: ignore[attr-defined]
     return env

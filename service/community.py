@@ -67,6 +67,21 @@ class CommunitySnapshot:
     # every loaded community's outline and name, by code (several in a street's deployment)
     outlines: dict[str, shapely.Geometry] = field(default_factory=dict)
     community_names: dict[str, str] = field(default_factory=dict)
+    # English names where the layers have them (``name_en``), by kind (``grid``,
+    # ``district``, ``squad``, ``unit``) and code or id
+    english: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def named(self, kind: str, key: str) -> dict[str, str | None]:
+        """A ``grid``'s, ``district``'s, ``squad``'s or ``unit``'s ``name`` and
+        ``name_en`` (None where the data has no English one), for a page to pick the
+        one of its language."""
+        names = {
+            "grid": self.grid_names,
+            "district": self.district_names,
+            "squad": self.squad_names,
+            "unit": self.unit_names,
+        }[kind]
+        return {"name": names.get(key), "name_en": self.english.get((kind, key))}
 
     def locate(self, lon: float, lat: float) -> tuple[str | None, str | None]:
         """Grid and district codes at a WGS84 point (None where outside)."""
@@ -151,7 +166,8 @@ def _build(session: Session) -> CommunitySnapshot | None:
     metric_crs = metric_crs_of(outline)
     grid_index = AreaIndex.from_frame(grids)
     units = read_layer(session, "units", with_area=True)
-    squads = _squads(read_layer(session, "squads", with_area=True), metric_crs)
+    squad_frame = read_layer(session, "squads", with_area=True)
+    squads = _squads(squad_frame, metric_crs)
     network = WalkingNetwork.from_frame(streets, metric_crs=metric_crs) if len(streets) else None
     return CommunitySnapshot(
         grids=grid_index,
@@ -173,6 +189,12 @@ def _build(session: Session) -> CommunitySnapshot | None:
         if len(community)
         else {},
         community_names=_names_by_code(community),
+        english={
+            **_english(grids, "code", "grid"),
+            **_english(districts, "code", "district"),
+            **_english(squad_frame, "id", "squad"),
+            **_english(units, "id", "unit"),
+        },
         base_snaps=(
             network.snap([q.x for q in squads], [q.y for q in squads])
             if network is not None and squads
@@ -200,6 +222,17 @@ def _column(frame: gpd.GeoDataFrame, column: str) -> dict[str, str | None]:
     return {
         str(i): (str(v) if isinstance(v, str) and v else None)
         for i, v in zip(frame["id"], values, strict=True)
+    }
+
+
+def _english(frame: gpd.GeoDataFrame, key: str, kind: str) -> dict[tuple[str, str], str]:
+    """The features' English names (``name_en``, where set) by (``kind``, ``key``)."""
+    if not len(frame) or "name_en" not in frame:
+        return {}
+    return {
+        (kind, str(k)): v.strip()
+        for k, v in zip(frame[key], frame["name_en"], strict=True)
+        if isinstance(v, str) and v.strip()
     }
 
 

@@ -337,6 +337,7 @@ def squad_positions(
             {
                 "squad_id": squad.id,
                 "squad_name": squad.name,
+                "squad_name_en": snapshot.english.get(("squad", squad.id)),
                 "position": {
                     "lon": live.lon if live else squad.lon,
                     "lat": live.lat if live else squad.lat,

@@ -290,11 +290,9 @@ def locate(snapshot: CommunitySnapshot, lon: float, lat: float, crs: str) -> Loc
         {
             "location": {"lon": wlon, "lat": wlat},
             "inside": grid is not None,
-            "grid": {"code": grid, "name": snapshot.grid_names.get(grid)} if grid else None,
+            "grid": {"code": grid, **snapshot.named("grid", grid)} if grid else None,
             "district": (
-                {"code": district, "name": snapshot.district_names.get(district)}
-                if district
-                else None
+                {"code": district, **snapshot.named("district", district)} if district else None
             ),
             "outside_m": None if grid else round(snapshot.outside_by_m(wlon, wlat), 1),
             "community": snapshot.name_at(wlon, wlat),

@@ -64,31 +64,35 @@ class CategoryRef(Answer):
 
 
 class GridRef(Answer):
-    """A grid by code, with its name."""
+    """A grid by code, with its names (``name_en``: null if none)."""
 
     code: str
     name: str | None
+    name_en: str | None = None
 
 
 class DistrictRef(Answer):
-    """A business district by code, with its name."""
+    """A business district by code, with its names (``name_en``: null if none)."""
 
     code: str
     name: str | None
+    name_en: str | None = None
 
 
 class SquadRef(Answer):
-    """A squad by id, with its name."""
+    """A squad by id, with its names (``name_en``: null if none)."""
 
     id: str
     name: str | None
+    name_en: str | None = None
 
 
 class UnitRef(Answer):
-    """A co-building unit (department) by id, with its name."""
+    """A co-building unit (department) by id, with its names (``name_en``: null if none)."""
 
     id: str
     name: str | None
+    name_en: str | None = None
 
 
 class Contact(Answer):
@@ -504,6 +508,7 @@ class Candidate(Answer):
 
     squad_id: str
     squad_name: str
+    squad_name_en: str | None = None
     position: LonLat
     position_source: Literal["member", "base"]
     distance_m: float
@@ -518,6 +523,7 @@ class Excluded(Answer):
 
     squad_id: str
     squad_name: str
+    squad_name_en: str | None = None
     reason: str
     message: str
     load: int
@@ -602,6 +608,7 @@ class SquadPosition(Answer):
 
     squad_id: str
     squad_name: str
+    squad_name_en: str | None = None
     position: LonLat
     position_source: Literal["member", "base"]
     reported_at: Timestamp | None

@@ -114,6 +114,7 @@ def rank(
                 {
                     "squad_id": squad.id,
                     "squad_name": squad.name,
+                    "squad_name_en": areas.english.get(("squad", squad.id)),
                     "reason": reason,
                     "message": f"{squad.name} {REASONS[reason]}",
                     "load": state.load,
@@ -137,6 +138,7 @@ def rank(
                 {
                     "squad_id": squad_id,
                     "squad_name": spot.squad.name,
+                    "squad_name_en": areas.english.get(("squad", squad_id)),
                     "position": {"lon": spot.lon, "lat": spot.lat},
                     "position_source": spot.source,
                     "distance_m": round(float(metres[i]), 1),
@@ -147,7 +149,8 @@ def rank(
                 }
             )
     if not ranking.candidates:
-        ranking.suggestion = _escalation(category, ranking.excluded, escalate_to)
+        english = areas.english.get(("unit", escalate_to[0])) if escalate_to else None
+        ranking.suggestion = _escalation(category, ranking.excluded, escalate_to, english)
     return ranking
 
 
@@ -165,7 +168,10 @@ def _better(a: Place, da: float, b: Place, db: float) -> bool:
 
 
 def _escalation(
-    category: str, excluded: list[dict[str, Any]], unit: tuple[str, str] | None
+    category: str,
+    excluded: list[dict[str, Any]],
+    unit: tuple[str, str] | None,
+    unit_en: str | None = None,
 ) -> dict[str, Any]:
     reasons = {e["reason"] for e in excluded}
     why = (
@@ -178,7 +184,7 @@ def _escalation(
         "message": f"No squad can take this {category} case now: {why}.",
     }
     if unit is not None:
-        suggestion["department"] = {"id": unit[0], "name": unit[1]}
+        suggestion["department"] = {"id": unit[0], "name": unit[1], "name_en": unit_en}
         suggestion["message"] += (
             f" Escalate it to {unit[1]} (书记面对面), or wait for a squad to come free."
         )

@@ -43,20 +43,29 @@ def issue_view(
         },
         "description": issue.description,
         "location": {"lon": issue.lon, "lat": issue.lat},
-        "grid": {"code": issue.grid_code, "name": areas.grid_names.get(issue.grid_code)},
+        "grid": {
+            "code": issue.grid_code,
+            **areas.named("grid", issue.grid_code),
+        },
         "district": (
-            {"code": issue.district_code, "name": areas.district_names.get(issue.district_code)}
+            {
+                "code": issue.district_code,
+                **areas.named("district", issue.district_code),
+            }
             if issue.district_code
             else None
         ),
         "channel": issue.channel,
         "squad": (
-            {"id": issue.squad_id, "name": areas.squad_names.get(issue.squad_id)}
+            {"id": issue.squad_id, **areas.named("squad", issue.squad_id)}
             if issue.squad_id
             else None
         ),
         "escalated_to": (
-            {"id": issue.department, "name": areas.unit_names.get(issue.department)}
+            {
+                "id": issue.department,
+                **areas.named("unit", issue.department),
+            }
             if issue.department
             else None
         ),

@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from cases.areas import parent_of
+from cases.areas import BadAreaCode, grid_number, parent_of
 from cases.deadlines import BadLimit, parse_limit
 from gis.boundaries import BOUNDARY_LAYERS, validate_boundaries
 from gis.io import LayerReadError, find_layer_file, read_layer_file
@@ -111,6 +111,8 @@ def load_folder(
         except LayerReadError as exc:
             result.refused[name] = [Problem(name, "unreadable", str(exc))]
     _check_boundaries(frames, result)
+    if "grids" in frames and "grids" not in result.refused:
+        frames["grids"] = english_grid_names(frames["grids"], frames.get("community"))
     for name in list(frames):
         if name not in BOUNDARY_LAYERS:
             problems = validate_layer(name, frames[name])
@@ -377,6 +379,33 @@ def loaded_communities(session: Session) -> int:
         select(func.count()).select_from(LayerFeature).where(LayerFeature.layer == "community")
     )
     return int(counted or 0)
+
+
+def english_grid_names(
+    grids: gpd.GeoDataFrame, community: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """``grids`` with an English name for each grid that has none: its community's
+    English name and its number (``Lingxiao community grid 16``), so that English pages
+    need not show a grid's Chinese name. A ``name_en`` in the data stays; with no English
+    name for the community, or a grid code that is no division code, none is made."""
+    if community is None or "name_en" not in community or not len(community):
+        return grids
+    named = community["name_en"].iloc[0]
+    if not isinstance(named, str) or not named.strip():
+        return grids
+    out = grids.copy()
+    given = out["name_en"] if "name_en" in out else pd.Series([None] * len(out), index=out.index)
+    made: list[object] = []
+    for code, own in zip(out["code"], given, strict=True):
+        if isinstance(own, str) and own.strip():
+            made.append(own)
+            continue
+        try:
+            made.append(f"{named.strip()} grid {grid_number(str(code))}")
+        except BadAreaCode:
+            made.append(None)
+    out["name_en"] = made
+    return out
 
 
 def _check_boundaries(frames: dict[str, gpd.GeoDataFrame], result: LoadResult) -> None:

@@ -231,7 +231,11 @@ def test_off_duty_squads_are_skipped_and_escalation_suggested(
     assert body["candidates"] == []
     reasons = {e["squad_id"]: e["reason"] for e in body["excluded"]}
     assert reasons["SQ2"] == reasons["SQ8"] == "off_duty"
-    assert body["suggestion"]["department"] == {"id": "U01", "name": "物管中心"}
+    assert body["suggestion"]["department"] == {
+        "id": "U01",
+        "name": "物管中心",
+        "name_en": "Property management centre",
+    }
     refused = desk.post(f"/api/v1/issues/{case}/dispatch", headers=auth(tokens["dispatcher"]))
     assert refused.status_code == 409
     error = refused.json()["error"]

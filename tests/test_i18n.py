@@ -114,6 +114,7 @@ def test_templates_escape_what_residents_type() -> None:
     page = render(
         "follow.html",
         "en",
+        script_url="/static/gridgov-follow.js",
         issue_id=7,
         case={
             "status": "filed",

@@ -38,13 +38,21 @@ def test_report_is_joined_to_grid_and_district(api: TestClient) -> None:
     assert response.status_code == 201, response.text
     case = response.json()
     assert case["status"] == "reported"
-    assert case["grid"] == {"code": "330206002016016", "name": "凌霄社区第十六网格"}
-    assert case["district"] == {"code": "BD02", "name": "凌霄东商圈"}
+    assert case["grid"] == {
+        "code": "330206002016016",
+        "name": "凌霄社区第十六网格",
+        "name_en": "Lingxiao community grid 16",
+    }
+    assert case["district"] == {
+        "code": "BD02",
+        "name": "凌霄东商圈",
+        "name_en": "East business district (Fubang, Phoenix)",
+    }
     assert case["location"] == {"lon": SHIMAO[0], "lat": SHIMAO[1]}
     assert case["deadline"].endswith("Z") and case["possible_duplicates"] == []
     assert response.headers["location"] == f"/api/v1/issues/{case['id']}"
     west = report(api, lon=121.8270, lat=29.8975, category="merchant").json()
-    assert west["district"] == {"code": "BD01", "name": "凌霄西商圈"}
+    assert west["district"]["code"] == "BD01" and west["district"]["name"] == "凌霄西商圈"
     hospital = report(api, lon=HOSPITAL[0], lat=HOSPITAL[1], category="elder_care").json()
     assert hospital["grid"]["code"] == "330206002016020" and hospital["district"] is None
 
@@ -203,7 +211,11 @@ def test_rework_and_escalation_are_recorded(api: TestClient, tokens: dict[str, s
     assert rework.status_code == 200 and rework.json()["rework_count"] == 1
     escalated = move(api, tokens, case_id, "escalated", department="U01", deadline="3d")
     body = escalated.json()
-    assert body["escalated_to"] == {"id": "U01", "name": "物管中心"}
+    assert body["escalated_to"] == {
+        "id": "U01",
+        "name": "物管中心",
+        "name_en": "Property management centre",
+    }
     assert body["department_deadline"] == body["deadline"]
     answered = move(api, tokens, case_id, "resolved", response="物管中心已清理完毕")
     assert answered.json()["department_response"] == "物管中心已清理完毕"

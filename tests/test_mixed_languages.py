@@ -82,12 +82,63 @@ def test_the_category_chart_speaks_the_pages_language(browser: Any, live_server:
 
 
 def test_names_follow_the_page_where_the_data_has_english_ones(api: Any) -> None:
-    # the sample's squads have name_en; its grids do not, so their Chinese names stay
+    # the sample's squads have name_en; its grids are named in English on loading
     zh = api.get("/").text
     en = api.get("/", params={"lang": "en"}).text
     assert has(zh, "文明播客先锋队") and not has(zh, "Civility broadcasters")
     assert has(en, "Civility broadcasters") and not has(en, "文明播客先锋队")
-    assert has(en, "凌霄社区第一网格")  # a grid with no English name keeps its own
+    assert has(zh, "凌霄社区第一网格") and not has(zh, "Lingxiao community grid 1")
+    assert has(en, "Lingxiao community grid 1") and not has(en, "凌霄社区第一网格")
+
+
+def test_grids_are_named_in_english_after_their_community_on_loading() -> None:
+    import geopandas as gpd
+
+    from store.load import english_grid_names
+    from tests.helpers import BOUNDARIES
+
+    grids = gpd.read_file(BOUNDARIES / "grids.geojson").head(3)
+    community = gpd.read_file(BOUNDARIES / "community.geojson")
+    named = english_grid_names(grids, community)
+    assert list(named["name_en"]) == [f"Lingxiao community grid {n}" for n in (1, 2, 3)]
+    assert "name_en" not in grids  # the frame given is left as it was
+    # an English name in the data stays; a grid coded outside the divisions gets none
+    grids["name_en"] = ["West grid", None, ""]
+    grids.loc[2, "code"] = "G0003"
+    made = english_grid_names(grids, community)["name_en"]
+    assert [v if isinstance(v, str) else None for v in made] == [
+        "West grid",
+        "Lingxiao community grid 2",
+        None,
+    ]
+    # a community with no English name: nothing is made up
+    assert english_grid_names(grids.drop(columns="name_en"), community.drop(columns="name_en"))[
+        "name"
+    ].equals(grids["name"])
+    assert "name_en" not in english_grid_names(grids.drop(columns="name_en"), None)
+
+
+def test_the_api_gives_english_names_beside_the_chinese_ones(api: Any, tokens: Any) -> None:
+    from tests.helpers import auth
+
+    api.app.state.clock = lambda: MORNING
+    case = api.post("/api/v1/issues", json=GOOD_REPORT).json()
+    assert case["grid"]["name"] == "凌霄社区第十六网格"
+    assert case["grid"]["name_en"] == "Lingxiao community grid 16"
+    where = api.get(
+        "/api/v1/locate", params={"lon": GOOD_REPORT["lon"], "lat": GOOD_REPORT["lat"]}
+    ).json()
+    assert where["grid"]["name_en"] == "Lingxiao community grid 16"
+    boss = auth(tokens["dispatcher"])
+    ranked = api.get(
+        "/api/v1/dispatch/candidates", params={"issue_id": case["id"]}, headers=boss
+    ).json()
+    shown = ranked["candidates"] + ranked["excluded"]
+    assert shown and all(c["squad_name_en"] and not CJK.search(c["squad_name_en"]) for c in shown)
+    sent = api.post(f"/api/v1/issues/{case['id']}/dispatch", json={}, headers=boss).json()
+    squad = api.get(f"/api/v1/issues/{case['id']}").json()["squad"]
+    assert squad["id"] == sent["assignment"]["squad_id"]
+    assert squad["name_en"] == sent["assignment"]["squad_name_en"] and squad["name_en"]
 
 
 def test_grid_names_in_english_where_the_grids_have_them() -> None:

@@ -404,6 +404,25 @@ def test_a_refused_report_says_why_in_the_pages_language_and_gives_the_words_bac
 
 
 @pytest.mark.browser
+def test_the_english_report_page_names_the_grid_and_squad_in_english(
+    browser: Any, _playwright: Any, live_server: str
+) -> None:
+    import re
+
+    vendor_modules()
+    page = device_page(_playwright, browser, live_server, "Pixel 5")
+    page.goto(f"{live_server}/report?lang=en", wait_until="load")
+    fill_report(page, "Rubbish on the stairs")
+    assert page.locator(".gg-where").inner_text() == "In Lingxiao community grid 16"
+    page.locator(".gg-send").tap()
+    page.locator("#gg-result .gg-case-no").wait_for()
+    said = page.locator("#gg-result").inner_text()
+    assert "Lingxiao community grid 16" in said
+    assert not re.search(r"[\u4e00-\u9fff]", said), said
+    page.close()
+
+
+@pytest.mark.browser
 def test_the_confirmation_takes_the_screen_and_the_form_is_cleared(
     browser: Any, _playwright: Any, settings: Any
 ) -> None:

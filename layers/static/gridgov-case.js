@@ -149,7 +149,7 @@
             if (note()) { body.note = note(); }
             call(api + "/dispatch", token, "POST", body).then(done);
           });
-          row(table, [q.squad_name, t.distance.replace("{m}", Math.round(q.distance_m)),
+          row(table, [(options.lang === "en" && q.squad_name_en) || q.squad_name, t.distance.replace("{m}", Math.round(q.distance_m)),
             t.eta.replace("{min}", Math.max(1, Math.round(q.eta_min))),
             t.load.replace("{load}", q.load).replace("{capacity}", q.capacity)], pick);
         });

@@ -65,6 +65,11 @@
       .catch(function () { /* no photo then */ });
   }
 
+  /* A grid's or squad's name in the page's language: the English one where the data has it. */
+  function named(name, english, labels) {
+    return (labels.lang === "en" && english) || name || "";
+  }
+
   function popup(props, labels) {
     function local(iso) { return window.gridgovTime(iso, labels.lang, labels.tz); }
     var box = document.createElement("div");
@@ -73,8 +78,9 @@
       ? props.category.name_en : props.category.name_zh)));
     var rows = [
       [labels.status, labels.statuses[props.status] || props.status],
-      [labels.grid, props.grid ? props.grid.name : ""],
-      [labels.squad, props.squad ? props.squad.name : labels.none],
+      [labels.grid, props.grid ? named(props.grid.name, props.grid.name_en, labels) : ""],
+      [labels.squad, props.squad ? named(props.squad.name, props.squad.name_en, labels)
+                                 : labels.none],
       [labels.reported, local(props.reported_at) + " (" + age(props.reported_at, labels) + ")"],
       [labels.deadline, local(props.deadline) + (props.overdue ? " (" + labels.overdue + ")" : "")]
     ];
@@ -387,7 +393,8 @@
             var m = place(L.circleMarker([s.position.lat, s.position.lon], {
               radius: 9, color: "#08519c", weight: 3, fillColor: "#6baed6", fillOpacity: 0.9
             }));
-            m.bindTooltip(text("span", s.squad_name + " · " + labels.load + " " + s.load +
+            m.bindTooltip(text("span", named(s.squad_name, s.squad_name_en, labels) + " · " +
+                               labels.load + " " + s.load +
                                "/" + s.capacity));
             m.squad = s;
             squads.addLayer(m);

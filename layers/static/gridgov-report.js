@@ -92,6 +92,11 @@
     var state = { pin: null, inside: false, category: null, photo: null, sent: 0 };
     window.gridgovReportState = state;
 
+    /* A grid's or squad's name in the page's language: the English one where it has one. */
+    function named(name, english) {
+      return (options.lang === "en" && english) || name || "";
+    }
+
     /* Say something the person must see, in the send bar. */
     function tell(message) {
       notice.textContent = message;
@@ -122,7 +127,7 @@
         .then(function (body) {
           state.inside = body.inside;
           where.textContent = body.inside
-            ? t.in_grid + " " + body.grid.name
+            ? t.in_grid + " " + named(body.grid.name, body.grid.name_en)
             : t.outside.replace("{m}", Math.round(body.outside_m)).replace("{c}", body.community);
           where.className = "gg-where " + (body.inside ? "gg-ok" : "gg-bad");
           if (body.inside) { follow(body.grid.code); }
@@ -309,7 +314,7 @@
         return r.json().then(function (body) {
           if (r.ok) {
             var a = body.assignment;
-            box.textContent = t.squad + ": " + a.squad_name + " · " +
+            box.textContent = t.squad + ": " + named(a.squad_name, a.squad_name_en) + " · " +
               t.eta.replace("{min}", Math.round(a.eta_min)).replace("{m}", Math.round(a.distance_m));
           } else {
             box.textContent = body.error ? body.error.message : String(r.status);
@@ -326,9 +331,10 @@
       result.textContent = "";
       result.appendChild(text("h2", t.thanks));
       result.appendChild(text("p", t.case_no + " " + answer.id, "gg-case-no"));
-      result.appendChild(text("p", t.grid + ": " + (answer.grid ? answer.grid.name : "")));
-      result.appendChild(text("p", answer.squad ? t.squad + ": " + answer.squad.name
-                                                : t.waiting));
+      result.appendChild(text("p", t.grid + ": " +
+        (answer.grid ? named(answer.grid.name, answer.grid.name_en) : "")));
+      result.appendChild(text("p", answer.squad
+        ? t.squad + ": " + named(answer.squad.name, answer.squad.name_en) : t.waiting));
       var dispatching = item.dispatch ? dispatchNow(answer.id) : null;
       if (dispatching) { result.appendChild(dispatching.box); }
       result.appendChild(text("h3", t.next));
