@@ -54,7 +54,7 @@ HEADER_RELS = (
     "alternate",
     "next",
     "prev",
-    "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+    ogc.QUERYABLES_REL,
 )
 
 

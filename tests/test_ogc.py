@@ -579,6 +579,29 @@ def test_conformance_and_queryables_declare_filtering(ogc: TestClient) -> None:
     assert grids["households"]["type"] == "integer" and "grid_head" not in grids
 
 
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+
+@pytest.mark.parametrize("cid", ["cases", "buildings"])
+def test_the_items_link_their_queryables_in_body_and_link_header(ogc: TestClient, cid: str) -> None:
+    # Part 3 /req/queryables/queryables-link A: any filterable resource (here
+    # /collections/{id}/items) links its Queryables; the abstract test
+    # /conf/queryables/get-queryables-uris reads that link from the Link header
+    answer = _get(ogc, f"/ogc/collections/{cid}/items", headers={"Accept": "application/json"})
+    link = _link(answer.json(), QUERYABLES_REL)
+    assert link is not None and link["type"] == "application/schema+json"
+    href = link["href"]
+    assert urlsplit(href).path == f"/ogc/collections/{cid}/queryables"
+    header = answer.headers["link"]
+    assert f'<{href}>; rel="{QUERYABLES_REL}"; type="application/schema+json"' in header
+    # the abstract test /conf/queryables/get-queryables compares $id with that href,
+    # and /req/queryables/get-queryables-response B has $id without query parameters
+    schema = _get(ogc, href, headers={"Accept": "application/schema+json"}).json()
+    assert schema["$id"] == href
+    english = _get(ogc, f"/ogc/collections/{cid}/queryables?lang=en&f=json").json()
+    assert english["$id"] == href
+
+
 def test_a_layer_s_bbox_is_exact_for_lines_and_polygons(ogc: TestClient) -> None:
     box = shapely.box(121.83, 29.89, 121.84, 29.895)
     for cid in ("buildings", "streets", "grids"):
