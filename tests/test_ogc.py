@@ -279,6 +279,27 @@ def test_what_does_not_exist_is_a_404(ogc: TestClient) -> None:
     assert _get(ogc, "/ogc/collections?foo=1", status=400).json()["code"] == "unknown_parameter"
 
 
+def test_every_resource_answers_head_as_it_answers_get(ogc: TestClient) -> None:
+    # Part 1 /req/core/http asks for HTTP/1.1, whose servers support GET and HEAD
+    # (RFC 9110 s. 9.1); Part 3's abstract test get-queryables-uris asks HEAD first
+    for path in (
+        "/ogc",
+        "/ogc/",
+        "/ogc/conformance",
+        "/ogc/api",
+        "/ogc/collections",
+        "/ogc/collections/cases",
+        "/ogc/collections/cases/queryables",
+        "/ogc/collections/cases/items?limit=2",
+        "/ogc/collections/grids/items/330206002016001",
+    ):
+        got, head = _get(ogc, path), ogc.head(path)
+        assert head.status_code == 200, path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers.get("link") == got.headers.get("link"), path
+    assert ogc.head("/ogc/collections/members/items").status_code == 404
+
+
 # --- Part 1: HTML -----------------------------------------------------------------------------
 
 
