@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-ahead test-shuffled lint bench bench-quick sample street-sample clean
+.PHONY: run test test-ahead test-shuffled lint bench bench-quick ogc-conformance sample street-sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ bench-quick: $(STAMP)
 	$(ASSETS)
 	$(BIN)/python -m bench --quick
 
+# /ogc judged by the OGC API test tools on PyPI (ogctests, ogcapi-registry), installed
+# into .venv-ogc/ on first use, on SQLite and on PostGIS when a server answers (about
+# two minutes); exit status 1 on a failure that is gridgov's. See bench/ogc_conformance.py.
+ogc-conformance: $(STAMP)
+	$(BIN)/python -m bench.ogc_conformance
+
 sample: $(STAMP)
 	$(BIN)/python data/generate.py
 
@@ -68,4 +74,4 @@ street-sample: $(STAMP)
 	$(BIN)/python data/street.py --communities 12 --out var/street
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) .venv-ogc var build *.egg-info

@@ -9,7 +9,8 @@ unknown one is the standard's 400 naming it; here they are only documented.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -24,6 +25,7 @@ from service.ogc_openapi import PARAMETERS
 from store.issues import Actor
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Response])
 
 
 def ogc_request(
@@ -54,7 +56,7 @@ HEADER_RELS = (
     "alternate",
     "next",
     "prev",
-    "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+    ogc.QUERYABLES_REL,
 )
 
 
@@ -94,32 +96,44 @@ def _doc(media_type: str, *params: str) -> dict[str, Any]:
     }
 
 
-@router.get("", **_doc(ogc.JSON))
-@router.get("/", include_in_schema=False)
+def _read(path: str, **doc: Any) -> Callable[[Endpoint], Endpoint]:
+    """``GET path`` as documented, and ``HEAD path`` (the same answer without its body,
+    left out by uvicorn): HTTP/1.1 servers support both (RFC 9110 s. 9.1), which Part 1
+    /req/core/http asks of them; HEAD stays out of the API document."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        router.head(path, include_in_schema=False, response_class=Response)(endpoint)
+        return router.get(path, **doc)(endpoint)
+
+    return register
+
+
+@_read("", **_doc(ogc.JSON))
+@_read("/", include_in_schema=False)
 def ogc_landing(req: OgcDep, nonce: NonceDep) -> Response:
     """The landing page of the OGC API – Features."""
     return respond(ogc.landing(req), nonce)
 
 
-@router.get("/conformance", **_doc(ogc.JSON))
+@_read("/conformance", **_doc(ogc.JSON))
 def ogc_conformance(req: OgcDep, nonce: NonceDep) -> Response:
     """The conformance classes this API implements."""
     return respond(ogc.conformance(req), nonce)
 
 
-@router.get("/api", **_doc(ogc.OPENAPI_30))
+@_read("/api", **_doc(ogc.OPENAPI_30))
 def ogc_api(session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
     """The OpenAPI 3.0 document of this API."""
     return respond(ogc.api_document(session, req), nonce)
 
 
-@router.get("/collections", **_doc(ogc.JSON))
+@_read("/collections", **_doc(ogc.JSON))
 def ogc_collections(session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
     """Every collection: one per public layer, and the cases."""
     return respond(ogc.collections(session, req), nonce)
 
 
-@router.get("/collections/{collection_id}", **_doc(ogc.JSON))
+@_read("/collections/{collection_id}", **_doc(ogc.JSON))
 def ogc_collection(
     collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
 ) -> Response:
@@ -127,7 +141,7 @@ def ogc_collection(
     return respond(ogc.collection(session, req, collection_id), nonce)
 
 
-@router.get("/collections/{collection_id}/queryables", **_doc(ogc.SCHEMA_JSON))
+@_read("/collections/{collection_id}/queryables", **_doc(ogc.SCHEMA_JSON))
 def ogc_queryables(
     collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
 ) -> Response:
@@ -135,13 +149,13 @@ def ogc_queryables(
     return respond(ogc.queryables(session, req, collection_id), nonce)
 
 
-@router.get("/collections/{collection_id}/items", **_doc(ogc.GEOJSON, *ogc.ITEMS_PARAMETERS))
+@_read("/collections/{collection_id}/items", **_doc(ogc.GEOJSON, *ogc.ITEMS_PARAMETERS))
 def ogc_items(collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
     """A page of a collection's features; ``?name=value`` filters by a queryable property."""
     return respond(ogc.items(session, req, collection_id), nonce)
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", **_doc(ogc.GEOJSON, "crs"))
+@_read("/collections/{collection_id}/items/{feature_id}", **_doc(ogc.GEOJSON, "crs"))
 def ogc_item(
     collection_id: str, feature_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
 ) -> Response:

@@ -258,8 +258,16 @@ class ServerProcess:
     goes to ``log``, whose tail is shown when it does not come up.
     """
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str], log: Path, port: int) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: dict[str, str],
+        log: Path,
+        port: int,
+        startup_timeout: float = STARTUP_TIMEOUT_S,
+    ) -> None:
         self.argv, self.env, self.log, self.port = list(argv), env, log, port
+        self.startup_timeout = startup_timeout
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -291,7 +299,7 @@ class ServerProcess:
 
     def _wait_ready(self) -> None:
         assert self.proc is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_tail()}")
@@ -306,7 +314,7 @@ class ServerProcess:
                 conn.close()
             time.sleep(0.1)
         raise RuntimeError(
-            f"no answer on /healthz in {STARTUP_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
+            f"no answer on /healthz in {self.startup_timeout:.0f} s:\n{self.log_tail()}"
         )
 
     def log_tail(self, lines: int = 20) -> str:

@@ -70,6 +70,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 10, 10_000
 GEOJSON, JSON, HTML = "application/geo+json", "application/json", "text/html"
 OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 GEOGRAPHIC = (CRS84, epsg_uri(4326), epsg_uri(4490))  # WGS84 lon/lat, WGS84, CGCS2000
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
@@ -361,10 +362,10 @@ def _collection_body(
                 "href": _href(req, path + "/items", f="html"),
             },
             {
-                "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                "rel": QUERYABLES_REL,
                 "type": SCHEMA_JSON,
                 "title": _("ogc.queryables"),
-                "href": _href(req, path + "/queryables", f="json"),
+                "href": _href(req, path + "/queryables"),  # its $id, as the ATS compares
             },
         ],
     }
@@ -429,7 +430,8 @@ def queryables(session: Session, req: OgcRequest, collection_id: str) -> Answer:
     geometry = "Point" if collection_id == CASES else "Geometry"
     body = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": _href(req, f"/collections/{collection_id}/queryables"),
+        # /req/queryables/get-queryables-response B: the URI without query parameters
+        "$id": f"{req.base}/collections/{collection_id}/queryables",
         "type": "object",
         "title": _(f"ogc.collection.{collection_id}"),
         "properties": {
@@ -687,7 +689,15 @@ def items(session: Session, req: OgcRequest, collection_id: str) -> Answer:
         "numberReturned": len(features),
         "timeStamp": iso(req.now),
         "features": features,
-        "links": _page_links(req, path, query, matched, len(features), html),
+        "links": [
+            *_page_links(req, path, query, matched, len(features), html),
+            {  # Part 3 /req/queryables/queryables-link: the filterable resource links them
+                "rel": QUERYABLES_REL,
+                "type": SCHEMA_JSON,
+                "title": _("ogc.queryables"),
+                "href": _href(req, f"/collections/{collection_id}/queryables"),
+            },
+        ],
     }
     if html:
         body["title"] = _(f"ogc.collection.{collection_id}")

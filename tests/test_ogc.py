@@ -279,6 +279,27 @@ def test_what_does_not_exist_is_a_404(ogc: TestClient) -> None:
     assert _get(ogc, "/ogc/collections?foo=1", status=400).json()["code"] == "unknown_parameter"
 
 
+def test_every_resource_answers_head_as_it_answers_get(ogc: TestClient) -> None:
+    # Part 1 /req/core/http asks for HTTP/1.1, whose servers support GET and HEAD
+    # (RFC 9110 s. 9.1); Part 3's abstract test get-queryables-uris asks HEAD first
+    for path in (
+        "/ogc",
+        "/ogc/",
+        "/ogc/conformance",
+        "/ogc/api",
+        "/ogc/collections",
+        "/ogc/collections/cases",
+        "/ogc/collections/cases/queryables",
+        "/ogc/collections/cases/items?limit=2",
+        "/ogc/collections/grids/items/330206002016001",
+    ):
+        got, head = _get(ogc, path), ogc.head(path)
+        assert head.status_code == 200, path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert head.headers.get("link") == got.headers.get("link"), path
+    assert ogc.head("/ogc/collections/members/items").status_code == 404
+
+
 # --- Part 1: HTML -----------------------------------------------------------------------------
 
 
@@ -577,6 +598,29 @@ def test_conformance_and_queryables_declare_filtering(ogc: TestClient) -> None:
     assert "reporter_phone" not in schema["properties"]
     grids = _get(ogc, "/ogc/collections/grids/queryables").json()["properties"]
     assert grids["households"]["type"] == "integer" and "grid_head" not in grids
+
+
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+
+
+@pytest.mark.parametrize("cid", ["cases", "buildings"])
+def test_the_items_link_their_queryables_in_body_and_link_header(ogc: TestClient, cid: str) -> None:
+    # Part 3 /req/queryables/queryables-link A: any filterable resource (here
+    # /collections/{id}/items) links its Queryables; the abstract test
+    # /conf/queryables/get-queryables-uris reads that link from the Link header
+    answer = _get(ogc, f"/ogc/collections/{cid}/items", headers={"Accept": "application/json"})
+    link = _link(answer.json(), QUERYABLES_REL)
+    assert link is not None and link["type"] == "application/schema+json"
+    href = link["href"]
+    assert urlsplit(href).path == f"/ogc/collections/{cid}/queryables"
+    header = answer.headers["link"]
+    assert f'<{href}>; rel="{QUERYABLES_REL}"; type="application/schema+json"' in header
+    # the abstract test /conf/queryables/get-queryables compares $id with that href,
+    # and /req/queryables/get-queryables-response B has $id without query parameters
+    schema = _get(ogc, href, headers={"Accept": "application/schema+json"}).json()
+    assert schema["$id"] == href
+    english = _get(ogc, f"/ogc/collections/{cid}/queryables?lang=en&f=json").json()
+    assert english["$id"] == href
 
 
 def test_a_layer_s_bbox_is_exact_for_lines_and_polygons(ogc: TestClient) -> None:
