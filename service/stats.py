@@ -6,28 +6,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases.areas import Level
-from cases.indicators import areas_at, indicators, month_of
+from cases.indicators import figures
 from service.community import CommunitySnapshot
 from service.errors import Malformed
 from service.models import Stats
 from service.scope import asked_area
 from service.views import iso
 from store.catalogue import shared_catalogue
-from store.issues import cases_frame
+from store.indicators_sql import indicator_sums
 
 GroupBy = Literal["grid", "squad", "category", "month", "community", "street"]
-GROUP_COLUMN = {
-    "grid": "grid_code",
-    "squad": "squad_id",
-    "category": "category",
-    "month": "month",
-    "community": "community_code",
-    "street": "street_code",
-}
 
 
 def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
@@ -60,38 +50,26 @@ def stats(
     """Indicators per grid, squad, category, month, community or street for the cases
     reported in [since, until) in ``area`` (every case when None).
 
-    Each group's figures are counted from its own cases (:func:`cases.indicators.indicators`),
+    Each group's figures are counted from its own cases, in one ``GROUP BY`` in the
+    database (:func:`store.indicators_sql.indicator_sums`, :func:`cases.indicators.figures`),
     so a street's rates are its cases' rates, not an average of its communities'.
     """
     scope = asked_area(area)
-    frame = cases_frame(session, since, until, now, scope)
-    frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
-    frame["street_code"] = areas_at(frame["community_code"], Level.STREET)
-    key = GROUP_COLUMN[group_by]
-    table = indicators(frame, key, since, until, now)
     names = _names(session, snapshot, group_by)
     english = (
         {c.code: c.name_en for c in shared_catalogue(session).values()}
         if group_by == "category"
         else {}
     )
-    rows = []
-    for record in table.to_dict("records"):
-        code = record.pop(key)
-        row = {
+    rows = [
+        {
             "key": code,
             "name": code if names is None else names.get(code),
             "name_en": english.get(code),
+            **{k: round(v, 4) if isinstance(v, float) else v for k, v in figures(sums).items()},
         }
-        row.update(
-            {
-                k: (
-                    None if pd.isna(v) else (round(float(v), 4) if isinstance(v, float) else int(v))
-                )
-                for k, v in record.items()
-            }
-        )
-        rows.append(row)
+        for code, sums in indicator_sums(session, group_by, since, until, now, scope)
+    ]
     return Stats.model_validate(
         {
             "group_by": group_by,
