@@ -13,6 +13,7 @@ from service.community import CommunitySnapshot
 from service.errors import Malformed
 from service.models import Stats
 from service.scope import asked_area
+from service.stats_cache import TtlCache
 from service.views import iso
 from store.catalogue import shared_catalogue
 from store.indicators_sql import indicator_sums
@@ -36,6 +37,27 @@ def _date(text: str, name: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError as exc:
         raise Malformed("bad_datetime", f"{name} {text!r} is not a date like 2026-11-01") from exc
+
+
+def recent_stats(
+    cache: TtlCache[Stats],
+    session: Session,
+    snapshot: CommunitySnapshot,
+    group_by: GroupBy,
+    start: str | None,
+    end: str | None,
+    now: datetime,
+    area: str | None = None,
+) -> Stats:
+    """:func:`stats` for the :func:`period` from ``start`` to ``end`` (dates, as asked), the
+    answer kept in ``cache`` per area, grouping, period as asked and ``now`` rounded to
+    the cache's lifetime (``service.stats_cache``: until a case is written)."""
+
+    def work_out() -> Stats:
+        since, until = period(start, end, now)
+        return stats(session, snapshot, group_by, since, until, now, area)
+
+    return cache.get((area, group_by, start, end, cache.now_bucket(now)), work_out)
 
 
 def stats(
