@@ -66,11 +66,14 @@ def _handling_seconds(postgres: bool) -> ColumnElement[float]:
     if postgres:
         return cast(extract("epoch", Issue.closed_at - Issue.reported_at), Float)
 
-    # SQLite's date functions keep milliseconds only; the stored text ('2026-11-26
-    # 02:00:00.123456') has microseconds: whole seconds by strftime, the rest from the text.
+    # SQLite's date functions round to the millisecond (12:00:00.9996 reads as 12:00:01);
+    # the stored text ('2026-11-26 02:00:00.123456') has microseconds: the whole seconds of
+    # its first 19 characters by strftime, the rest from the text.
+    whole = len("2026-11-26 02:00:00")
+
     def seconds(column: SQLColumnExpression[Any]) -> ColumnElement[float]:
-        fraction = cast(func.substr(column, len("2026-11-26 02:00:00") + 1), Float)
-        return fraction + cast(func.strftime("%s", column), Integer)
+        fraction = cast(func.substr(column, whole + 1), Float)
+        return fraction + cast(func.strftime("%s", func.substr(column, 1, whole)), Integer)
 
     return seconds(Issue.closed_at) - seconds(Issue.reported_at)
 

@@ -3,7 +3,8 @@ from every case of the period (``store.issues.cases_frame`` and ``cases.indicato
 on both backends, for every grouping and area.
 
 The cases are random but seeded: every status, squads and communities missing,
-reports either side of a local month's end, closures before, on and after their
+reports either side of a local month's end, times a fraction of a millisecond
+before a whole second, closures before, on and after their
 handling deadline, deadlines missing, reworked cases, escalations to each level
 (and events to other statuses carrying a level, which are no escalations).
 """
@@ -42,6 +43,8 @@ def _random_cases(rng: random.Random, categories: list[str], n: int) -> list[dic
                 MORNING - timedelta(seconds=rng.randint(0, 100 * 86400)),  # some before SINCE
             ]
         )
+        # fractions of a second SQLite's date functions would round up to the next second
+        reported += timedelta(microseconds=rng.choice([0, 123_456, 999_600]))
         status = rng.choice(list(Status))
         filed = None if status == Status.REPORTED else reported + timedelta(hours=rng.random() * 5)
         deadline = (
@@ -51,7 +54,7 @@ def _random_cases(rng: random.Random, categories: list[str], n: int) -> list[dic
         )
         closed = None
         if status == Status.CLOSED:
-            after = rng.choice([-3600.0, 0.0, 3600.0, 86400.0 * rng.random()])
+            after = rng.choice([-3600.0, 0.0, 3600.0, 86400.0 * rng.random(), 0.9997])
             closed = (deadline or reported + timedelta(days=1)) + timedelta(seconds=after)
         resolved = closed or (reported + timedelta(hours=2) if rng.random() < 0.3 else None)
         community = rng.choice([LINGXIAO, LINGXIAO, GAOTANG, ELSEWHERE, None])
