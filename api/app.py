@@ -36,6 +36,7 @@ from service.gate import Gate
 from service.ratelimit import report_limit
 from service.settings import Settings
 from service.startup import configure
+from service.stats_cache import TtlCache
 from store.db import create_schema, make_engine, session_factory
 from store.layers import layer_counts, read_layer
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.areas = SnapshotCache()
     app.state.basemaps = BasemapCache()
+    app.state.stats = TtlCache()  # /stats answers, for a few seconds
     app.state.clock = utcnow
     app.state.report_limit = report_limit(settings)
     app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)

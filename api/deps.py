@@ -14,8 +14,10 @@ from api.limits import NONCE_KEY
 from service.basemap import BasemapCache
 from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Unavailable
+from service.models import Stats
 from service.schemas import MAX_ID
 from service.settings import Settings
+from service.stats_cache import TtlCache
 from store.db import DatabaseBusy
 
 
@@ -63,6 +65,12 @@ def get_basemaps(request: Request) -> BasemapCache:
     return cache
 
 
+def get_stats_cache(request: Request) -> TtlCache[Stats]:
+    """The /stats answers of the last few seconds (``service.stats_cache``)."""
+    cache: TtlCache[Stats] = request.app.state.stats
+    return cache
+
+
 def csp_nonce(request: Request) -> str:
     """This answer's Content-Security-Policy nonce (made by ``api.limits.SecurityHeaders``):
     a page's scripts run only if they carry it."""
@@ -75,6 +83,7 @@ IssueId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
 SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
 BasemapDep = Annotated[BasemapCache, Depends(get_basemaps)]
+StatsCacheDep = Annotated[TtlCache[Stats], Depends(get_stats_cache)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

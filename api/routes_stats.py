@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.auth import StaffDep
-from api.deps import NowDep, SessionDep, SnapshotDep
+from api.deps import NowDep, SessionDep, SnapshotDep, StatsCacheDep
 from api.errors import responses
 from api.routes_issues import AREA, FilterDep
 from service import exports, stats
@@ -24,15 +24,16 @@ def indicators(
     session: SessionDep,
     snapshot: SnapshotDep,
     now: NowDep,
+    cache: StatsCacheDep,
     group_by: Annotated[GroupBy, Query(description="What each row counts the cases of")] = "grid",
     start: Annotated[str | None, Query(alias="from", description="Reported from (date)")] = None,
     end: Annotated[str | None, Query(alias="to", description="Reported before (date)")] = None,
     area: Annotated[str | None, Query(description=AREA)] = None,
 ) -> Stats:
     """Indicators per grid, squad, category, month, community or street for cases
-    reported in [from, to), in one area or the whole deployment."""
-    since, until = stats.period(start, end, now)
-    return stats.stats(session, snapshot, group_by, since, until, now, area)
+    reported in [from, to), in one area or the whole deployment (the same answer for a
+    few seconds, unless a case is written)."""
+    return stats.recent_stats(cache, session, snapshot, group_by, start, end, now, area)
 
 
 @router.get(

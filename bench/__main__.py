@@ -36,6 +36,7 @@ BENCHMARKS = (
     "communities",
     "dispatch",
     "coverage",
+    "stats",
     "intake",
     "photos",
     "durability",

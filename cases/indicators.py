@@ -7,6 +7,11 @@ status, rework_count, overdue, due`` and the grouping column; ``overdue`` and
 SQL, so that counts grouped in the database agree with these).  A case counts
 in a period when it was reported in it.
 
+/stats counts the same in the database (``store.indicators_sql``): it adds up each
+group's :class:`Sums` with the store's SQL form of each rule, and :func:`figures`
+makes the rates of them; tests/test_indicators_sql.py holds that path to
+:func:`indicators` on random cases, on both backends.
+
 Every figure of a group is counted from the group's own cases: a street's 结案率
 is its closed cases over its due cases, never the mean of its communities'
 rates (a community with one case would weigh as much as one with a hundred).
@@ -27,6 +32,7 @@ rates (a community with one case would weigh as much as one with a hundred).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -132,6 +138,62 @@ def indicators(
         rework_rate=_ratio(sums["reworked"], sums["resolved"]),
     )
     return out[list(COLUMNS)].rename_axis(key).reset_index()
+
+
+@dataclass(frozen=True)
+class Sums:
+    """One group's counts, as a database adds them up (``store.indicators_sql``): the
+    parts :func:`figures` makes the group's indicators of, the same parts
+    :func:`indicators` sums from a frame of cases.
+
+    ``handled`` counts the closed cases with a closing time and ``handling_seconds``
+    adds up their times from report to closure.
+    """
+
+    reported: int
+    open: int
+    filed: int
+    due: int
+    closed: int
+    closed_on_time: int
+    resolved: int
+    reworked: int
+    handled: int
+    handling_seconds: float
+    overdue: int
+    escalated: int
+    escalated_street: int
+    escalated_district: int
+
+
+def figures(sums: Sums) -> dict[str, int | float | None]:
+    """A group's indicators (:data:`COLUMNS`) from its counts: the rates are the ratios
+    :func:`indicators` takes (None where the whole is 0), the handling time the mean
+    over the handled cases, in hours (None when none was closed)."""
+    return {
+        "reported": sums.reported,
+        "open": sums.open,
+        "filed": sums.filed,
+        "due": sums.due,
+        "closed": sums.closed,
+        "closed_on_time": sums.closed_on_time,
+        "closure_rate": rate(sums.closed, sums.due),
+        "on_time_rate": rate(sums.closed_on_time, sums.due),
+        "rework_rate": rate(sums.reworked, sums.resolved),
+        "mean_handling_hours": (
+            sums.handling_seconds / sums.handled / 3600 if sums.handled else None
+        ),
+        "overdue": sums.overdue,
+        "escalated": sums.escalated,
+        "escalated_street": sums.escalated_street,
+        "escalated_district": sums.escalated_district,
+    }
+
+
+def rate(part: int, whole: int) -> float | None:
+    """``part / whole`` of one group, None where the whole is 0: :func:`_ratio`'s rule for
+    a single pair of counts."""
+    return part / whole if whole > 0 else None
 
 
 def closure_rate(closed: pd.Series, due: pd.Series) -> pd.Series:

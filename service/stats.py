@@ -6,28 +6,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases.areas import Level
-from cases.indicators import areas_at, indicators, month_of
+from cases.indicators import figures
 from service.community import CommunitySnapshot
 from service.errors import Malformed
 from service.models import Stats
 from service.scope import asked_area
+from service.stats_cache import TtlCache
 from service.views import iso
 from store.catalogue import shared_catalogue
-from store.issues import cases_frame
+from store.indicators_sql import indicator_sums
 
 GroupBy = Literal["grid", "squad", "category", "month", "community", "street"]
-GROUP_COLUMN = {
-    "grid": "grid_code",
-    "squad": "squad_id",
-    "category": "category",
-    "month": "month",
-    "community": "community_code",
-    "street": "street_code",
-}
 
 
 def period(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
@@ -48,6 +39,27 @@ def _date(text: str, name: str) -> datetime:
         raise Malformed("bad_datetime", f"{name} {text!r} is not a date like 2026-11-01") from exc
 
 
+def recent_stats(
+    cache: TtlCache[Stats],
+    session: Session,
+    snapshot: CommunitySnapshot,
+    group_by: GroupBy,
+    start: str | None,
+    end: str | None,
+    now: datetime,
+    area: str | None = None,
+) -> Stats:
+    """:func:`stats` for the :func:`period` from ``start`` to ``end`` (dates, as asked), the
+    answer kept in ``cache`` per area, grouping, period as asked and ``now`` rounded to
+    the cache's lifetime (``service.stats_cache``: until a case is written)."""
+
+    def work_out() -> Stats:
+        since, until = period(start, end, now)
+        return stats(session, snapshot, group_by, since, until, now, area)
+
+    return cache.get((area, group_by, start, end, cache.now_bucket(now)), work_out)
+
+
 def stats(
     session: Session,
     snapshot: CommunitySnapshot,
@@ -60,38 +72,26 @@ def stats(
     """Indicators per grid, squad, category, month, community or street for the cases
     reported in [since, until) in ``area`` (every case when None).
 
-    Each group's figures are counted from its own cases (:func:`cases.indicators.indicators`),
+    Each group's figures are counted from its own cases, in one ``GROUP BY`` in the
+    database (:func:`store.indicators_sql.indicator_sums`, :func:`cases.indicators.figures`),
     so a street's rates are its cases' rates, not an average of its communities'.
     """
     scope = asked_area(area)
-    frame = cases_frame(session, since, until, now, scope)
-    frame["month"] = month_of(frame["reported_at"]) if len(frame) else []
-    frame["street_code"] = areas_at(frame["community_code"], Level.STREET)
-    key = GROUP_COLUMN[group_by]
-    table = indicators(frame, key, since, until, now)
     names = _names(session, snapshot, group_by)
     english = (
         {c.code: c.name_en for c in shared_catalogue(session).values()}
         if group_by == "category"
         else {}
     )
-    rows = []
-    for record in table.to_dict("records"):
-        code = record.pop(key)
-        row = {
+    rows = [
+        {
             "key": code,
             "name": code if names is None else names.get(code),
             "name_en": english.get(code),
+            **{k: round(v, 4) if isinstance(v, float) else v for k, v in figures(sums).items()},
         }
-        row.update(
-            {
-                k: (
-                    None if pd.isna(v) else (round(float(v), 4) if isinstance(v, float) else int(v))
-                )
-                for k, v in record.items()
-            }
-        )
-        rows.append(row)
+        for code, sums in indicator_sums(session, group_by, since, until, now, scope)
+    ]
     return Stats.model_validate(
         {
             "group_by": group_by,

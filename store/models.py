@@ -208,6 +208,15 @@ class Issue(Base):
             or_(cls.handle_deadline < horizon, cls.status == Status.CLOSED.value),
         )
 
+    # Closed on time (按期结案), as the database counts it for /stats: closed by the handling
+    # deadline worked out when the case was filed (working days of the holiday calendar,
+    # cases.deadlines), so that no calendar is needed here. cases.indicators.indicators
+    # counts the same from a frame; tests/test_indicators_sql.py holds the two together.
+    @classmethod
+    def on_time_sql(cls) -> ColumnElement[bool]:
+        """Whether a case was closed by its handling deadline, as a SQL condition."""
+        return and_(cls.status == Status.CLOSED.value, cls.closed_at <= cls.handle_deadline)
+
 
 class IssueEvent(Base):
     """One step in a case's history: who moved it, when, from what to what.
