@@ -78,11 +78,11 @@ def stats(
     """
     scope = asked_area(area)
     names = _names(session, snapshot, group_by)
-    english = (
-        {c.code: c.name_en for c in shared_catalogue(session).values()}
-        if group_by == "category"
-        else {}
-    )
+    if group_by == "category":
+        english = {c.code: c.name_en for c in shared_catalogue(session).values()}
+    else:  # grids and squads by their English names where the layers have them
+        kind = {"grid": "grid", "squad": "squad"}.get(group_by)
+        english = {k: v for (of, k), v in snapshot.english.items() if of == kind}
     rows = [
         {
             "key": code,

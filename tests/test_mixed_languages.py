@@ -55,6 +55,10 @@ def test_statistics_name_categories_in_both_languages(api: Any) -> None:
     rows = api.get("/api/v1/stats", params={"group_by": "category"}).json()["rows"]
     row = next(r for r in rows if r["key"] == "stairwell_clutter")
     assert row["name"] == "楼道堆物" and row["name_en"] == "Stairwell clutter"
+    grids = api.get("/api/v1/stats", params={"group_by": "grid"}).json()["rows"]
+    grid = next(r for r in grids if r["key"] == "330206002016016")
+    assert grid["name"] == "凌霄社区第十六网格"
+    assert grid["name_en"] == "Lingxiao community grid 16"
     # the panel is told the page's language, to pick the name from
     for lang in ("zh", "en"):
         page = api.get("/", params={"lang": lang}).text
