@@ -112,12 +112,17 @@ def _community_asked(session: Session, area: str | None) -> str | None:
 
 
 def check_offered(
-    session: Session, snapshot: CommunitySnapshot, category: str, community: str | None
+    session: Session,
+    snapshot: CommunitySnapshot,
+    category: str,
+    community: str | None,
+    entries: dict[str, Entry] | None = None,
 ) -> Entry:
     """``category`` as ``community`` has it, if it is offered there; ``category_not_offered``
     naming it and the community otherwise.  The caller has checked that the shared
-    catalogue knows it."""
-    entries = categories_for(session, community)
+    catalogue knows it; ``entries`` is the community's catalogue if the caller has it."""
+    if entries is None:
+        entries = categories_for(session, community)
     entry = entries[category]
     if not entry.offered:
         name = snapshot.community_names.get(community or "", community)

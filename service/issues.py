@@ -165,8 +165,8 @@ def report_case(
             nearest_community={"code": code, "name": name},
         )
     community = parent_of(grid)
-    check_offered(session, snapshot, data.category, community)  # as the community has it
     known = categories_for(session, community)
+    check_offered(session, snapshot, data.category, community, known)  # as the community has it
     new = NewIssue(
         lon=lon,
         lat=lat,
@@ -198,9 +198,9 @@ def report_case(
     except IdempotencyMismatch as exc:
         raise Invalid("idempotency_key_reused", str(exc)) from exc
     view = issue_view(issue, snapshot, known, now, staff=actor.role is not None)
-    near = _possible_duplicates(session, settings, issue, now)
-    view["possible_duplicates"] = near[:SHOWN_DUPLICATES]
-    view["possible_duplicates_total"] = len(near)
+    view["possible_duplicates"], view["possible_duplicates_total"] = _possible_duplicates(
+        session, settings, issue, now
+    )
     view["photo_token"] = photo_token(settings.secret, issue.id)
     answer = (ReportedStaff if actor.role is not None else ReportedPublic).model_validate(view)
     return Reported(answer, replayed)
@@ -223,7 +223,8 @@ SHOWN_DUPLICATES = 5  # the nearest few; the total says how many more there are
 
 def _possible_duplicates(
     session: Session, settings: Settings, issue: Any, now: datetime
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int]:
+    """The nearest few open cases that may be the same problem, and how many there are."""
     window = now - timedelta(hours=settings.duplicate_window_h)
     near = find_duplicates(
         session,
@@ -234,7 +235,8 @@ def _possible_duplicates(
         window,
         exclude=issue.id,
     )
-    return [
+    earlier = [(other, d) for other, d in near if other.reported_at <= issue.reported_at]
+    shown = [
         {
             "id": other.id,
             "distance_m": round(d, 1),
@@ -242,9 +244,9 @@ def _possible_duplicates(
             "reported_at": iso(other.reported_at),
             "description": other.description,
         }
-        for other, d in near
-        if other.reported_at <= issue.reported_at
+        for other, d in earlier[:SHOWN_DUPLICATES]
     ]
+    return shown, len(earlier)
 
 
 def check_statuses(statuses: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 import shapely
@@ -238,6 +239,17 @@ def get_issue(session: Session, issue_id: int) -> Issue:
     return issue
 
 
+class NearbyCase(NamedTuple):
+    """An open case near a new report, with what a possible duplicate is shown with."""
+
+    id: int
+    lon: float
+    lat: float
+    status: str
+    reported_at: datetime
+    description: str
+
+
 def find_duplicates(
     session: Session,
     category: str,
@@ -246,10 +258,16 @@ def find_duplicates(
     radius_m: float,
     since: datetime,
     exclude: int | None = None,
-) -> list[tuple[Issue, float]]:
-    """Open cases of ``category`` reported since ``since`` within ``radius_m``, nearest first."""
+) -> list[tuple[NearbyCase, float]]:
+    """Open cases of ``category`` reported since ``since`` within ``radius_m``, nearest first.
+
+    Each comes with only what a duplicate is shown with, not as a whole case: this runs
+    on every report, and building whole cases (their geometry decoded) took most of a
+    report's time."""
     dlon, dlat = degree_margin(lat, radius_m)
-    query = select(Issue).where(
+    query = select(
+        Issue.id, Issue.lon, Issue.lat, Issue.status, Issue.reported_at, Issue.description
+    ).where(
         Issue.category == category,
         Issue.status.in_([s.value for s in OPEN_STATUSES]),
         Issue.reported_at >= since,
@@ -257,12 +275,12 @@ def find_duplicates(
     )
     if exclude is not None:
         query = query.where(Issue.id != exclude)
-    near = list(session.scalars(query))
+    near = [NearbyCase(*row) for row in session.execute(query)]
     if not near:
         return []
     dist = pairwise_m(lon, lat, [i.lon for i in near], [i.lat for i in near])
     hits = sorted((d, i.id, i) for d, i in zip(dist.tolist(), near, strict=True) if d <= radius_m)
-    return [(issue, d) for d, _, issue in hits]
+    return [(row, d) for d, _, row in hits]
 
 
 def _in_box(session: Session, bbox: BBox) -> ColumnElement[bool]:
