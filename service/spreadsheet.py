@@ -10,6 +10,7 @@ replaced with U+FFFD instead of failing the whole export.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -77,10 +78,28 @@ def write_xlsx(
     """
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet)
-    ws.append([_xlsx_cell(ws, str(c)) for c in columns])
-    for row in rows:
-        ws.append([_xlsx_cell(ws, v) for v in row])
-    book.save(target)
+    try:
+        ws.append([_xlsx_cell(ws, str(c)) for c in columns])
+        for row in rows:
+            ws.append([_xlsx_cell(ws, v) for v in row])
+        book.save(target)
+    except BaseException:
+        _discard_rows(ws)
+        raise
+
+
+def _discard_rows(ws: Any) -> None:
+    """Remove the temporary file openpyxl was writing a write-only sheet's rows to: saving
+    removes it, but after a failure it would stay until the process exits."""
+    writer = ws._writer  # openpyxl's WorksheetWriter, None before the first row
+    if writer is None:
+        return
+    with contextlib.suppress(Exception):  # closing what a failure left half-written
+        if ws._rows is not None:  # the generator writing the rows, then the XML file
+            ws._rows.close()
+        writer.close()
+    with contextlib.suppress(OSError, ValueError):  # already removed by a failing save
+        writer.cleanup()
 
 
 def _xlsx_cell(ws: Any, value: Any) -> Any:
