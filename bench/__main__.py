@@ -38,6 +38,7 @@ BENCHMARKS = (
     "coverage",
     "intake",
     "photos",
+    "exports",
     "durability",
     "mappage",
     "reportpage",
