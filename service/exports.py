@@ -37,6 +37,7 @@ from store.models import Issue
 EXPORT_LIMIT = 200_000
 BATCH = 1_000  # rows read from the database, encoded and sent at a time
 FILE_PIECE = 1 << 16  # bytes read from a written file at a time
+GPKG_ROWS = 10_000  # rows per append to a GeoPackage
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -209,16 +210,29 @@ def _pieces(handle: IO[bytes]) -> Iterator[bytes]:
 
 
 def _write_gpkg(path: Path, batches: Iterable[list[Record]]) -> None:
-    """One layer ``issues`` of points in EPSG:4326, appended to batch by batch (the first
-    batch, even an empty one, creates it)."""
+    """One layer ``issues`` of points in EPSG:4326, appended to :data:`GPKG_ROWS` rows at
+    a time (each append opens the file and commits: a fixed cost); with no case, an
+    empty layer with every column."""
     first = True
-    for batch in batches:
+    for group in _regrouped(batches, GPKG_ROWS):
         pyogrio.write_dataframe(
-            _frame(batch), path, layer="issues", driver="GPKG", append=not first
+            _frame(group), path, layer="issues", driver="GPKG", append=not first
         )
         first = False
-    if first:  # no case: the layer and its columns all the same
+    if first:
         pyogrio.write_dataframe(_frame([]), path, layer="issues", driver="GPKG")
+
+
+def _regrouped(batches: Iterable[list[Record]], size: int) -> Iterator[list[Record]]:
+    """The records of ``batches`` in groups of at least ``size`` (the last one smaller)."""
+    pending: list[Record] = []
+    for batch in batches:
+        pending.extend(batch)
+        if len(pending) >= size:
+            yield pending
+            pending = []
+    if pending:
+        yield pending
 
 
 def _frame(batch: Sequence[Record]) -> gpd.GeoDataFrame:

@@ -500,6 +500,7 @@ def test_files_leave_no_temporary_file_after_the_answer_or_a_failure(
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setattr(exports, "GPKG_ROWS", 1)  # each batch written as soon as it is read
     streamed = exports.stream_columns
     seen: list[list[Path]] = []  # the temporary files, after the last batch was read
 
