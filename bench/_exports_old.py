@@ -10,9 +10,10 @@ checks that the streamed exports hold the same content as this.
 Served as gridgov with one more route, ``GET /bench/old-exports/issues.{fmt}``
 (the same filters, staff token and answer headers as ``/api/v1/exports``), the
 way ``gridgov serve`` serves (``uvicorn.run``, one process); the settings come
-from the environment as for ``gridgov serve``::
+from the environment as for ``gridgov serve``.  ``--export-limit N`` lifts the
+streamed export's cap, for measuring an export larger than gridgov gives::
 
-    python -m bench._exports_old --host 127.0.0.1 --port 8001
+    python -m bench._exports_old --host 127.0.0.1 --port 8001 [--export-limit N]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from api.app import create_app as gridgov_app
 from api.auth import StaffDep
 from api.deps import SessionDep, SnapshotDep
 from api.routes_issues import FilterDep
+from service import exports
 from service.community import CommunitySnapshot
 from service.errors import Invalid, NotFound
 from service.exports import EXPORT_COLUMNS, EXPORT_FIELDS, EXPORT_LIMIT, MEDIA, TIMES
@@ -150,7 +152,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench._exports_old", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument(
+        "--export-limit",
+        type=int,
+        metavar="N",
+        help="lift the streamed export's cap (/api/v1/exports) to N cases, for measuring "
+        "exports larger than gridgov gives; the old route keeps its cap",
+    )
     args = parser.parse_args(argv)
+    if args.export_limit is not None:
+        exports.EXPORT_LIMIT = args.export_limit
     uvicorn.run(create_app(), host=args.host, port=args.port, proxy_headers=False)
 
 
