@@ -579,3 +579,21 @@ def sheet_values(content: bytes) -> list[list[tuple[Any, str]]]:
 
     sheet = load_workbook(io.BytesIO(content))["issues"]
     return [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+
+
+def test_csv_pieces_write_each_time_as_it_is() -> None:
+    """One rule a streamed file can keep: a time with microseconds has them, one without
+    has none (pandas padded a whole column with .000000 when any time in it had them)."""
+    from service.spreadsheet import csv_chunks
+
+    rows = [
+        [1, datetime(2026, 11, 30, 9, 0), 1.5, True, None, "=1+1"],
+        [2, datetime(2026, 11, 30, 9, 0, 0, 120000), 121.827, False, "a,b", 'say "hi"\nbye'],
+    ]
+    pieces = list(csv_chunks(["id", "at", "x", "flag", "note", "text"], [rows[:1], rows[1:]]))
+    assert len(pieces) == 3  # the head, then a piece per batch
+    assert b"".join(pieces).decode("utf-8") == (
+        "\ufeffid,at,x,flag,note,text\n"
+        "1,2026-11-30 09:00:00,1.5,True,,'=1+1\n"
+        '2,2026-11-30 09:00:00.120000,121.827,False,"a,b","say ""hi""\nbye"\n'
+    )
