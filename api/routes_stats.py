@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from api.auth import StaffDep
 from api.deps import NowDep, SessionDep, SnapshotDep, StatsCacheDep
@@ -59,7 +59,10 @@ def export_issues(
 ) -> Response:
     """All cases of the caller's area matching the filters, as CSV, GeoJSON, GeoPackage
     or Excel (staff). Exports carry no reporter contact details.
+
+    The file is streamed as it is read (the session, a dependency with ``yield``,
+    stays open until the answer is sent).
     """
     done = exports.export_issues(session, snapshot, filters, fmt, actor)
     headers = {"Content-Disposition": f'attachment; filename="{done.filename}"'}
-    return Response(done.content, media_type=done.media_type, headers=headers)
+    return StreamingResponse(done.content, media_type=done.media_type, headers=headers)

@@ -39,6 +39,7 @@ BENCHMARKS = (
     "stats",
     "intake",
     "photos",
+    "exports",
     "durability",
     "mappage",
     "reportpage",

@@ -223,15 +223,21 @@ class Reporters:
 # --------------------------------------------------------------------------- server memory
 
 
-def peak_rss_kb(pid: int) -> int | None:
-    """The process's peak resident memory so far (``VmHWM``, kB), None when unknown."""
+def status_kb(pid: int, key: str) -> int | None:
+    """A memory figure of the process from ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``),
+    in kB; None when unknown."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1])
     except OSError:
         return None
     return None
+
+
+def peak_rss_kb(pid: int) -> int | None:
+    """The process's peak resident memory so far (``VmHWM``, kB), None when unknown."""
+    return status_kb(pid, "VmHWM")
 
 
 def reset_peak_rss(pid: int) -> bool:

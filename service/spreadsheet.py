@@ -10,9 +10,14 @@ replaced with U+FFFD instead of failing the whole export.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import io
 import re
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import pandas as pd
 from openpyxl import Workbook
@@ -30,30 +35,71 @@ def text_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The frame as UTF-8 CSV with a byte-order mark (so that Excel reads the Chinese)."""
-    safe = frame.copy()
-    for name in safe.columns:
-        column = safe[name]
-        if column.dtype == object or pd.api.types.is_string_dtype(column):
-            safe[name] = column.map(_csv_value).astype(object)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+BOM = "\ufeff"  # so that Excel reads UTF-8 (and the Chinese text) right
+
+
+def csv_chunks(
+    columns: Sequence[str], batches: Iterable[Iterable[Sequence[Any]]]
+) -> Iterator[bytes]:
+    """Rows as UTF-8 CSV with a byte-order mark, one piece per batch of rows, the header
+    (and the mark) first: a file of any length is written without being held whole.
+
+    Cells are written as pandas' ``to_csv`` writes them (``,``, ``"`` quoting when
+    needed, ``\n`` line ends, an empty cell for None, a time as ``YYYY-MM-DD
+    HH:MM:SS[.ffffff]``); text cells go through :func:`text_cell`.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    yield (BOM + buffer.getvalue()).encode("utf-8")
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_value(v) for v in row] for row in batch)
+        yield buffer.getvalue().encode("utf-8")
 
 
 def _csv_value(value: Any) -> Any:
-    return text_cell(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return text_cell(value)
+    if isinstance(value, datetime):  # each time as itself: seconds, or microseconds if any
+        return value.isoformat(sep=" ")
+    return value
 
 
-def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
-    """The frame as one XLSX sheet; text cells are typed as strings, never formulas."""
+def write_xlsx(
+    target: Path | BinaryIO, sheet: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Rows as one XLSX sheet written to ``target``; text cells are typed as strings,
+    never formulas.
+
+    openpyxl's write-only workbook keeps the rows in a temporary file of its own
+    until the book is saved, so a sheet of any length is written in little memory.
+    """
     book = Workbook(write_only=True)
     ws = book.create_sheet(sheet)
-    ws.append([_xlsx_cell(ws, str(c)) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        ws.append([_xlsx_cell(ws, v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    try:
+        ws.append([_xlsx_cell(ws, str(c)) for c in columns])
+        for row in rows:
+            ws.append([_xlsx_cell(ws, v) for v in row])
+        book.save(target)
+    except BaseException:
+        _discard_rows(ws)
+        raise
+
+
+def _discard_rows(ws: Any) -> None:
+    """Remove the temporary file openpyxl was writing a write-only sheet's rows to: saving
+    removes it, but after a failure it would stay until the process exits."""
+    writer = ws._writer  # openpyxl's WorksheetWriter, None before the first row
+    if writer is None:
+        return
+    with contextlib.suppress(Exception):  # closing what a failure left half-written
+        if ws._rows is not None:  # the generator writing the rows, then the XML file
+            ws._rows.close()
+        writer.close()
+    with contextlib.suppress(OSError, ValueError):  # already removed by a failing save
+        writer.cleanup()
 
 
 def _xlsx_cell(ws: Any, value: Any) -> Any:

@@ -6,10 +6,10 @@ event and its grid assignment are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 import shapely
@@ -326,14 +326,40 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
     return query
 
 
+def count_matching(session: Session, f: IssueFilter) -> int:
+    """How many cases match ``f`` in all (its paging aside), counted in SQL: no row is
+    loaded."""
+    query = issue_query(session, f)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
 def list_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int]:
     """One page of the cases matching ``f`` (by id), and how many match in all."""
+    total = count_matching(session, f)
     query = issue_query(session, f)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = query.order_by(Issue.id.desc() if f.newest_first else Issue.id).offset(f.offset)
     if f.limit is not None:
         page = page.limit(f.limit)
-    return list(session.scalars(page)), int(total)
+    return list(session.scalars(page)), total
+
+
+def stream_columns(
+    session: Session, f: IssueFilter, columns: Sequence[ColumnElement[Any]], batch: int
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """``columns`` of every case matching ``f`` (its paging aside), by id, in batches of
+    at most ``batch`` rows.
+
+    Only these columns are selected (no ORM entity, no geometry), and the rows are
+    streamed: a server-side cursor on PostgreSQL, SQLite's own stepping through the
+    result elsewhere; so memory holds one batch whatever the number of cases.  The
+    cursor is closed when the iterator is exhausted or closed.
+    """
+    query = issue_query(session, f).with_only_columns(*columns).order_by(Issue.id)
+    result = session.execute(query.execution_options(stream_results=True, yield_per=batch))
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
 
 
 def history(session: Session, issue_id: int) -> list[IssueEvent]:

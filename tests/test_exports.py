@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +19,15 @@ import pandas as pd
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
+from pandas.testing import assert_frame_equal
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
+from cases.lifecycle import Role
 from gis.crs import from_wgs84
-from tests.helpers import SHIMAO, auth
+from service import exports
+from store.issues import Actor
+from tests.helpers import SHIMAO, auth, insert_cases, stored_case
 
 FORMATS = ["csv", "geojson", "gpkg", "xlsx"]
 ROLES = ["grid_worker", "dispatcher", "manager", "planner", "admin"]
@@ -24,6 +36,7 @@ REPORTER = {"name": "王阿姨", "phone": "13800138000"}
 STAIRWELL = "楼道里堆满了装修垃圾和旧家具"
 MARKET = "商铺占道经营，门口摆满了货架"
 BOM = b"\xef\xbb\xbf"
+ADMIN = Actor("test admin", role=Role.ADMIN)
 
 
 ROW_FORMATS = FORMATS
@@ -351,3 +364,236 @@ def test_characters_a_format_cannot_hold_do_not_break_the_export(
         assert export(api, fmt, tokens["manager"]).status_code == 200, fmt
     sheet = load_workbook(io.BytesIO(export(api, "xlsx", tokens["manager"]).content))["issues"]
     assert "铃\ufffd声\ufffd响" in {c.value for row in sheet.iter_rows() for c in row}
+
+
+# -- streaming: count first, rows in batches, no file left behind ---------------------------
+
+LINGXIAO = "330206002016"
+CLOCK = datetime(2026, 11, 2, 1, 2, 3, 456789)  # with microseconds, as real clocks give
+
+
+def row_reads(statements: list[str]) -> list[str]:
+    """The statements that read cases' rows: any on ``issues`` but a count."""
+    return [
+        s
+        for s in statements
+        if re.search(r"\bFROM issues\b", s) and not s.lstrip().upper().startswith("SELECT COUNT(")
+    ]
+
+
+@contextmanager
+def statements_run(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_too_large_export_is_refused_before_any_case_is_read(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 2)
+    with statements_run(engine) as statements:
+        refused = export(api, fmt, tokens["admin"])
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "export_too_large"
+    assert "3 cases match" in error["message"] and "to 2 or fewer" in error["message"]
+    assert [s for s in statements if "FROM issues" in s], "the cases were not even counted"
+    assert row_reads(statements) == []
+    # the same export within the cap does read the rows, which the check above would see
+    monkeypatch.setattr(exports, "EXPORT_LIMIT", 3)
+    with statements_run(engine) as statements:
+        assert export(api, fmt, tokens["admin"]).status_code == 200
+    assert row_reads(statements)
+
+
+class BodyPieces:
+    """An ASGI app around ``app`` that keeps the body of each message the answer is sent in."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.pieces = app, list[bytes]()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def kept(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                self.pieces.append(message["body"])
+            await send(message)
+
+        await self.app(scope, receive, kept)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson"])
+def test_csv_and_geojson_are_sent_in_pieces_as_the_cases_are_read(
+    api: TestClient, tokens: dict[str, str], loaded_url: str, tmp_path: Path, fmt: str
+) -> None:
+    n = 2 * exports.BATCH + 500
+    insert_cases(loaded_url, [stored_case(LINGXIAO) for _ in range(n)])
+    recorder = BodyPieces(api.app)
+    client = TestClient(recorder)
+    headers = {**auth(tokens["manager"]), "Accept-Encoding": "identity"}
+    response = client.get(f"/api/v1/exports/issues.{fmt}", headers=headers)
+    assert response.status_code == 200, response.text
+    assert len(parse(fmt, response.content, tmp_path)) == n
+    # the head, a piece per batch of rows read (the GeoJSON's tail too), never one lump
+    assert len(recorder.pieces) >= 1 + math.ceil(n / exports.BATCH)
+    assert b"".join(recorder.pieces) == response.content
+
+
+def test_rows_are_read_a_batch_at_a_time_as_the_export_is_taken(
+    loaded_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.community import SnapshotCache
+    from store.db import make_engine
+    from store.issues import IssueFilter
+
+    n = 2 * exports.BATCH + 1
+    insert_cases(loaded_url, [stored_case(LINGXIAO) for _ in range(n)])
+    taken: list[int] = []
+    streamed = exports.stream_columns
+
+    def spy(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for rows in streamed(*args, **kwargs):
+            taken.append(len(rows))
+            yield rows
+
+    monkeypatch.setattr(exports, "stream_columns", spy)
+    engine = make_engine(loaded_url)
+    try:
+        with Session(engine) as session:
+            snapshot = SnapshotCache().require(session)
+            done = exports.export_issues(session, snapshot, IssueFilter(), "csv", ADMIN)
+            assert taken == []  # counted, not read yet
+            assert next(done.content).startswith(BOM + b"id,category,")
+            assert taken == []  # the header needs no case
+            assert next(done.content).count(b"\n") == exports.BATCH
+            assert taken == [exports.BATCH]
+            rest = list(done.content)
+    finally:
+        engine.dispose()
+    assert taken == [exports.BATCH, exports.BATCH, 1]
+    assert [p.count(b"\n") for p in rest] == [exports.BATCH, 1]
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "xlsx"])
+def test_files_leave_no_temporary_file_after_the_answer_or_a_failure(
+    api: TestClient,
+    tokens: dict[str, str],
+    cases: dict[int, dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.setattr(exports, "GPKG_ROWS", 1)  # each batch written as soon as it is read
+    streamed = exports.stream_columns
+    seen: list[list[Path]] = []  # the temporary files, after the last batch was read
+
+    def then(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from streamed(*args, **kwargs)
+        seen.append(sorted(p for p in temporary.rglob("*") if p.is_file()))
+
+    monkeypatch.setattr(exports, "stream_columns", then)
+    response = export(api, fmt, tokens["manager"])
+    assert response.status_code == 200, response.text
+    assert len(parse(fmt, response.content, tmp_path / "read")) == len(cases)
+    assert seen and seen[0], "the file was not written in the temporary folder"
+    assert list(temporary.iterdir()) == []
+
+    def failing(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from then(*args, **kwargs)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(exports, "stream_columns", failing)
+    with pytest.raises(RuntimeError, match="went away"):
+        export(api, fmt, tokens["manager"])
+    assert seen[-1], "the failure came before anything was written"
+    assert list(temporary.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_streamed_exports_hold_what_the_in_memory_exports_held(
+    api: TestClient, tokens: dict[str, str], loaded_url: str, tmp_path: Path, fmt: str
+) -> None:
+    from bench.exports import old_export
+    from store.db import make_engine
+    from store.issues import IssueFilter
+
+    state = api.app.state  # type: ignore[attr-defined]
+    state.clock = lambda: CLOCK
+    made = [
+        report(api),
+        report(api, description=FORMULA, reporter=REPORTER),
+        report(api, lon=WEST[0], lat=WEST[1], category="merchant", description=MARKET),
+        report(api, description='引号"和,逗号\n换行'),
+    ]
+    staff = auth(tokens["admin"])
+    for case, steps in zip(made, [["filed", "dispatched"], ["filed"], [], []], strict=True):
+        for step in steps:
+            body = {"to": step, **({"squad": "SQ2"} if step == "dispatched" else {})}
+            moved = api.post(f"/api/v1/issues/{case['id']}/transitions", json=body, headers=staff)
+            assert moved.status_code == 200, moved.text
+    state.clock = lambda: CLOCK + timedelta(days=20)  # overdue by now
+    streamed = export(api, fmt, tokens["admin"])
+    assert streamed.status_code == 200, streamed.text
+    engine = make_engine(loaded_url)
+    try:
+        with Session(engine) as session:
+            snapshot = state.areas.require(session)
+            filters = IssueFilter(now=CLOCK + timedelta(days=20))
+            old, media_type, _ = old_export(session, snapshot, filters, fmt, ADMIN)
+    finally:
+        engine.dispose()
+    assert streamed.headers["content-type"] == media_type
+    if fmt in ("csv", "geojson"):
+        assert streamed.content == old
+    elif fmt == "xlsx":
+        assert sheet_values(streamed.content) == sheet_values(old)
+    else:
+        new_frame = parse(fmt, streamed.content, tmp_path / "new")
+        old_frame = parse(fmt, old, tmp_path / "old")
+        # a time column without any time is a time column now, a text column before
+        for frame in (new_frame, old_frame):
+            for column in exports.TIMES:
+                frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ms]")
+        assert_frame_equal(new_frame, old_frame)
+
+
+def sheet_values(content: bytes) -> list[list[tuple[Any, str]]]:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(content))["issues"]
+    return [[(c.value, c.data_type) for c in row] for row in sheet.iter_rows()]
+
+
+def test_csv_pieces_write_each_time_as_it_is() -> None:
+    """One rule a streamed file can keep: a time with microseconds has them, one without
+    has none (pandas padded a whole column with .000000 when any time in it had them)."""
+    from service.spreadsheet import csv_chunks
+
+    rows = [
+        [1, datetime(2026, 11, 30, 9, 0), 1.5, True, None, "=1+1"],
+        [2, datetime(2026, 11, 30, 9, 0, 0, 120000), 121.827, False, "a,b", 'say "hi"\nbye'],
+    ]
+    pieces = list(csv_chunks(["id", "at", "x", "flag", "note", "text"], [rows[:1], rows[1:]]))
+    assert len(pieces) == 3  # the head, then a piece per batch
+    assert b"".join(pieces).decode("utf-8") == (
+        "\ufeffid,at,x,flag,note,text\n"
+        "1,2026-11-30 09:00:00,1.5,True,,'=1+1\n"
+        '2,2026-11-30 09:00:00.120000,121.827,False,"a,b","say ""hi""\nbye"\n'
+    )
