@@ -40,6 +40,7 @@ BENCHMARKS = (
     "intake",
     "photos",
     "durability",
+    "workers",
     "mappage",
     "reportpage",
 )
