@@ -227,6 +227,24 @@ def test_the_systemd_unit_restarts_on_failure_and_runs_workers() -> None:
         assert (ROOT / "deploy" / Path(name).name).exists()
 
 
+def test_the_systemd_units_workers_are_allowed_by_its_settings(tmp_path: Path) -> None:
+    from service.serving import check_workers
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(UNIT)
+    argv = unit["Service"]["ExecStart"].split()
+    workers = int(argv[argv.index("--workers") + 1])
+    lines = (ROOT / "deploy" / "gridgov.env").read_text(encoding="utf-8").splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    settings = Settings(
+        database_url=env["GRIDGOV_DATABASE_URL"],
+        redis_url=env["GRIDGOV_REDIS_URL"],
+        var_dir=tmp_path / "var",
+    )
+    assert workers > 1
+    check_workers(settings, workers)  # PostGIS and a shared rate limit: not refused
+
+
 def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
