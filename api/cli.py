@@ -462,8 +462,9 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Worker processes; a supervisor replaces any that dies. Several need "
-            "GRIDGOV_REDIS_URL (one rate limit) and, for more than one host, GRIDGOV_SECRET",
+            help="Worker processes on one port; a supervisor replaces any that dies. "
+            "More than one needs PostgreSQL with PostGIS (refused on SQLite, the "
+            "single-process default) and GRIDGOV_REDIS_URL (one rate limit for all)",
         ),
     ] = 1,
     sample_if_empty: Annotated[
@@ -477,7 +478,14 @@ def serve(
     """Run the HTTP service (``--workers N``: N processes on one port)."""
     import uvicorn
 
+    from service.serving import WorkersRefused, check_workers
+
     settings = Settings()
+    try:
+        check_workers(settings, workers)
+    except WorkersRefused as exc:
+        typer.echo(f"error: {exc.message}")
+        raise typer.Exit(2) from exc
     if sample_if_empty:
         sample = _street_sample(settings) if settings.sample == "street" else settings.sample_dir
         load(sample, crs=None, database_url=settings.database_url, if_empty=True)
@@ -487,12 +495,8 @@ def serve(
         f"gridgov on http://{host}:{port}/  (database: {settings.database_url}; "
         f"{workers} worker{'s' if workers > 1 else ''})"
     )
-    if workers > 1 and not settings.redis_url:
-        typer.echo(
-            "warning: without GRIDGOV_REDIS_URL each worker keeps its own rate limit, "
-            f"so a client gets up to {workers} times the report limit"
-        )
-    # Each worker builds its own app from the environment, as create_app() does; a new
+    # Each worker builds its own app from the environment (create_app() reads Settings()
+    # as this command did, so the same GRIDGOV_* variables reach every worker); a new
     # worker imports the whole geospatial stack before it can answer the supervisor's
     # ping, which takes more than uvicorn's default 5 s on a busy machine.
     # proxy_headers=False: uvicorn would otherwise take the client from X-Forwarded-For

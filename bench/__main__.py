@@ -41,6 +41,7 @@ BENCHMARKS = (
     "photos",
     "exports",
     "durability",
+    "workers",
     "mappage",
     "reportpage",
 )

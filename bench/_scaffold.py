@@ -18,7 +18,7 @@ of figures and tables).  One section per concern:
   ``python -m bench`` repeats in its summary;
 * **servers**: a server process or an in-process app on a free loopback port;
 * **databases**: the Lingxiao sample loaded with ``gridgov load``, temporary
-  PostGIS databases;
+  PostGIS databases, the Redis several workers share a rate limit in;
 * **browser**: headless Chromium through Playwright, with pages that may reach
   only the local server.
 """
@@ -452,6 +452,34 @@ def temporary_postgis(admin: Engine) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+REDIS_URL = os.environ.get("GRIDGOV_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def workers_redis() -> dict[str, str]:
+    """The settings several workers of ``gridgov serve`` need to share one rate limit:
+    ``GRIDGOV_REDIS_URL`` (``GRIDGOV_BENCH_REDIS_URL``, by default the test database 15
+    of the local Redis) and a key prefix of this run's own.
+
+    Raises
+    ------
+    Unavailable
+        When no Redis answers there (``gridgov serve`` refuses ``--workers 2`` without).
+    """
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise Unavailable("Redis", f"unreachable at {REDIS_URL}: {type(exc).__name__}") from exc
+    finally:
+        client.close()
+    return {
+        "GRIDGOV_REDIS_URL": REDIS_URL,
+        "GRIDGOV_RATE_LIMIT_PREFIX": f"gridgov-bench:{uuid.uuid4().hex[:10]}",
+    }
 
 
 def postgres_versions(database_url: str) -> str:

@@ -5,7 +5,9 @@ A phone that sends a report and gets no answer sends it again under the same
 moment the service dies at, such retries never lose an acknowledged report and
 never store one twice, on both backends:
 
-* ``gridgov serve --workers N`` serves a fresh database with the sample;
+* ``gridgov serve`` serves a fresh database with the sample: one worker on
+  SQLite (several are refused there), ``--workers N`` on PostGIS, sharing the
+  rate limit in Redis;
 * client threads send reports, each with its own key and a marker in its
   description, and resend the same request (same key, same body) after a
   refused connection, a dropped answer, a timeout or a 5xx, until it is
@@ -96,12 +98,13 @@ class Phase:
 class Service:
     """``gridgov serve --workers N`` as its own process group, killed and restarted at will."""
 
-    def __init__(self, database_url: str, work: Path, workers: int) -> None:
+    def __init__(self, database_url: str, work: Path, workers: int, extra: dict[str, str]) -> None:
         self.port = scaffold.free_port()
         self.log = work / "server.log"
         self.workers = workers
         self.env = {
             **os.environ,
+            **extra,
             "GRIDGOV_DATABASE_URL": database_url,
             "GRIDGOV_VAR_DIR": str(work / "var"),
             "GRIDGOV_REPORT_RATE": "1000000",  # the clients share one address
@@ -282,11 +285,19 @@ def verify(phase: Phase, database_url: str) -> None:
 
 
 def run_target(
-    target: str, database_url: str, work: Path, bodies: Sequence[bytes], sizes: Sizes
+    target: str,
+    database_url: str,
+    work: Path,
+    bodies: Sequence[bytes],
+    sizes: Sizes,
+    redis: dict[str, str] | None,
 ) -> list[Phase]:
+    """Both phases on one backend; ``redis`` given, with ``sizes.workers`` workers sharing
+    it, else with one (SQLite: ``gridgov serve`` refuses several workers there)."""
     work.mkdir(parents=True, exist_ok=True)
     scaffold.load_sample(database_url)
-    service = Service(database_url, work, sizes.workers)
+    workers = sizes.workers if redis is not None else 1
+    service = Service(database_url, work, workers, redis or {})
     service.start()
     try:
         phases = [
@@ -320,24 +331,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         scaffold.environment(["uvicorn", "sqlalchemy"]),
         f"mode {scaffold.mode(args.quick)}; per backend: {sizes.clients} clients, "
         f"{sizes.seconds:.0f} s without kills (baseline), then {sizes.seconds:.0f} s with "
-        f"{sizes.kills} kills of the whole service; gridgov serve --workers {sizes.workers}",
+        f"{sizes.kills} kills of the whole service; gridgov serve on SQLite with one "
+        f"worker (several are refused there), on PostGIS with --workers {sizes.workers} "
+        "sharing the rate limit in Redis",
         "a client resends the same request (same Idempotency-Key and body) after a "
         "refused connection, a dropped answer, a timeout or a 5xx, until a 201",
     )
     admin: Engine | None = None
+    redis: dict[str, str] = {}
     try:
         admin = scaffold.postgis_admin()
+        redis = scaffold.workers_redis()
     except scaffold.Unavailable as missing:
         scaffold.skip_part(POSTGIS, missing)
+        if admin is not None:
+            admin.dispose()
+            admin = None
     bodies = make_bodies(500, SEED)
     phases: list[Phase] = []
     try:
         with tempfile.TemporaryDirectory(prefix="gridgov-bench-durability-") as tmp:
             work = Path(tmp)
-            phases += run_target(SQLITE, scaffold.sqlite_url(work), work / "sqlite", bodies, sizes)
+            sqlite = scaffold.sqlite_url(work)
+            phases += run_target(SQLITE, sqlite, work / "sqlite", bodies, sizes, None)
             if admin is not None:
                 with scaffold.temporary_postgis(admin) as pg_url:
-                    phases += run_target(POSTGIS, pg_url, work / "postgis", bodies, sizes)
+                    phases += run_target(POSTGIS, pg_url, work / "postgis", bodies, sizes, redis)
     finally:
         if admin is not None:
             admin.dispose()

@@ -1,9 +1,11 @@
-"""Running supervised: several worker processes, a worker killed and replaced, a locked
-SQLite write answered 503, one secret across processes, and the systemd unit."""
+"""Running supervised: two worker processes on PostGIS answering and a killed one replaced,
+several workers refused on SQLite or without Redis, a locked SQLite write answered 503,
+one secret across processes, and the systemd unit."""
 
 from __future__ import annotations
 
 import configparser
+import http.client
 import json
 import multiprocessing
 import os
@@ -22,7 +24,7 @@ from sqlalchemy import text
 
 from service.settings import Settings
 from store.db import DatabaseBusy, atomic, make_engine, session_factory
-from tests.helpers import DATA, GOOD_REPORT, ROOT, free_port, wait_until
+from tests.helpers import GOOD_REPORT, ROOT, free_port, wait_until
 
 UNIT = ROOT / "deploy" / "gridgov.service"
 
@@ -43,22 +45,70 @@ def _workers(pid: int) -> set[int]:
     return found
 
 
-def test_serve_with_workers_replaces_a_killed_worker(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'gridgov.sqlite3'}"
-    loaded = subprocess.run(
-        [sys.executable, "-m", "api.cli", "load", str(DATA), "--database-url", url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+def _tcp_inode(server_port: int, client_port: int) -> int | None:
+    """The inode of the server's end of the loopback connection from ``client_port``."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = fields[1].split(":")[1], fields[2].split(":")[1]
+        if int(local, 16) == server_port and int(remote, 16) == client_port:
+            return int(fields[9])
+    return None
+
+
+def _holder(inode: int, pids: set[int]) -> int | None:
+    """Which of ``pids`` holds the socket ``inode`` open."""
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        if f"socket:[{inode}]" in links:
+            return pid
+    return None
+
+
+def _answering_workers(port: int, workers: set[int], tries: int = 16) -> set[int]:
+    """The workers that answered ``GET /healthz`` on connections held open side by side,
+    opened until two different workers answered or ``tries`` connections were made; read
+    from /proc, which process holds each connection's server end (no header of ours)."""
+    held: list[http.client.HTTPConnection] = []
+    answered: set[int] = set()
+    try:
+        while len(held) < tries and len(answered) < 2:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            held.append(conn)
+            conn.request("GET", "/healthz")
+            answer = conn.getresponse()
+            assert answer.status == 200 and json.loads(answer.read())["status"] == "ok"
+            assert conn.sock is not None  # kept alive
+            inode = _tcp_inode(port, conn.sock.getsockname()[1])
+            pid = _holder(inode, workers) if inode else None
+            assert pid is not None, "no worker holds the connection"
+            answered.add(pid)
+    finally:
+        for conn in held:
+            conn.close()
+    return answered
+
+
+@pytest.mark.parametrize("loaded_url", ["postgis"], indirect=True)
+def test_serve_with_two_workers_on_postgis_answers_from_both_and_replaces_a_killed_one(
+    loaded_url: str, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
     port = free_port()
     # the supervisor runs on the real clock: under Debian's faketime (a suite run on
     # another date) its timed waits would never end, and no worker would be replaced
     real_clock = {
         k: v for k, v in os.environ.items() if not k.startswith(("FAKETIME", "LD_PRELOAD"))
     }
-    env = {**real_clock, "GRIDGOV_DATABASE_URL": url, "GRIDGOV_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        **real_clock,
+        "GRIDGOV_DATABASE_URL": loaded_url,
+        "GRIDGOV_VAR_DIR": str(tmp_path / "var"),
+        "GRIDGOV_REDIS_URL": redis_url,
+        "GRIDGOV_RATE_LIMIT_PREFIX": redis_prefix,
+        "GRIDGOV_DB_POOL_SIZE": "2",
+    }
     argv = [sys.executable, "-m", "api.cli", "serve", "--workers", "2", "--port", str(port)]
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -80,6 +130,8 @@ def test_serve_with_workers_replaces_a_killed_worker(tmp_path: Path) -> None:
     try:
         wait_until(healthy, 300, "the workers to answer /healthz")
         workers = wait_until(two_workers, 300, "two worker processes")
+        # a worker still importing takes no connection yet: ask until both have answered
+        wait_until(lambda: _answering_workers(port, workers) == workers, 300, "answers from both")
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
         replaced = wait_until(
@@ -175,6 +227,24 @@ def test_the_systemd_unit_restarts_on_failure_and_runs_workers() -> None:
         assert (ROOT / "deploy" / Path(name).name).exists()
 
 
+def test_the_systemd_units_workers_are_allowed_by_its_settings(tmp_path: Path) -> None:
+    from service.serving import check_workers
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(UNIT)
+    argv = unit["Service"]["ExecStart"].split()
+    workers = int(argv[argv.index("--workers") + 1])
+    lines = (ROOT / "deploy" / "gridgov.env").read_text(encoding="utf-8").splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    settings = Settings(
+        database_url=env["GRIDGOV_DATABASE_URL"],
+        redis_url=env["GRIDGOV_REDIS_URL"],
+        var_dir=tmp_path / "var",
+    )
+    assert workers > 1
+    check_workers(settings, workers)  # PostGIS and a shared rate limit: not refused
+
+
 def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -230,3 +300,72 @@ def test_shared_spatial_objects_answer_alike_from_many_threads(loaded_url: str) 
         together = list(pool.map(work, range(16)))
     assert all(answer == alone for answer in together)
     assert sum(1 for a in alone[::3] if a[0] is not None) > 200  # most lie in a grid
+
+
+def test_serve_refuses_several_workers_on_sqlite_naming_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn was started"))
+    url = f"sqlite:///{tmp_path / 'gridgov.sqlite3'}"
+    monkeypatch.setenv("GRIDGOV_DATABASE_URL", url)
+    monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GRIDGOV_REDIS_URL", "redis://127.0.0.1:6379/15")  # not the reason
+    result = CliRunner().invoke(cli, ["serve", "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    assert "--workers 2 refused on SQLite" in result.output and url in result.output
+    assert "PostGIS" in result.output
+    assert not (tmp_path / "gridgov.sqlite3").exists()  # refused before touching anything
+
+
+def test_serve_refuses_several_workers_without_a_shared_rate_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("uvicorn was started"))
+    monkeypatch.setenv("GRIDGOV_DATABASE_URL", "postgresql://gridgov@127.0.0.1:5432/gridgov")
+    monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("GRIDGOV_REDIS_URL", raising=False)
+    result = CliRunner().invoke(cli, ["serve", "--workers", "3"])
+    assert result.exit_code == 2, result.output
+    assert "refused without GRIDGOV_REDIS_URL" in result.output
+    assert "up to 3 times the report limit" in result.output
+
+
+def test_serve_passes_several_workers_an_app_factory_read_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    monkeypatch.setenv("GRIDGOV_DATABASE_URL", "postgresql://gridgov@127.0.0.1:5432/gridgov")
+    monkeypatch.setenv("GRIDGOV_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GRIDGOV_REDIS_URL", "redis://127.0.0.1:6379/15")
+    result = CliRunner().invoke(cli, ["serve", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert served["app"] == "api.app:create_app" and served["factory"] is True
+    assert served["workers"] == 3 and "3 workers" in result.output
+    assert (tmp_path / "var" / "secret.key").exists()  # made once, before the workers
+
+
+def test_serve_help_documents_workers() -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "--workers" in text and "GRIDGOV_REDIS_URL" in text and "SQLite" in text
