@@ -478,7 +478,7 @@ def serve(
     """Run the HTTP service (``--workers N``: N processes on one port)."""
     import uvicorn
 
-    from service.serving import WorkersRefused, check_workers
+    from service.serving import WorkersRefused, check_workers, shown_url
 
     settings = Settings()
     try:
@@ -492,7 +492,7 @@ def serve(
         _demo(settings)
     settings.secret  # noqa: B018  (made here, once, before any worker reads it)
     typer.echo(
-        f"gridgov on http://{host}:{port}/  (database: {settings.database_url}; "
+        f"gridgov on http://{host}:{port}/  (database: {shown_url(settings.database_url)}; "
         f"{workers} worker{'s' if workers > 1 else ''})"
     )
     # Each worker builds its own app from the environment (create_app() reads Settings()

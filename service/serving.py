@@ -27,6 +27,11 @@ class WorkersRefused(Invalid):
     """``--workers N`` with N > 1 on a deployment that one process must serve alone."""
 
 
+def shown_url(database_url: str) -> str:
+    """``database_url`` as it may be printed or logged: its password masked."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def check_workers(settings: Settings, workers: int) -> None:
     """Refuse ``workers`` > 1 on SQLite or without a shared rate-limit store.
 

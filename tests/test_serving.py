@@ -369,3 +369,11 @@ def test_serve_help_documents_workers() -> None:
     assert result.exit_code == 0
     text = " ".join(result.output.split())
     assert "--workers" in text and "GRIDGOV_REDIS_URL" in text and "SQLite" in text
+
+
+def test_a_database_password_is_never_shown() -> None:
+    from service.serving import shown_url
+
+    shown = shown_url("postgresql+psycopg://gridgov:s3cret@db.example:5432/gridgov")
+    assert "s3cret" not in shown and shown.startswith("postgresql+psycopg://gridgov:***@db")
+    assert shown_url("sqlite:///var/gridgov.db") == "sqlite:///var/gridgov.db"
