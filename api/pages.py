@@ -54,7 +54,6 @@ def map_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
     lang: LangDep,
     nonce: NonceDep,
     area: Annotated[str | None, Query(description=AREA)] = None,
@@ -66,7 +65,7 @@ def map_page(
     area that holds every loaded community.
     """
     link_lang = lang if "lang" in request.query_params else None  # links keep ?lang=
-    view = pages.map_view(session, now, area)
+    view = pages.map_view(session, area)
     fmap = _map_of(view, lang, link_lang, settings, home=not area)
     return _page(page_html(fmap, lang), nonce)
 

@@ -56,6 +56,13 @@ def _named(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     return out
 
 
+def _with_counts(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``grids`` with the count columns the fills colour by: 0 where the frame has none
+    (the live page, whose script fills them in from the API before its first poll)."""
+    missing = {column: 0 for column, *_ in GRID_FILLS if column not in grids.columns}
+    return grids.assign(**missing) if missing else grids
+
+
 def _grid_layer(
     grids: gpd.GeoDataFrame,
     column: str,
@@ -118,10 +125,12 @@ def manager_map(
     Parameters
     ----------
     layers : dict of GeoDataFrame
-        WGS84 layers by name: ``community``, ``grids`` (with ``open_cases`` and
-        ``overdue_cases`` columns), ``districts``, ``merchants``, ``squads`` (with
-        ``load``), ``service_points``, ``parking``, ``compounds`` (searched, not
-        drawn).  Missing ones are left out.
+        WGS84 layers by name: ``community``, ``grids``, ``districts``,
+        ``merchants``, ``squads``, ``service_points``, ``parking``, ``compounds``
+        (searched, not drawn).  Missing ones are left out.  The grids' counts
+        (``open_cases``, ``overdue_cases``) and the squads' ``load`` are drawn where
+        the frames have them (a static export); a live page leaves them out, and its
+        script asks the API for the counts and redraws the fills and their legend.
     lang : "zh" or "en"
     api : where the case layer finds the API
     live : whether to add the live case layer (a static export has none)
@@ -140,7 +149,7 @@ def manager_map(
     """
     words = labels(lang, "map")
     layers = {key: _named(frame, lang) for key, frame in layers.items()}
-    grids = _escaped(layers["grids"])
+    grids = _escaped(_with_counts(layers["grids"]))
     x0, y0, x1, y1 = grids.total_bounds
     fmap = folium.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
@@ -181,7 +190,11 @@ def manager_map(
         layers.get("squads"),
         words["layer_squads"],
         "squads",
-        lambda r: f"{r['name']} · {words['load']} {r.get('load', 0)}/{r['capacity']}",
+        lambda r: (
+            f"{r['name']} · {words['load']} {r['load']}/{r['capacity']}"
+            if "load" in r
+            else str(r["name"])
+        ),
     ).add_to(fmap)
     _points(
         layers.get("service_points"),

@@ -421,8 +421,9 @@
     };
 
     /*
-     * The grid fill: each grid coloured by its open (or overdue) cases as the page was
-     * made, then again after every poll from /stats (every open case, whenever reported,
+     * The grid fill: each grid coloured by its open (or overdue) cases from /stats, at
+     * load (the page itself carries no counts: it is rendered once for many) and again
+     * after every poll (every open case, whenever reported,
      * as the page counted them); the fill pales while the heat map is on.
      */
     var heatOn = false;
@@ -430,6 +431,31 @@
       if (!(value > 0) || !(top > 0)) { return colours[0]; }
       var step = Math.max(1, Math.ceil(top / (colours.length - 1)));
       return colours[Math.min(colours.length - 1, 1 + Math.floor((value - 1) / step))];
+    }
+    /* layers/colours.py's count_legend: (colour, counts) for each colour countColour gives. */
+    function countLegend(top, colours) {
+      var entries = [[colours[0], "0"]];
+      var step = Math.max(1, Math.ceil(top / (colours.length - 1)));
+      for (var i = 0; i < colours.length - 1; i++) {
+        var low = 1 + i * step, high = Math.min(top, (i + 1) * step);
+        if (low > top) { break; }
+        entries.push([colours[i + 1], low === high ? String(low) : low + "\u2013" + high]);
+      }
+      return entries;
+    }
+    state.countLegend = countLegend;
+    /* The dock's legend of a grid fill, for the counts now on the map. */
+    function showScale(scale) {
+      var box = document.querySelector(".gg-scale[data-column='" + scale.column + "']");
+      if (!box) { return; }
+      box.querySelectorAll(".gg-swatch, .gg-swatch-text").forEach(function (el) { el.remove(); });
+      countLegend(scale.top, scale.colours).forEach(function (entry) {
+        var swatch = document.createElement("span");
+        swatch.className = "gg-swatch";
+        swatch.style.background = entry[0];
+        box.appendChild(swatch);
+        box.appendChild(text("span", entry[1], "gg-swatch-text"));
+      });
     }
     function restyleGrids() {
       (options.gridLayers || []).forEach(function (g, i) {
@@ -446,6 +472,7 @@
           });
         });
         scale.top = top;
+        showScale(scale);
       });
       map.getContainer().classList.toggle("gg-heat-on", heatOn);
     }
