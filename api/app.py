@@ -33,6 +33,7 @@ from layers.templating import render
 from service.basemap import BasemapCache
 from service.community import SnapshotCache
 from service.gate import Gate
+from service.page_cache import PageCache
 from service.ratelimit import report_limit
 from service.settings import Settings
 from service.startup import configure
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.areas = SnapshotCache()
     app.state.basemaps = BasemapCache()
     app.state.stats = TtlCache()  # /stats answers, for a few seconds
+    app.state.pages = PageCache(settings.page_cache)  # the map pages, per layers version
     app.state.clock = utcnow
     app.state.report_limit = report_limit(settings)
     app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)

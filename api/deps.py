@@ -15,6 +15,7 @@ from service.basemap import BasemapCache
 from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Unavailable
 from service.models import Stats
+from service.page_cache import PageCache
 from service.schemas import MAX_ID
 from service.settings import Settings
 from service.stats_cache import TtlCache
@@ -71,6 +72,12 @@ def get_stats_cache(request: Request) -> TtlCache[Stats]:
     return cache
 
 
+def get_page_cache(request: Request) -> PageCache:
+    """The rendered map pages, kept until the layers change (``service.page_cache``)."""
+    cache: PageCache = request.app.state.pages
+    return cache
+
+
 def csp_nonce(request: Request) -> str:
     """This answer's Content-Security-Policy nonce (made by ``api.limits.SecurityHeaders``):
     a page's scripts run only if they carry it."""
@@ -84,6 +91,7 @@ PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
 SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
 BasemapDep = Annotated[BasemapCache, Depends(get_basemaps)]
 StatsCacheDep = Annotated[TtlCache[Stats], Depends(get_stats_cache)]
+PageCacheDep = Annotated[PageCache, Depends(get_page_cache)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

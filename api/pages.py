@@ -22,6 +22,7 @@ from api.deps import (
     LangDep,
     NonceDep,
     NowDep,
+    PageCacheDep,
     SessionDep,
     SettingsDep,
     SnapshotDep,
@@ -34,10 +35,11 @@ from layers.area_map import area_map
 from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
-from layers.page import page_html, with_nonce
+from layers.page import NONCE_SLOT, fill_nonce, page_html, with_nonce
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from service import pages
+from service.community import layers_stamp
 from service.settings import Settings
 
 router = APIRouter(tags=["pages"])
@@ -54,6 +56,7 @@ def map_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    cache: PageCacheDep,
     lang: LangDep,
     nonce: NonceDep,
     area: Annotated[str | None, Query(description=AREA)] = None,
@@ -63,11 +66,21 @@ def map_page(
     ``?area=`` a community's (or a grid's) code: that community's map; a street's
     or a district's: its communities by their figures. By default, the smallest
     area that holds every loaded community.
+
+    The page holds the layers and words only (its scripts ask the API for cases and
+    figures; signing in is the browser's), so it is rendered once per version of
+    the layers and key, kept (``service.page_cache``), and given this answer's nonce.
     """
     link_lang = lang if "lang" in request.query_params else None  # links keep ?lang=
-    view = pages.map_view(session, area)
-    fmap = _map_of(view, lang, link_lang, settings, home=not area)
-    return _page(page_html(fmap, lang), nonce)
+
+    def render() -> str:
+        view = pages.map_view(session, area)
+        fmap = _map_of(view, lang, link_lang, settings, home=not area)
+        return with_nonce(localise(page_html(fmap, lang)), NONCE_SLOT)
+
+    key = (lang, link_lang, area, settings.tianditu_key)
+    html = cache.get(layers_stamp(session), key, render)
+    return HTMLResponse(fill_nonce(html, nonce))
 
 
 def _map_of(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+import secrets
 from urllib.parse import urlencode
 
 import folium
 
 SCRIPT_TAG = re.compile(r"<script(?=[\s>/])", re.IGNORECASE)
 NONCE = re.compile(r"[A-Za-z0-9+/_=-]+")
+# the nonce a kept page is written with (``service.page_cache``), each answer's own put in
+# its place by :func:`fill_nonce`; random per process, so that no text of a page can
+# carry it on purpose
+NONCE_SLOT = "slot" + secrets.token_hex(12)
 
 
 def page_html(fmap: folium.Map, lang: str) -> str:
@@ -33,6 +38,20 @@ def with_nonce(html: str, nonce: str) -> str:
     if not NONCE.fullmatch(nonce):
         raise ValueError(f"a nonce is base64 text, not {nonce!r}")
     return SCRIPT_TAG.sub(rf'\g<0> nonce="{nonce}"', html)
+
+
+def fill_nonce(html: str, nonce: str) -> str:
+    """A page written with ``with_nonce(html, NONCE_SLOT)`` (kept for many answers) with
+    this answer's ``nonce`` in its place: a string replace, not a parse of the page.
+
+    Raises
+    ------
+    ValueError
+        For a nonce that is not base64, as :func:`with_nonce`.
+    """
+    if not NONCE.fullmatch(nonce):
+        raise ValueError(f"a nonce is base64 text, not {nonce!r}")
+    return html.replace(f' nonce="{NONCE_SLOT}"', f' nonce="{nonce}"')
 
 
 def area_href(code: str, lang: str | None = None) -> str:

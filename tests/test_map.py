@@ -79,11 +79,13 @@ def test_layer_text_is_escaped(api: TestClient, sample_dir: Path, loaded_url: st
 def test_the_page_holds_no_case_counts(api: TestClient) -> None:
     """The page is kept for many answers (``service.page_cache``): its grids carry no
     counts (the fills start at none; the script asks /stats), its squads no load."""
+    before = api.get("/").text
     for _ in range(3):
         assert api.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
     page = api.get("/").text
     grid16 = re.search(r'"code": "330206002016016"[^}]*', page)
     assert grid16 is not None and '"open_cases": 0' in grid16.group(0)
+    assert re.sub(r' nonce="[^"]+"', "", page) == re.sub(r' nonce="[^"]+"', "", before)
 
 
 # --- in a real browser -----------------------------------------------------------------
@@ -1191,6 +1193,7 @@ def test_grid_tooltips_and_legend_count_open_and_overdue_cases_from_the_api(
     vendor_modules()
     app = create_app(settings)
     client = TestClient(app)
+    client.get("/")  # the page is kept before the cases come: they reach it from the API
     for _ in range(3):
         assert client.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
     with serving(app) as base:
