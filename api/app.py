@@ -25,6 +25,7 @@ from api import (
     routes_users,
 )
 from api.deps import LangDep, SessionDep
+from api.kept_page import KeptPage
 from api.limits import BodyLimit, NoNulQuery, SecurityHeaders
 from cases.deadlines import utcnow
 from layers.basemaps import tile_hosts
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.areas = SnapshotCache()
     app.state.basemaps = BasemapCache()
     app.state.stats = TtlCache()  # /stats answers, for a few seconds
-    app.state.pages = PageCache(settings.page_cache)  # the map pages, per layers version
+    # the map pages, per version of the layers (api.kept_page)
+    app.state.pages = PageCache[KeptPage](settings.page_cache)
     app.state.clock = utcnow
     app.state.report_limit = report_limit(settings)
     app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)

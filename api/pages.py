@@ -28,6 +28,7 @@ from api.deps import (
     SnapshotDep,
 )
 from api.errors import responses
+from api.kept_page import KeptPage
 from api.limits import content_security_policy
 from api.routes_issues import AREA
 from cases.deadlines import parse_limit
@@ -35,7 +36,7 @@ from layers.area_map import area_map
 from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
-from layers.page import NONCE_SLOT, fill_nonce, page_html, with_nonce
+from layers.page import NONCE_SLOT, page_html, with_nonce
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from service import pages
@@ -73,14 +74,17 @@ def map_page(
     """
     link_lang = lang if "lang" in request.query_params else None  # links keep ?lang=
 
-    def render() -> str:
+    def render() -> KeptPage:
         view = pages.map_view(session, area)
         fmap = _map_of(view, lang, link_lang, settings, home=not area)
-        return with_nonce(localise(page_html(fmap, lang)), NONCE_SLOT)
+        return KeptPage.of(with_nonce(localise(page_html(fmap, lang)), NONCE_SLOT))
 
     key = (lang, link_lang, area, settings.tianditu_key)
-    html = cache.get(layers_stamp(session), key, render)
-    return HTMLResponse(fill_nonce(html, nonce))
+    kept = cache.get(layers_stamp(session), key, render)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return HTMLResponse(kept.gzipped(nonce), headers=headers)
+    return HTMLResponse(kept.text(nonce), headers={"Vary": "Accept-Encoding"})
 
 
 def _map_of(

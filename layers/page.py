@@ -11,8 +11,8 @@ import folium
 SCRIPT_TAG = re.compile(r"<script(?=[\s>/])", re.IGNORECASE)
 NONCE = re.compile(r"[A-Za-z0-9+/_=-]+")
 # the nonce a kept page is written with (``service.page_cache``), each answer's own put in
-# its place by :func:`fill_nonce`; random per process, so that no text of a page can
-# carry it on purpose
+# its place (``api.kept_page``); random per process, so that no text of a page can carry
+# it on purpose
 NONCE_SLOT = "slot" + secrets.token_hex(12)
 
 
@@ -35,23 +35,20 @@ def with_nonce(html: str, nonce: str) -> str:
     ValueError
         For a nonce that is not base64 (it could end the attribute it is written in).
     """
-    if not NONCE.fullmatch(nonce):
-        raise ValueError(f"a nonce is base64 text, not {nonce!r}")
-    return SCRIPT_TAG.sub(rf'\g<0> nonce="{nonce}"', html)
+    return SCRIPT_TAG.sub(rf'\g<0> nonce="{checked_nonce(nonce)}"', html)
 
 
-def fill_nonce(html: str, nonce: str) -> str:
-    """A page written with ``with_nonce(html, NONCE_SLOT)`` (kept for many answers) with
-    this answer's ``nonce`` in its place: a string replace, not a parse of the page.
+def checked_nonce(nonce: str) -> str:
+    """``nonce``, when it is base64 text (it is written into an attribute).
 
     Raises
     ------
     ValueError
-        For a nonce that is not base64, as :func:`with_nonce`.
+        For a nonce that is not base64 (it could end the attribute it is written in).
     """
     if not NONCE.fullmatch(nonce):
         raise ValueError(f"a nonce is base64 text, not {nonce!r}")
-    return html.replace(f' nonce="{NONCE_SLOT}"', f' nonce="{nonce}"')
+    return nonce
 
 
 def area_href(code: str, lang: str | None = None) -> str:

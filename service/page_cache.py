@@ -5,7 +5,8 @@ loaded or unloaded) and words, never case figures (its scripts ask the API for
 those) nor anything of who is asking (signing in is the browser's business), so
 one rendering serves every request with the same key until the layers change.
 Rendering it (reading seven layers, Folium) takes a large part of a second; a kept
-page is answered in about a millisecond.
+page is answered in a few milliseconds (``api.kept_page``: its nonce put in, and
+compressed once for all).
 
 A page is kept under its key (language, area, ...) with the layers' version it was
 rendered from (:func:`service.community.layers_stamp`); a request that finds
@@ -19,12 +20,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 MAX_PAGES = 64
+T = TypeVar("T")
 
 
-class PageCache:
-    """Pages (text) by key, for one version of the layers; bounded, thread-safe."""
+class PageCache(Generic[T]):
+    """Pages (as the web layer keeps them) by key, for one version of the layers;
+    bounded, thread-safe."""
 
     def __init__(self, max_pages: int = MAX_PAGES) -> None:
         if max_pages < 0:
@@ -33,10 +37,10 @@ class PageCache:
         self._lock = threading.Lock()
         self._render_lock = threading.Lock()  # one rendering at a time: no stampede
         self._version: Hashable = None
-        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._pages: OrderedDict[Hashable, T] = OrderedDict()
         self.renders = 0  # pages rendered, for tests and benchmarks to look at
 
-    def get(self, version: Hashable, key: Hashable, render: Callable[[], str]) -> str:
+    def get(self, version: Hashable, key: Hashable, render: Callable[[], T]) -> T:
         """The page kept under ``key`` for layers at ``version``, else ``render()``'s,
         kept from now on (an exception from ``render`` keeps nothing)."""
         if not self.max_pages:
@@ -58,7 +62,7 @@ class PageCache:
                         self._pages.popitem(last=False)
             return page
 
-    def _kept(self, version: Hashable, key: Hashable) -> str | None:
+    def _kept(self, version: Hashable, key: Hashable) -> T | None:
         with self._lock:
             if version != self._version:
                 self._pages.clear()

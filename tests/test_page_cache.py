@@ -7,6 +7,7 @@ never holds, and who asks never change it.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -116,3 +117,25 @@ def test_a_failed_rendering_keeps_nothing() -> None:
     with pytest.raises(RuntimeError):
         cache.get(1, "a", fail)
     assert len(cache) == 0 and cache.get(1, "a", lambda: "page") == "page"
+
+
+def test_a_kept_page_is_compressed_once_and_answered_with_each_nonce() -> None:
+    from api.kept_page import KeptPage
+    from layers.page import NONCE_SLOT, with_nonce
+
+    html = "<html><script>var a = 1;</script>地图 " * 50 + "<script src='/b.js'></script></html>"
+    kept = KeptPage.of(with_nonce(html, NONCE_SLOT))
+    for nonce in ("abc", "Zm9v+/==", "x" * 40):
+        expected = with_nonce(html, nonce).encode()
+        assert kept.text(nonce) == expected
+        assert gzip.decompress(kept.gzipped(nonce)) == expected
+    with pytest.raises(ValueError, match="base64"):
+        kept.gzipped('x" onload="alert(1)')
+
+
+def test_the_page_is_answered_compressed_or_not(api: TestClient) -> None:
+    plain = api.get("/", headers={"Accept-Encoding": "identity"})
+    packed = api.get("/", headers={"Accept-Encoding": "gzip, deflate"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert len(packed.content) > 0 and _body(packed.text) == _body(plain.text)
