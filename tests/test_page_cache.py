@@ -139,3 +139,27 @@ def test_the_page_is_answered_compressed_or_not(api: TestClient) -> None:
     assert "content-encoding" not in plain.headers
     assert packed.headers["content-encoding"] == "gzip"
     assert len(packed.content) > 0 and _body(packed.text) == _body(plain.text)
+
+
+def test_every_load_and_unload_moves_the_layers_version(loaded_url: str, sample_dir: Path) -> None:
+    """Even a reload of the same layers (as many features, SQLite may reuse their ids)."""
+    from sqlalchemy.orm import Session
+
+    from service.community import layers_stamp
+    from store.communities import unload_community
+    from store.db import make_engine
+    from store.load import load_folder
+
+    engine = make_engine(loaded_url)
+    with Session(engine) as session:
+        before = layers_stamp(session)
+    assert load_folder(engine, sample_dir).ok
+    with Session(engine) as session:
+        reloaded = layers_stamp(session)
+    with Session(engine) as session, session.begin():
+        unload_community(session, "330206002016", force=True)
+    with Session(engine) as session:
+        unloaded = layers_stamp(session)
+    engine.dispose()
+    assert reloaded[1] == before[1] and reloaded[0] > before[0]
+    assert unloaded[0] > reloaded[0] and unloaded[1] < reloaded[1]
