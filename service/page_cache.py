@@ -13,6 +13,9 @@ rendered from (:func:`service.community.layers_stamp`); a request that finds
 another version drops every page kept.  At most ``max_pages`` are kept, the least
 recently used dropped first, so that asking for many areas cannot grow the process.
 ``max_pages=0`` keeps none (every page rendered: the benchmark's baseline).
+
+No ``ETag`` is given: each answer's body carries its own nonce, and a 304 would
+pair the body a browser kept (its old nonce) with this answer's policy.
 """
 
 from __future__ import annotations
