@@ -190,11 +190,9 @@ def manager_map(
         layers.get("squads"),
         words["layer_squads"],
         "squads",
-        lambda r: (
-            f"{r['name']} · {words['load']} {r['load']}/{r['capacity']}"
-            if "load" in r
-            else str(r["name"])
-        ),
+        lambda r: f"{r['name']} · {words['load']} {r.get('load', '…')}/{r['capacity']}",
+        # a live page's script puts each squad's load in from the API (gridgov-cases.js)
+        lambda r: {"squadId": str(r["id"]), "squadName": r["name"], "capacity": r["capacity"]},
     ).add_to(fmap)
     _points(
         layers.get("service_points"),
@@ -238,6 +236,7 @@ def manager_map(
             [*scripts, ("gridgov_cases", script_url)],
             open_statuses=[s for s in STATUS_COLOURS if s in open_statuses],
             fills=fills,
+            squads=squads,
         ).add_to(fmap)
     if home:
         PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
@@ -347,8 +346,10 @@ def _pin(kind: str) -> folium.Icon:
 
 
 def _points(
-    frame: gpd.GeoDataFrame | None, name: str, kind: str, label: Any
+    frame: gpd.GeoDataFrame | None, name: str, kind: str, label: Any, options: Any = None
 ) -> folium.FeatureGroup:
+    """A layer of pins of ``kind``, each with ``label(row)`` as tooltip and popup, and
+    ``options(row)`` (text escaped) among its Leaflet options, for the page's scripts."""
     group = folium.FeatureGroup(name=name, show=True)
     if frame is None or not len(frame):
         return group
@@ -359,6 +360,7 @@ def _points(
             tooltip=text,
             popup=folium.Popup(text, max_width=260),
             icon=_pin(kind),
+            **(options(row) if options else {}),
         ).add_to(group)
     return group
 
@@ -457,6 +459,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         (function () {
           var options = {{ this.options }};
           options.gridLayers = [{{ this.grid_layers }}];
+          options.squadBases = {{ this.squad_layer }};
           var state = gridgovCases({{ this._parent.get_name() }}, options);
           var overlays = {};
           overlays[{{ this.cases_name }}] = state.layer;
@@ -478,12 +481,15 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         scripts: list[tuple[str, str]],
         open_statuses: list[str],
         fills: list[folium.GeoJson],
+        squads: folium.Element | None = None,
     ) -> None:
         super().__init__()
         self.default_js = scripts
         self._name = "CaseLayer"
         # the grid fills, which the page colours again as the counts change
         self.grid_layers = ", ".join(fill.get_name() for fill in fills)
+        # the squads' pins, whose tooltips the page gives their load
+        self.squad_layer = squads.get_name() if squads is not None else "null"
         self.options = safe_json(
             {
                 "api": api,

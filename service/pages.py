@@ -78,6 +78,12 @@ def with_case_figures(
     return out
 
 
+def squads_at_work(session: Session) -> dict[str, int]:
+    """Each squad's load: its open tasks (dispatched or in progress), by squad id; a
+    squad with none is not listed.  What the live map's squad tooltips show."""
+    return squad_loads(session)
+
+
 @dataclass(frozen=True)
 class CommunityMap:
     """The managers' map of one community.

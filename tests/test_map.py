@@ -1184,8 +1184,8 @@ def test_legend_names_the_glyphs_and_the_heat_map_shows_over_the_grid_fill(
 
 @pytest.mark.browser
 @pytest.mark.dated
-def test_grid_tooltips_and_legend_count_open_and_overdue_cases_from_the_api(
-    browser: Any, settings: Any
+def test_grid_tooltips_legend_and_squad_loads_count_cases_from_the_api(
+    browser: Any, settings: Any, tokens: dict[str, str]
 ) -> None:
     from api.app import create_app
     from layers.colours import OPEN_COLOURS, count_legend
@@ -1194,13 +1194,32 @@ def test_grid_tooltips_and_legend_count_open_and_overdue_cases_from_the_api(
     app = create_app(settings)
     client = TestClient(app)
     client.get("/")  # the page is kept before the cases come: they reach it from the API
-    for _ in range(3):
-        assert client.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
+    cases = [client.post("/api/v1/issues", json=GOOD_REPORT) for _ in range(3)]
+    assert [c.status_code for c in cases] == [201] * 3
+    sent = client.post(
+        f"/api/v1/issues/{cases[0].json()['id']}/dispatch",
+        json={"squad": "SQ2"},
+        headers=auth(tokens["dispatcher"]),
+    )
+    assert sent.status_code == 200, sent.text
+    assert client.get("/api/v1/squads/loads").json() == {"loads": {"SQ2": 1}}
     with serving(app) as base:
         page, _ = offline_page(browser, base, viewport={"width": 1440, "height": 900})
         errors = _watch_errors(page, base)
         page.goto(base + "/?lang=zh", wait_until="load")
-        wait_for_js(page, "window.gridgovState && window.gridgovState.gridLoads > 0", 20_000)
+        wait_for_js(
+            page,
+            "window.gridgovState && window.gridgovState.gridLoads > 0"
+            " && window.gridgovState.squadLoads > 0",
+            20_000,
+        )
+        squads = page.evaluate(
+            """() => { const out = {}; const bases = Object.values(window)
+                .filter(v => v instanceof L.FeatureGroup)
+                .find(g => g.getLayers().some(m => m.options && m.options.squadId));
+              bases.eachLayer(m => { out[m.options.squadId] = m.getTooltip().getContent(); });
+              return out; }"""
+        )
         tooltip = page.evaluate(
             f"""() => {{ let shown = null;
               window.gridgovState.gridLayers[0].eachLayer(l => {{
@@ -1220,6 +1239,8 @@ def test_grid_tooltips_and_legend_count_open_and_overdue_cases_from_the_api(
     rows = {k.strip(): v.strip() for k, v in rows.items()}
     assert rows["未结案件"] == "3" and rows["超期案件"] == "0", tooltip
     assert legend == [counts for _, counts in count_legend(3, OPEN_COLOURS)]
+    # the dispatched case is open still: 3 in its grid; SQ2 holds it, SQ1 nothing
+    assert squads["SQ2"].endswith("在办 1/10") and squads["SQ1"].endswith("在办 0/8"), squads
 
 
 @pytest.mark.browser

@@ -510,6 +510,32 @@
     state.loadGrids = loadGrids;
     map.on("gridgov:poll", loadGrids);
 
+    /*
+     * The squads' pins: each tooltip gives the squad's load (its open tasks) from the
+     * API, at load and on every poll.  The name in the marker's options is the page's
+     * (HTML-escaped) text, as the tooltip the server wrote had it.
+     */
+    function loadSquadLoads() {
+      if (!options.squadBases) { return null; }
+      return fetch(options.api + "/squads/loads", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          options.squadBases.eachLayer(function (m) {
+            var o = m.options;
+            if (!o.squadId) { return; }
+            var tip = o.squadName + " · " + labels.load + " " + (body.loads[o.squadId] || 0) +
+              "/" + o.capacity;
+            m.setTooltipContent(tip);
+            if (m.getPopup()) { m.setPopupContent(tip); }
+          });
+          state.squadLoads = (state.squadLoads || 0) + 1;
+        })
+        .catch(function () { /* the next poll tries again */ });
+    }
+    state.loadSquadLoads = loadSquadLoads;
+    map.on("gridgov:poll", loadSquadLoads);
+
     /* The filter form of the dock, when the page has one: its choices, the categories. */
     function bindFilters(form) {
       var all = Object.keys(labels.colours);
@@ -556,6 +582,7 @@
 
     load(false);
     loadGrids();
+    loadSquadLoads();
     /*
      * Each poll brings the changes; every sixth asks again for every case that passes
      * the filters (a case can age out of the period or become overdue unchanged).
