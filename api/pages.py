@@ -80,7 +80,12 @@ def map_page(
         return KeptPage.of(with_nonce(localise(page_html(fmap, lang)), NONCE_SLOT))
 
     key = (lang, link_lang, area, settings.tianditu_key)
-    kept = cache.get(layers_stamp(session), key, render)
+    return _kept_answer(request, cache.get(layers_stamp(session), key, render), nonce)
+
+
+def _kept_answer(request: Request, kept: KeptPage, nonce: str) -> HTMLResponse:
+    """A kept page with this answer's nonce, gzip-compressed when the client takes it
+    (compressed once for all answers: ``GZipMiddleware`` leaves it as it is)."""
     if "gzip" in request.headers.get("accept-encoding", ""):
         headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
         return HTMLResponse(kept.gzipped(nonce), headers=headers)
