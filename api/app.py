@@ -25,6 +25,7 @@ from api import (
     routes_users,
 )
 from api.deps import LangDep, SessionDep
+from api.kept_page import KeptPage
 from api.limits import BodyLimit, NoNulQuery, SecurityHeaders
 from cases.deadlines import utcnow
 from layers.basemaps import tile_hosts
@@ -33,6 +34,7 @@ from layers.templating import render
 from service.basemap import BasemapCache
 from service.community import SnapshotCache
 from service.gate import Gate
+from service.page_cache import PageCache
 from service.ratelimit import report_limit
 from service.settings import Settings
 from service.startup import configure
@@ -62,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.areas = SnapshotCache()
     app.state.basemaps = BasemapCache()
     app.state.stats = TtlCache()  # /stats answers, for a few seconds
+    # the map pages, per version of the layers (api.kept_page)
+    app.state.pages = PageCache[KeptPage](settings.page_cache)
     app.state.clock = utcnow
     app.state.report_limit = report_limit(settings)
     app.state.photo_gate = Gate(settings.photo_workers, settings.photo_queue, settings.photo_wait_s)

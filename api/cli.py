@@ -242,13 +242,13 @@ def export_map(
     from layers.assets import inline
     from layers.manager_map import manager_map
     from layers.page import page_html
-    from service.pages import map_layers
+    from service.pages import map_layers, with_case_figures
 
     settings = Settings()
     modules = _installed_assets(settings)
     engine = make_engine(database_url or settings.database_url)
     with session_on(engine) as session:
-        layers = map_layers(session, utcnow())
+        layers = with_case_figures(session, map_layers(session), utcnow())
     html = page_html(manager_map(layers, lang=lang, live=False), lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(inline(html, modules), encoding="utf-8")

@@ -10,11 +10,13 @@ from fastapi import Depends, Header, Path, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.i18n import pick_lang
+from api.kept_page import KeptPage
 from api.limits import NONCE_KEY
 from service.basemap import BasemapCache
 from service.community import CommunitySnapshot, SnapshotCache
 from service.errors import Unavailable
 from service.models import Stats
+from service.page_cache import PageCache
 from service.schemas import MAX_ID
 from service.settings import Settings
 from service.stats_cache import TtlCache
@@ -71,6 +73,12 @@ def get_stats_cache(request: Request) -> TtlCache[Stats]:
     return cache
 
 
+def get_page_cache(request: Request) -> PageCache[KeptPage]:
+    """The rendered map pages, kept until the layers change (``service.page_cache``)."""
+    cache: PageCache[KeptPage] = request.app.state.pages
+    return cache
+
+
 def csp_nonce(request: Request) -> str:
     """This answer's Content-Security-Policy nonce (made by ``api.limits.SecurityHeaders``):
     a page's scripts run only if they carry it."""
@@ -84,6 +92,7 @@ PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
 SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]
 BasemapDep = Annotated[BasemapCache, Depends(get_basemaps)]
 StatsCacheDep = Annotated[TtlCache[Stats], Depends(get_stats_cache)]
+PageCacheDep = Annotated[PageCache[KeptPage], Depends(get_page_cache)]
 LangDep = Annotated[str, Depends(page_lang)]
 NowDep = Annotated[datetime, Depends(get_now)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

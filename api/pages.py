@@ -22,11 +22,13 @@ from api.deps import (
     LangDep,
     NonceDep,
     NowDep,
+    PageCacheDep,
     SessionDep,
     SettingsDep,
     SnapshotDep,
 )
 from api.errors import responses
+from api.kept_page import KeptPage
 from api.limits import content_security_policy
 from api.routes_issues import AREA
 from cases.deadlines import parse_limit
@@ -34,10 +36,11 @@ from layers.area_map import area_map
 from layers.assets import REDOC_JS, SWAGGER_CSS, SWAGGER_ICON, SWAGGER_JS, localise
 from layers.case_page import case_page, follow_page
 from layers.manager_map import manager_map
-from layers.page import page_html, with_nonce
+from layers.page import NONCE_SLOT, page_html, with_nonce
 from layers.parking_map import parking_map
 from layers.report_page import report_page
 from service import pages
+from service.community import layers_stamp
 from service.settings import Settings
 
 router = APIRouter(tags=["pages"])
@@ -54,7 +57,7 @@ def map_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    now: NowDep,
+    cache: PageCacheDep,
     lang: LangDep,
     nonce: NonceDep,
     area: Annotated[str | None, Query(description=AREA)] = None,
@@ -64,11 +67,29 @@ def map_page(
     ``?area=`` a community's (or a grid's) code: that community's map; a street's
     or a district's: its communities by their figures. By default, the smallest
     area that holds every loaded community.
+
+    The page holds the layers and words only (its scripts ask the API for cases and
+    figures; signing in is the browser's), so it is rendered once per version of
+    the layers and key, kept (``service.page_cache``), and given this answer's nonce.
     """
     link_lang = lang if "lang" in request.query_params else None  # links keep ?lang=
-    view = pages.map_view(session, now, area)
-    fmap = _map_of(view, lang, link_lang, settings, home=not area)
-    return _page(page_html(fmap, lang), nonce)
+
+    def render() -> KeptPage:
+        view = pages.map_view(session, area)
+        fmap = _map_of(view, lang, link_lang, settings, home=not area)
+        return KeptPage.of(with_nonce(localise(page_html(fmap, lang)), NONCE_SLOT))
+
+    key = (lang, link_lang, area, settings.tianditu_key)
+    return _kept_answer(request, cache.get(layers_stamp(session), key, render), nonce)
+
+
+def _kept_answer(request: Request, kept: KeptPage, nonce: str) -> HTMLResponse:
+    """A kept page with this answer's nonce, gzip-compressed when the client takes it
+    (compressed once for all answers: ``GZipMiddleware`` leaves it as it is)."""
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return HTMLResponse(kept.gzipped(nonce), headers=headers)
+    return HTMLResponse(kept.text(nonce), headers={"Vary": "Accept-Encoding"})
 
 
 def _map_of(

@@ -12,6 +12,7 @@ from api.deps import IssueId, NowDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import responses
 from cases.lifecycle import DISPATCHERS, FIELD_STAFF
 from service import dispatch as use
+from service import pages
 from service.models import BatchPlanned, Candidates, Dispatched, PositionRecorded, SquadPositions
 from service.schemas import MAX_ID, BatchIn, DispatchIn, PositionIn
 from store.issues import Actor
@@ -87,6 +88,13 @@ def squad_position(
 
     A member's own device (an account made with ``--member``) or a dispatcher and above."""
     return use.record_position(session, snapshot, settings, squad_id, body, now, actor)
+
+
+@router.get("/squads/loads", responses=responses(503))
+def squad_loads(session: SessionDep) -> dict[str, dict[str, int]]:
+    """Each squad's load now: its open tasks (dispatched or in progress), by squad id (a
+    squad with none is left out); what the managers' map shows on the squads' pins."""
+    return {"loads": pages.squads_at_work(session)}
 
 
 @router.get("/squads/positions", responses=responses(401, 403, 503))

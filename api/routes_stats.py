@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from api.auth import StaffDep
-from api.deps import NowDep, SessionDep, SnapshotDep, StatsCacheDep
+from api.deps import LangDep, NowDep, SessionDep, SnapshotDep, StatsCacheDep
 from api.errors import responses
 from api.routes_issues import AREA, FilterDep
-from service import exports, stats
+from layers.area_map import area_figures
+from service import exports, pages, stats
 from service.exports import MEDIA
 from service.models import Stats
 from service.stats import GroupBy
@@ -34,6 +35,20 @@ def indicators(
     reported in [from, to), in one area or the whole deployment (the same answer for a
     few seconds, unless a case is written)."""
     return stats.recent_stats(cache, session, snapshot, group_by, start, end, now, area)
+
+
+@router.get("/overview", responses=responses(404, 422, 503))
+def overview_figures(
+    session: SessionDep,
+    now: NowDep,
+    lang: LangDep,
+    area: Annotated[str | None, Query(description=AREA)] = None,
+) -> dict[str, Any]:
+    """The figures of the managers' overview of an area's communities (``/?area=``), for
+    its page to colour and label them: by community code, open and overdue cases now
+    and the closure rate of the last 90 days, with their label lines in the page's
+    language (``?lang=``) and colours; and the legends."""
+    return area_figures(pages.area_figures(session, now, area).communities, lang)
 
 
 @router.get(

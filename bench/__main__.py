@@ -38,6 +38,7 @@ BENCHMARKS = (
     "coverage",
     "stats",
     "intake",
+    "pagerate",
     "photos",
     "exports",
     "durability",

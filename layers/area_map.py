@@ -3,9 +3,11 @@
 Each community is drawn as a polygon coloured by its open cases, its overdue
 cases or its closure rate (a control on the map switches which; open cases
 first), and labelled with its name and the three figures.  Clicking a community
-opens its own map (``/?area=<code>``).  The figures come in with the frame; the
-colours, legends and words are worked out here, and ``static/gridgov-area.js``
-draws them, so that the page itself holds no logic worth testing.
+opens its own map (``/?area=<code>``).  The page holds the outlines only, so that it
+is rendered once per version of the layers (``service.page_cache``); its script
+(``static/gridgov-area.js``) asks ``/api/v1/overview`` for the figures, whose
+colours, legends and words are worked out here (:func:`area_figures`), so that the
+page itself holds no logic worth testing.
 
 Built with Folium from a data frame; no database and no HTTP here.
 """
@@ -16,11 +18,13 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import pandas as pd
 from branca.element import Element, Figure
 from folium import plugins
 
 from layers.basemaps import add_basemaps
 from layers.colours import (
+    NO_RATE,
     OPEN_COLOURS,
     OVERDUE_COLOURS,
     count_colour,
@@ -62,15 +66,11 @@ def area_features(
     communities: gpd.GeoDataFrame, lang: str, link_lang: str | None = None
 ) -> dict[str, Any]:
     """The communities as GeoJSON for the page script: each with its name in ``lang``,
-    the address of its map, its figures and label, and its colour by each metric."""
-    words = labels(lang, "map")
-    top_open = int(communities["open_cases"].max()) if len(communities) else 0
-    top_late = int(communities["overdue_cases"].max()) if len(communities) else 0
+    the address of its map and where its label goes.  No figures: the page asks the
+    API for them (:func:`area_figures`), and colours every community grey until then."""
     features = []
     for _, row in communities.iterrows():
-        rate = float(row["closure_rate"]) if is_rate(row["closure_rate"]) else None
         point = row.geometry.representative_point()
-        opened, late = int(row["open_cases"]), int(row["overdue_cases"])
         features.append(
             {
                 "type": "Feature",
@@ -79,25 +79,46 @@ def area_features(
                     "code": str(row["code"]),
                     "name": name_in(row, lang) or str(row["code"]),
                     "href": area_href(str(row["code"]), link_lang),
-                    "open_cases": opened,
-                    "overdue_cases": late,
-                    "closure_rate": rate,
-                    "figures": [
-                        words["area_counts"].format(open=opened, overdue=late),
-                        words["area_rate"].format(rate=rate_text(rate)),
-                    ],
+                    "figures": [],
                     "label_at": [point.x, point.y],
-                    "fill": {
-                        "open_cases": count_colour(opened, top_open, OPEN_COLOURS),
-                        "overdue_cases": count_colour(late, top_late, OVERDUE_COLOURS),
-                        "closure_rate": rate_colour(rate),
-                    },
+                    "fill": dict.fromkeys(METRICS, NO_RATE),
                 },
             }
         )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def area_figures(figures: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """The overview's figures for its page script (``/api/v1/overview``): by community
+    code, its counts and closure rate, its label's lines and its colour by each metric;
+    and the legend of each metric.
+
+    ``figures`` has a row per community: ``code``, ``open_cases``, ``overdue_cases``,
+    ``closure_rate`` (0..1 or None), as ``service.pages.area_figures`` counts them.
+    """
+    words = labels(lang, "map")
+    top_open = int(figures["open_cases"].max()) if len(figures) else 0
+    top_late = int(figures["overdue_cases"].max()) if len(figures) else 0
+    communities: dict[str, Any] = {}
+    for row in figures.to_dict("records"):
+        rate = float(row["closure_rate"]) if is_rate(row["closure_rate"]) else None
+        opened, late = int(row["open_cases"]), int(row["overdue_cases"])
+        communities[str(row["code"])] = {
+            "open_cases": opened,
+            "overdue_cases": late,
+            "closure_rate": rate,
+            "figures": [
+                words["area_counts"].format(open=opened, overdue=late),
+                words["area_rate"].format(rate=rate_text(rate)),
+            ],
+            "fill": {
+                "open_cases": count_colour(opened, top_open, OPEN_COLOURS),
+                "overdue_cases": count_colour(late, top_late, OVERDUE_COLOURS),
+                "closure_rate": rate_colour(rate),
+            },
+        }
     return {
-        "type": "FeatureCollection",
-        "features": features,
+        "communities": communities,
         "legends": {
             "open_cases": count_legend(top_open, OPEN_COLOURS),
             "overdue_cases": count_legend(top_late, OVERDUE_COLOURS),
@@ -126,7 +147,7 @@ def area_map(
     ----------
     communities : GeoDataFrame
         One row per community in WGS84: ``code``, ``name`` (``name_en`` where
-        known), ``open_cases``, ``overdue_cases``, ``closure_rate`` (0..1 or None).
+        known); the figures come from ``api`` (``/overview``).
     area : the street or district code, or "" for the whole deployment
     level : "street", "district" or "deployment"
     lang : "zh" or "en"
@@ -153,6 +174,9 @@ def area_map(
         "gridgovArea",
         [("gridgov_area", script_url)],
         {
+            "api": api,
+            "area": area,
+            "lang": lang,
             "metric": DEFAULT_METRIC,
             "metrics": list(METRICS),
             "communities": area_features(communities, lang, link_lang),

@@ -56,6 +56,13 @@ def _named(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     return out
 
 
+def _with_counts(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``grids`` with the count columns the fills colour by: 0 where the frame has none
+    (the live page, whose script fills them in from the API before its first poll)."""
+    missing = {column: 0 for column, *_ in GRID_FILLS if column not in grids.columns}
+    return grids.assign(**missing) if missing else grids
+
+
 def _grid_layer(
     grids: gpd.GeoDataFrame,
     column: str,
@@ -118,10 +125,12 @@ def manager_map(
     Parameters
     ----------
     layers : dict of GeoDataFrame
-        WGS84 layers by name: ``community``, ``grids`` (with ``open_cases`` and
-        ``overdue_cases`` columns), ``districts``, ``merchants``, ``squads`` (with
-        ``load``), ``service_points``, ``parking``, ``compounds`` (searched, not
-        drawn).  Missing ones are left out.
+        WGS84 layers by name: ``community``, ``grids``, ``districts``,
+        ``merchants``, ``squads``, ``service_points``, ``parking``, ``compounds``
+        (searched, not drawn).  Missing ones are left out.  The grids' counts
+        (``open_cases``, ``overdue_cases``) and the squads' ``load`` are drawn where
+        the frames have them (a static export); a live page leaves them out, and its
+        script asks the API for the counts and redraws the fills and their legend.
     lang : "zh" or "en"
     api : where the case layer finds the API
     live : whether to add the live case layer (a static export has none)
@@ -140,7 +149,7 @@ def manager_map(
     """
     words = labels(lang, "map")
     layers = {key: _named(frame, lang) for key, frame in layers.items()}
-    grids = _escaped(layers["grids"])
+    grids = _escaped(_with_counts(layers["grids"]))
     x0, y0, x1, y1 = grids.total_bounds
     fmap = folium.Map(
         location=[(y0 + y1) / 2, (x0 + x1) / 2],
@@ -181,7 +190,9 @@ def manager_map(
         layers.get("squads"),
         words["layer_squads"],
         "squads",
-        lambda r: f"{r['name']} · {words['load']} {r.get('load', 0)}/{r['capacity']}",
+        lambda r: f"{r['name']} · {words['load']} {r.get('load', '…')}/{r['capacity']}",
+        # a live page's script puts each squad's load in from the API (gridgov-cases.js)
+        lambda r: {"squadId": str(r["id"]), "squadName": r["name"], "capacity": r["capacity"]},
     ).add_to(fmap)
     _points(
         layers.get("service_points"),
@@ -225,6 +236,7 @@ def manager_map(
             [*scripts, ("gridgov_cases", script_url)],
             open_statuses=[s for s in STATUS_COLOURS if s in open_statuses],
             fills=fills,
+            squads=squads,
         ).add_to(fmap)
     if home:
         PageScript("gridgovHome", [("gridgov_home", home_url)], {"api": api, "area": area}).add_to(
@@ -334,8 +346,10 @@ def _pin(kind: str) -> folium.Icon:
 
 
 def _points(
-    frame: gpd.GeoDataFrame | None, name: str, kind: str, label: Any
+    frame: gpd.GeoDataFrame | None, name: str, kind: str, label: Any, options: Any = None
 ) -> folium.FeatureGroup:
+    """A layer of pins of ``kind``, each with ``label(row)`` as tooltip and popup, and
+    ``options(row)`` (text escaped) among its Leaflet options, for the page's scripts."""
     group = folium.FeatureGroup(name=name, show=True)
     if frame is None or not len(frame):
         return group
@@ -346,6 +360,7 @@ def _points(
             tooltip=text,
             popup=folium.Popup(text, max_width=260),
             icon=_pin(kind),
+            **(options(row) if options else {}),
         ).add_to(group)
     return group
 
@@ -444,6 +459,7 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         (function () {
           var options = {{ this.options }};
           options.gridLayers = [{{ this.grid_layers }}];
+          options.squadBases = {{ this.squad_layer }};
           var state = gridgovCases({{ this._parent.get_name() }}, options);
           var overlays = {};
           overlays[{{ this.cases_name }}] = state.layer;
@@ -465,12 +481,15 @@ class _CaseLayer(JSCSSMixin, MacroElement):
         scripts: list[tuple[str, str]],
         open_statuses: list[str],
         fills: list[folium.GeoJson],
+        squads: folium.Element | None = None,
     ) -> None:
         super().__init__()
         self.default_js = scripts
         self._name = "CaseLayer"
         # the grid fills, which the page colours again as the counts change
         self.grid_layers = ", ".join(fill.get_name() for fill in fills)
+        # the squads' pins, whose tooltips the page gives their load
+        self.squad_layer = squads.get_name() if squads is not None else "null"
         self.options = safe_json(
             {
                 "api": api,

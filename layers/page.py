@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+import secrets
 from urllib.parse import urlencode
 
 import folium
 
 SCRIPT_TAG = re.compile(r"<script(?=[\s>/])", re.IGNORECASE)
 NONCE = re.compile(r"[A-Za-z0-9+/_=-]+")
+# the nonce a kept page is written with (``service.page_cache``), each answer's own put in
+# its place (``api.kept_page``); random per process, so that no text of a page can carry
+# it on purpose
+NONCE_SLOT = "slot" + secrets.token_hex(12)
 
 
 def page_html(fmap: folium.Map, lang: str) -> str:
@@ -30,9 +35,20 @@ def with_nonce(html: str, nonce: str) -> str:
     ValueError
         For a nonce that is not base64 (it could end the attribute it is written in).
     """
+    return SCRIPT_TAG.sub(rf'\g<0> nonce="{checked_nonce(nonce)}"', html)
+
+
+def checked_nonce(nonce: str) -> str:
+    """``nonce``, when it is base64 text (it is written into an attribute).
+
+    Raises
+    ------
+    ValueError
+        For a nonce that is not base64 (it could end the attribute it is written in).
+    """
     if not NONCE.fullmatch(nonce):
         raise ValueError(f"a nonce is base64 text, not {nonce!r}")
-    return SCRIPT_TAG.sub(rf'\g<0> nonce="{nonce}"', html)
+    return nonce
 
 
 def area_href(code: str, lang: str | None = None) -> str:

@@ -64,7 +64,7 @@ class BasemapCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._built: dict[str, tuple[tuple[int, int], Basemap]] = {}
+        self._built: dict[str, tuple[tuple[int, int, int], Basemap]] = {}
 
     def get(self, session: Session, area: str) -> Basemap:
         stamp = layers_stamp(session)

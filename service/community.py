@@ -23,7 +23,7 @@ from gis.neighbours import nearest
 from gis.network import Snapped, WalkingNetwork
 from service.errors import Unavailable
 from store.layers import read_layer
-from store.models import LayerFeature
+from store.models import LayerFeature, LayersVersion
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class SnapshotCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._areas: CommunitySnapshot | None = None
 
     def require(self, session: Session) -> CommunitySnapshot:
@@ -141,14 +141,19 @@ class SnapshotCache:
             return self._areas
 
 
-def layers_stamp(session: Session) -> tuple[int, int]:
-    """The stored layers' version: how many features there are and the newest one's id.
-
-    Loading a layer deletes its rows and inserts new ones, which moves one number or
-    the other (unless a reload of the newest rows writes as many under the same ids,
-    which SQLite may reuse)."""
-    row = session.execute(select(func.count(), func.max(LayerFeature.id))).one()
-    return int(row[0]), int(row[1] or 0)
+def layers_stamp(session: Session) -> tuple[int, int, int]:
+    """The stored layers' version: how many times they were written (every load and
+    unload moves it on: ``store.layers.layers_changed``), how many features there are
+    and the newest one's id (which also move for features written some other way).
+    One query."""
+    row = session.execute(
+        select(
+            select(LayersVersion.version).where(LayersVersion.id == 1).scalar_subquery(),
+            func.count(LayerFeature.id),
+            func.max(LayerFeature.id),
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1]), int(row[2] or 0)
 
 
 def _build(session: Session) -> CommunitySnapshot | None:

@@ -48,28 +48,47 @@ PLANNING_LAYERS = ("parking", "community", "streets", "compounds")
 NOTHING_LOADED = "No community data loaded yet. Run 'gridgov load DIR'."
 
 
-def map_layers(session: Session, now: datetime, community: str = "") -> dict[str, gpd.GeoDataFrame]:
-    """The managers' map layers: grids with their open and overdue counts, squads with
-    their load; only ``community``'s features when given (a community code).
+def map_layers(session: Session, community: str = "") -> dict[str, gpd.GeoDataFrame]:
+    """The managers' map layers as loaded, ``community``'s features only when given (a
+    community code); no case figures: the live page asks the API for those, so that
+    it can be rendered once per version of the layers (``service.page_cache``).
     ``Unavailable`` while no grids are loaded."""
     layers = {name: read_layer(session, name, area=community) for name in MAP_LAYERS}
-    grids = layers["grids"]
-    if not len(grids):
+    if not len(layers["grids"]):
         raise Unavailable("no_community", NOTHING_LOADED)
+    return layers
+
+
+def with_case_figures(
+    session: Session, layers: dict[str, gpd.GeoDataFrame], now: datetime, community: str = ""
+) -> dict[str, gpd.GeoDataFrame]:
+    """``layers`` (:func:`map_layers`) with the figures a page without the API shows (the
+    static export): grids with their open and overdue counts at ``now``, squads with
+    their load."""
+    grids = layers["grids"].copy()
     opened, late = open_and_overdue_by_grid(session, now, community)
     grids["open_cases"] = [opened.get(c, 0) for c in grids["code"]]
     grids["overdue_cases"] = [late.get(c, 0) for c in grids["code"]]
-    loads = squad_loads(session)
+    out = {**layers, "grids": grids}
     if len(layers["squads"]):
-        layers["squads"]["load"] = [loads.get(s, 0) for s in layers["squads"]["id"]]
-    return layers
+        loads = squad_loads(session)
+        squads = layers["squads"].copy()
+        squads["load"] = [loads.get(s, 0) for s in squads["id"]]
+        out["squads"] = squads
+    return out
+
+
+def squads_at_work(session: Session) -> dict[str, int]:
+    """Each squad's load: its open tasks (dispatched or in progress), by squad id; a
+    squad with none is not listed.  What the live map's squad tooltips show."""
+    return squad_loads(session)
 
 
 @dataclass(frozen=True)
 class CommunityMap:
     """The managers' map of one community.
 
-    ``layers`` are :func:`map_layers` of the community; ``up`` is the code and
+    ``layers`` are :func:`map_layers` of the community (no case figures); ``up`` is the code and
     level of the area just above it (its street) when the deployment holds other
     communities, for a way back; ``focus`` the bounds of the grid asked for, if
     one was.
@@ -83,25 +102,20 @@ class CommunityMap:
 
 @dataclass(frozen=True)
 class AreaOverview:
-    """The communities of a street, a district or the whole deployment, with figures.
+    """The communities of a street, a district or the whole deployment.
 
     ``communities`` has one row per community, by code: ``code``, ``name`` (and
-    ``name_en`` where the data has it), ``open_cases`` and ``overdue_cases`` now,
-    ``closed`` and ``due`` of the cases reported in [``since``, ``until``), and
-    their ``closure_rate`` (None when nothing is due), with its outline.
+    ``name_en`` where the data has it) and its outline.  Their case figures are not
+    here: the page asks the API for them (:func:`area_figures`).
     """
 
     area: str  # a street or district code, or "" for the whole deployment
     level: str  # "street", "district" or "deployment"
     communities: gpd.GeoDataFrame
-    since: datetime
-    until: datetime
     up: tuple[str, str] | None = None
 
 
-def map_view(
-    session: Session, now: datetime, area: str | None = None
-) -> CommunityMap | AreaOverview:
+def map_view(session: Session, area: str | None = None) -> CommunityMap | AreaOverview:
     """What the managers' map shows at ``area`` (a division code, as the page was asked).
 
     A community code (or a grid's, opening on that grid) is that community's
@@ -128,14 +142,11 @@ def map_view(
     if not any(contains(code, c) or contains(c, code) for c in loaded):
         raise NotFound("area_not_loaded", f"{_nothing_in(code)} is loaded")
     if code != DEPLOYMENT and level_of(code) in (Level.COMMUNITY, Level.GRID):
-        return _community_map(session, now, code, loaded)
-    since, until = period(None, None, now)
+        return _community_map(session, code, loaded)
     return AreaOverview(
         area=code,
         level=level_of(code).value if code else "deployment",
-        communities=_community_figures(session, now, code, loaded, since, until),
-        since=since,
-        until=until,
+        communities=_community_outlines(session, code, loaded),
         up=_up(code, loaded),
     )
 
@@ -159,10 +170,10 @@ def _up(code: str, loaded: list[str]) -> tuple[str, str] | None:
     return above, level_of(above).value
 
 
-def _community_map(session: Session, now: datetime, code: str, loaded: list[str]) -> CommunityMap:
+def _community_map(session: Session, code: str, loaded: list[str]) -> CommunityMap:
     """One community's map; a grid code opens it on that grid."""
     community = code[: Level.COMMUNITY.digits]
-    layers = map_layers(session, now, community)
+    layers = map_layers(session, community)
     focus = None
     if level_of(code) is Level.GRID:
         grid = layers["grids"][layers["grids"]["code"].astype(str) == code]
@@ -173,20 +184,9 @@ def _community_map(session: Session, now: datetime, code: str, loaded: list[str]
     return CommunityMap(community, layers, _up(community, loaded), focus)
 
 
-def _community_figures(
-    session: Session,
-    now: datetime,
-    area: str,
-    loaded: list[str],
-    since: datetime,
-    until: datetime,
-) -> gpd.GeoDataFrame:
-    """The communities of ``area`` with their outlines and case figures, by code.
-
-    A community loaded without a boundary is drawn as the union of its grids.
-    Counts come from one ``GROUP BY`` in the store; the closure rate is
-    ``cases.indicators``'s rule.
-    """
+def _community_outlines(session: Session, area: str, loaded: list[str]) -> gpd.GeoDataFrame:
+    """The communities of ``area`` with their outlines, by code; one loaded without a
+    boundary is drawn as the union of its grids."""
     outlines = read_layer(session, "community", area=area)
     rows = [
         {**props, "code": str(props["code"]), "geometry": geometry}
@@ -200,17 +200,57 @@ def _community_figures(
             grids = read_layer(session, "grids", area=code)
             rows.append({"code": code, "name": code, "geometry": grids.union_all()})
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
-    frame = frame.sort_values("code").reset_index(drop=True)
-    counts = counts_by_community(session, now, since, until, area)
+    return frame.sort_values("code").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    """The case figures of an area's communities, for its overview.
+
+    ``communities`` has one row per loaded community of the area, by code:
+    ``code``, ``open_cases`` and ``overdue_cases`` at ``now``, ``closed`` and ``due``
+    of the cases reported in [``since``, ``until``), and their ``closure_rate``
+    (None when nothing is due).
+    """
+
+    area: str
+    communities: pd.DataFrame
+    since: datetime
+    until: datetime
+
+
+def area_figures(session: Session, now: datetime, area: str | None = None) -> AreaFigures:
+    """The figures of the communities the overview of ``area`` draws (as
+    :func:`map_view` picks the area; the smallest holding them all when none is given).
+
+    Counts come from one ``GROUP BY`` in the store; the closure rate is
+    ``cases.indicators``'s rule.  Raises as :func:`map_view` does.
+    """
+    code = asked_area(area)
+    loaded = community_codes(session)
+    if code == DEPLOYMENT:
+        if not loaded:
+            raise Unavailable("no_community", NOTHING_LOADED)
+        code = common_area(loaded)
+    mine = [c for c in loaded if contains(code, c)]
+    if not mine:
+        raise NotFound("area_not_loaded", f"{_nothing_in(code)} is loaded")
+    since, until = period(None, None, now)
+    counts = counts_by_community(session, now, since, until, code)
     none = CaseCounts(0, 0, 0, 0)
-    figures = [counts.get(code, none) for code in frame["code"]]
-    frame["open_cases"] = [f.open for f in figures]
-    frame["overdue_cases"] = [f.overdue for f in figures]
-    frame["closed"] = [f.closed for f in figures]
-    frame["due"] = [f.due for f in figures]
+    figures = [counts.get(c, none) for c in mine]
+    frame = pd.DataFrame(
+        {
+            "code": mine,
+            "open_cases": [f.open for f in figures],
+            "overdue_cases": [f.overdue for f in figures],
+            "closed": [f.closed for f in figures],
+            "due": [f.due for f in figures],
+        }
+    )
     rates = closure_rate(frame["closed"], frame["due"])
     frame["closure_rate"] = [None if pd.isna(r) else float(r) for r in rates]
-    return frame
+    return AreaFigures(code, frame, since, until)
 
 
 @dataclass(frozen=True)

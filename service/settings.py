@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     position_fresh_min: float = Field(15.0, gt=0)
     secret_text: str = Field("", validation_alias=_env("SECRET"), repr=False)
     tianditu_key: str = Field("", repr=False)
+    # rendered map pages kept per process (``service.page_cache``); 0 renders every answer
+    page_cache: int = Field(64, ge=0)
     # where 'gridgov assets install' puts the map pages' scripts and styles (from npm)
     vendor_dir: Path = Path("var/vendor")
     # an operator's additions to China's working-day calendar (see README)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cases.lifecycle import OPEN_STATUSES
 from store.catalogue import remove_overrides
+from store.layers import layers_changed
 from store.models import Issue, IssueEvent, IssuePhoto, LayerFeature, Member, MemberPosition
 
 
@@ -141,6 +142,7 @@ def unload_community(session: Session, code: str, force: bool = False) -> Unload
     session.execute(delete(MemberPosition).where(MemberPosition.member_id.in_(members)))
     n_members = _deleted(session, delete(Member).where(Member.community_code == code))
     n_features = _deleted(session, delete(LayerFeature).where(LayerFeature.community_code == code))
+    layers_changed(session)
     remove_overrides(session, code)
     return Unloaded(
         int(n_features),

@@ -8,14 +8,31 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from store.models import LayerFeature
+from store.models import LayerFeature, LayersVersion
 
 BBox = tuple[float, float, float, float]
 ProgressFn = Callable[[int], None]
 CHUNK = 500
+
+
+def layers_changed(session: Session) -> None:
+    """Move the layers' version on, in the caller's transaction (every write of
+    features calls it): an ``UPDATE`` of one row, so that writers queue on it and
+    none is lost."""
+    session.execute(
+        update(LayersVersion).where(LayersVersion.id == 1).values(version=LayersVersion.version + 1)
+    )
+    if session.get(LayersVersion, 1) is None:  # a database made without the migrations
+        session.add(LayersVersion(id=1, version=1))
+        session.flush()
+
+
+def layers_version(session: Session) -> int:
+    """The layers' version: how many times they were written (0 before any)."""
+    return int(session.scalar(select(LayersVersion.version).where(LayersVersion.id == 1)) or 0)
 
 
 def replace_layer(
@@ -32,6 +49,7 @@ def replace_layer(
     transaction, so a failure leaves the old layer.  Returns the number of
     features written.
     """
+    layers_changed(session)
     session.execute(
         delete(LayerFeature).where(
             LayerFeature.layer == layer,

@@ -62,6 +62,18 @@ class LayerFeature(Base):
     max_lat: Mapped[float] = mapped_column(Float)
 
 
+class LayersVersion(Base):
+    """How many times the layers were written (loaded, reloaded, unloaded): one row,
+    moved on in the writing transaction (:func:`store.layers.layers_changed`), so that
+    what is kept of the layers (``service.community.layers_stamp``) sees every change,
+    a reload of as many features under the same ids included."""
+
+    __tablename__ = "layers_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Member(Base):
     """A pseudonymous Party member: personal data, never in public answers."""
 

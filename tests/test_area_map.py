@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cases.indicators import indicators
 from cases.lifecycle import OPEN_STATUSES
 from layers.colours import OPEN_COLOURS, count_colour, count_legend, rate_colour, rate_legend
-from service.pages import AreaOverview, CommunityMap, map_view
+from service.pages import AreaOverview, CommunityMap, area_figures, map_view
 from store.db import make_engine
 from store.demo import load_demo_cases
 from store.issues import cases_frame
@@ -80,19 +80,21 @@ def street_api(street_cases: str, tmp_path: Path) -> Iterator[TestClient]:
 def test_the_street_view_counts_each_community_as_a_direct_count_does(street_cases: str) -> None:
     engine = make_engine(street_cases)
     with Session(engine) as session:
-        view = map_view(session, MORNING, XINQI)
+        view = map_view(session, XINQI)
         assert isinstance(view, AreaOverview) and (view.area, view.level) == (XINQI, "street")
+        figures = area_figures(session, MORNING, XINQI)
         cases = list(session.scalars(select(Issue)))
-        frame = cases_frame(session, view.since, view.until, MORNING)
+        frame = cases_frame(session, figures.since, figures.until, MORNING)
     engine.dispose()
-    table = view.communities.set_index("code")
-    assert list(table.index) == [LINGXIAO, GAOTANG]
-    assert list(table["name"]) == ["凌霄社区", GAOTANG_NAME]
-    rates = indicators(frame, "community_code", view.since, view.until, MORNING)
+    assert list(view.communities["code"]) == [LINGXIAO, GAOTANG]
+    assert list(view.communities["name"]) == ["凌霄社区", GAOTANG_NAME]
+    table = figures.communities.set_index("code")
+    assert figures.area == XINQI and list(table.index) == [LINGXIAO, GAOTANG]
+    rates = indicators(frame, "community_code", figures.since, figures.until, MORNING)
     rates = rates.set_index("community_code")
     for code in (LINGXIAO, GAOTANG):
         mine = [i for i in cases if i.community_code == code]
-        period = [i for i in mine if view.since <= i.reported_at < view.until]
+        period = [i for i in mine if figures.since <= i.reported_at < figures.until]
         closed = sum(i.status == "closed" for i in period)
         # due (应结案), worked by hand: filed, and closed or past its handling deadline
         due = sum(
@@ -109,27 +111,39 @@ def test_the_street_view_counts_each_community_as_a_direct_count_does(street_cas
     assert table["overdue_cases"].sum() > 0, "a street with nothing overdue tests little"
 
 
-def test_the_street_page_labels_each_community_with_its_name_and_figures(
+def test_the_street_page_names_each_community_and_the_api_gives_its_figures(
     street_cases: str, street_api: TestClient
 ) -> None:
     page = street_api.get("/", params={"area": XINQI, "lang": "zh"})
     assert page.status_code == 200 and "<title>新碶街道网格治理地图</title>" in page.text
     engine = make_engine(street_cases)
     with Session(engine) as session:
-        view = map_view(session, MORNING, XINQI)
+        view = map_view(session, XINQI)
+        figures = area_figures(session, MORNING, XINQI).communities.set_index("code")
     engine.dispose()
     assert isinstance(view, AreaOverview)
+    # the page holds no figures (it is kept for many answers): the API gives them
+    assert '"figures": []' in page.text and "· 超期" not in page.text
+    answer = street_api.get("/api/v1/overview", params={"area": XINQI, "lang": "zh"}).json()
+    assert set(answer["communities"]) == {LINGXIAO, GAOTANG}
+    assert set(answer["legends"]) == {"open_cases", "overdue_cases", "closure_rate"}
     for row in view.communities.itertuples():
-        rate = "—" if row.closure_rate is None else f"{row.closure_rate:.0%}"
-        figures = f'["未结 {row.open_cases} · 超期 {row.overdue_cases}", "结案率 {rate}"]'
-        assert figures in page.text, figures
+        mine = figures.loc[row.code]
+        opened, late = int(mine["open_cases"]), int(mine["overdue_cases"])
+        rate = "—" if mine["closure_rate"] is None else f"{mine['closure_rate']:.0%}"
+        given = answer["communities"][row.code]
+        assert given["figures"] == [f"未结 {opened} · 超期 {late}", f"结案率 {rate}"]
+        assert (given["open_cases"], given["overdue_cases"]) == (opened, late)
         assert row.name in page.text
         # inside a script, JSON writes "&" as \u0026 (templating.safe_json)
         assert f'"href": "/?area={row.code}\\u0026lang=zh"' in page.text
     english = street_api.get("/", params={"area": XINQI, "lang": "en"}).text
     assert "<title>Street 330206002 grid governance map</title>" in english
-    assert "Lingxiao community" in english and "closure rate" in english
-    assert "凌霄社区" not in english and "未结" not in english
+    assert "Lingxiao community" in english
+    assert "凌霄社区" not in english
+    figures_en = street_api.get("/api/v1/overview", params={"area": XINQI, "lang": "en"}).json()
+    lines = [line for c in figures_en["communities"].values() for line in c["figures"]]
+    assert any("closure rate" in line for line in lines) and not any("未结" in x for x in lines)
     # the language came from the browser: links leave it to the browser again
     accepted = street_api.get("/", params={"area": XINQI}, headers={"Accept-Language": "en"})
     assert f'"href": "/?area={LINGXIAO}"' in accepted.text
@@ -162,7 +176,7 @@ def test_the_community_view_draws_nothing_of_its_neighbour(
 ) -> None:
     engine = make_engine(street_cases)
     with Session(engine) as session:
-        view = map_view(session, MORNING, LINGXIAO)
+        view = map_view(session, LINGXIAO)
         theirs = session.scalar(select(Issue.id).where(Issue.community_code == GAOTANG))
         mine = list(session.scalars(select(Issue.id).where(Issue.community_code == LINGXIAO)))
     engine.dispose()
@@ -198,7 +212,7 @@ def test_a_grid_code_opens_its_communitys_map_on_the_grid(
 ) -> None:
     engine = make_engine(street_cases)
     with Session(engine) as session:
-        view = map_view(session, MORNING, f"{GAOTANG}005")
+        view = map_view(session, f"{GAOTANG}005")
     engine.dispose()
     assert isinstance(view, CommunityMap) and view.code == GAOTANG and view.focus is not None
     page = street_api.get("/", params={"area": f"{GAOTANG}005"})
@@ -230,8 +244,8 @@ def test_communities_of_several_streets_default_to_the_deployments_overview(
     engine = make_engine(street)
     assert load_folder(engine, far).ok
     with Session(engine) as session:
-        district = map_view(session, MORNING)
-        street_view = map_view(session, MORNING, XINQI)
+        district = map_view(session)
+        street_view = map_view(session, XINQI)
     assert isinstance(district, AreaOverview) and (district.area, district.level) == (
         "330206",
         "district",
@@ -242,7 +256,7 @@ def test_communities_of_several_streets_default_to_the_deployments_overview(
     other = neighbour_community(tmp_path / "other", "330211001001", "别区社区(示意)", -0.1, "OD-")
     assert load_folder(engine, other).ok
     with Session(engine) as session:
-        everything = map_view(session, MORNING)
+        everything = map_view(session)
     engine.dispose()
     assert isinstance(everything, AreaOverview)
     assert (everything.area, everything.level, everything.up) == ("", "deployment", None)
@@ -337,7 +351,7 @@ def test_street_map_in_chromium_drills_down_to_a_community(
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/?area={XINQI}&lang=zh", wait_until="load")
-        wait_for_js(page, "window.gridgovAreaState && window.gridgovAreaState.map")
+        wait_for_js(page, "window.gridgovAreaState && window.gridgovAreaState.figureLoads > 0")
         labels = page.locator(".gg-area-label")
         assert labels.count() == 2
         texts = labels.all_inner_texts()

@@ -76,13 +76,16 @@ def test_layer_text_is_escaped(api: TestClient, sample_dir: Path, loaded_url: st
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-@pytest.mark.dated
-def test_grid_tooltips_count_open_and_overdue_cases(api: TestClient) -> None:
+def test_the_page_holds_no_case_counts(api: TestClient) -> None:
+    """The page is kept for many answers (``service.page_cache``): its grids carry no
+    counts (the fills start at none; the script asks /stats), its squads no load."""
+    before = api.get("/").text
     for _ in range(3):
         assert api.post("/api/v1/issues", json=GOOD_REPORT).status_code == 201
     page = api.get("/").text
     grid16 = re.search(r'"code": "330206002016016"[^}]*', page)
-    assert grid16 is not None and '"open_cases": 3' in grid16.group(0)
+    assert grid16 is not None and '"open_cases": 0' in grid16.group(0)
+    assert re.sub(r' nonce="[^"]+"', "", page) == re.sub(r' nonce="[^"]+"', "", before)
 
 
 # --- in a real browser -----------------------------------------------------------------
@@ -1177,6 +1180,67 @@ def test_legend_names_the_glyphs_and_the_heat_map_shows_over_the_grid_fill(
     assert named.lower().startswith("neighbour"), named
     assert not re.search(r"[\u4e00-\u9fff]", dock), dock
     assert max(during) <= 0.15 < min(before) and after == before
+
+
+@pytest.mark.browser
+@pytest.mark.dated
+def test_grid_tooltips_legend_and_squad_loads_count_cases_from_the_api(
+    browser: Any, settings: Any, tokens: dict[str, str]
+) -> None:
+    from api.app import create_app
+    from layers.colours import OPEN_COLOURS, count_legend
+
+    vendor_modules()
+    app = create_app(settings)
+    client = TestClient(app)
+    client.get("/")  # the page is kept before the cases come: they reach it from the API
+    cases = [client.post("/api/v1/issues", json=GOOD_REPORT) for _ in range(3)]
+    assert [c.status_code for c in cases] == [201] * 3
+    sent = client.post(
+        f"/api/v1/issues/{cases[0].json()['id']}/dispatch",
+        json={"squad": "SQ2"},
+        headers=auth(tokens["dispatcher"]),
+    )
+    assert sent.status_code == 200, sent.text
+    assert client.get("/api/v1/squads/loads").json() == {"loads": {"SQ2": 1}}
+    with serving(app) as base:
+        page, _ = offline_page(browser, base, viewport={"width": 1440, "height": 900})
+        errors = _watch_errors(page, base)
+        page.goto(base + "/?lang=zh", wait_until="load")
+        wait_for_js(
+            page,
+            "window.gridgovState && window.gridgovState.gridLoads > 0"
+            " && window.gridgovState.squadLoads > 0",
+            20_000,
+        )
+        squads = page.evaluate(
+            """() => { const out = {}; const bases = Object.values(window)
+                .filter(v => v instanceof L.FeatureGroup)
+                .find(g => g.getLayers().some(m => m.options && m.options.squadId));
+              bases.eachLayer(m => { out[m.options.squadId] = m.getTooltip().getContent(); });
+              return out; }"""
+        )
+        tooltip = page.evaluate(
+            f"""() => {{ let shown = null;
+              window.gridgovState.gridLayers[0].eachLayer(l => {{
+                if (l.feature.properties.code === '{GRID16}') {{
+                  l.fire('mouseover', {{latlng: l.getBounds().getCenter()}}, true);
+                  shown = document.querySelector('.leaflet-tooltip').innerText; }} }});
+              return shown; }}"""
+        )
+        legend = page.evaluate(
+            "[...document.querySelectorAll('.gg-scale[data-column=open_cases] .gg-swatch-text')]"
+            ".map(e => e.textContent)"
+        )
+        page.close()
+    app.state.engine.dispose()
+    assert errors == []
+    rows = dict(line.split("\t", 1) for line in tooltip.splitlines() if "\t" in line)
+    rows = {k.strip(): v.strip() for k, v in rows.items()}
+    assert rows["未结案件"] == "3" and rows["超期案件"] == "0", tooltip
+    assert legend == [counts for _, counts in count_legend(3, OPEN_COLOURS)]
+    # the dispatched case is open still: 3 in its grid; SQ2 holds it, SQ1 nothing
+    assert squads["SQ2"].endswith("在办 1/10") and squads["SQ1"].endswith("在办 0/8"), squads
 
 
 @pytest.mark.browser

@@ -4,8 +4,10 @@
  * Each community is a polygon coloured by the chosen figure (open cases,
  * overdue cases or closure rate; a control on the map switches), with a label
  * of its name and figures (a line of counts, a line of closure rate).  Clicking a community, or its label, opens its own
- * map.  The server sends the colours, legends, words and addresses
- * (layers/area_map.py); names are set with textContent, never as markup.
+ * map.  The page carries the outlines, names and addresses; the figures, with
+ * their colours, legends and words, come from the API (/api/v1/overview, worked
+ * out by layers/area_map.py), asked at load and again every refreshMs; names are
+ * set with textContent, never as markup.
  */
 (function () {
   "use strict";
@@ -40,7 +42,8 @@
   /* Draw the communities on a map; returns the state so that tests can look. */
   window.gridgovArea = function (map, options) {
     var words = options.labels;
-    var state = { metric: options.metric, polygons: {}, labels: {} };
+    var state = { metric: options.metric, polygons: {}, labels: {}, figureLoads: 0 };
+    var legends = {};
 
     function open(feature) { window.location.assign(feature.properties.href); }
 
@@ -61,11 +64,17 @@
     }).addTo(map);
 
     var labels = L.layerGroup().addTo(map);
+    var boxes = {};
+    function label(box, p) {
+      box.textContent = "";
+      box.appendChild(text("b", p.name));
+      p.figures.forEach(function (line) { box.appendChild(text("span", line)); });
+    }
     options.communities.features.forEach(function (feature) {
       var p = feature.properties;
       var box = document.createElement("div");
-      box.appendChild(text("b", p.name));
-      p.figures.forEach(function (line) { box.appendChild(text("span", line)); });
+      label(box, p);
+      boxes[p.code] = box;
       box.setAttribute("data-code", p.code);
       var at = L.latLng(p.label_at[1], p.label_at[0]);
       var marker = L.marker(project(at), {
@@ -82,7 +91,7 @@
 
     function showLegend() {
       legend.textContent = "";
-      options.communities.legends[state.metric].forEach(function (entry) {
+      (legends[state.metric] || []).forEach(function (entry) {
         var li = document.createElement("li");
         var swatch = document.createElement("span");
         swatch.style.background = entry[0];
@@ -133,6 +142,31 @@
     };
     panel.addTo(map);
     showLegend();
+
+    /* The figures, from the API: counts, label lines, colours and legends. */
+    function loadFigures() {
+      var params = new URLSearchParams({ area: options.area, lang: options.lang });
+      return fetch(options.api + "/overview?" + params.toString(), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          options.communities.features.forEach(function (feature) {
+            var p = feature.properties;
+            var figures = body.communities[p.code];
+            if (!figures) { return; }
+            Object.keys(figures).forEach(function (k) { p[k] = figures[k]; });
+            label(boxes[p.code], p);
+          });
+          legends = body.legends;
+          polygons.setStyle(style);
+          showLegend();
+          state.figureLoads += 1;
+        })
+        .catch(function () { /* the next poll tries again */ });
+    }
+    state.loadFigures = loadFigures;
+    loadFigures();
+    setInterval(loadFigures, options.refreshMs || 30000);
 
     var css = document.createElement("style");
     css.textContent = STYLE;

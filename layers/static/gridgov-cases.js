@@ -421,8 +421,9 @@
     };
 
     /*
-     * The grid fill: each grid coloured by its open (or overdue) cases as the page was
-     * made, then again after every poll from /stats (every open case, whenever reported,
+     * The grid fill: each grid coloured by its open (or overdue) cases from /stats, at
+     * load (the page itself carries no counts: it is rendered once for many) and again
+     * after every poll (every open case, whenever reported,
      * as the page counted them); the fill pales while the heat map is on.
      */
     var heatOn = false;
@@ -430,6 +431,31 @@
       if (!(value > 0) || !(top > 0)) { return colours[0]; }
       var step = Math.max(1, Math.ceil(top / (colours.length - 1)));
       return colours[Math.min(colours.length - 1, 1 + Math.floor((value - 1) / step))];
+    }
+    /* layers/colours.py's count_legend: (colour, counts) for each colour countColour gives. */
+    function countLegend(top, colours) {
+      var entries = [[colours[0], "0"]];
+      var step = Math.max(1, Math.ceil(top / (colours.length - 1)));
+      for (var i = 0; i < colours.length - 1; i++) {
+        var low = 1 + i * step, high = Math.min(top, (i + 1) * step);
+        if (low > top) { break; }
+        entries.push([colours[i + 1], low === high ? String(low) : low + "\u2013" + high]);
+      }
+      return entries;
+    }
+    state.countLegend = countLegend;
+    /* The dock's legend of a grid fill, for the counts now on the map. */
+    function showScale(scale) {
+      var box = document.querySelector(".gg-scale[data-column='" + scale.column + "']");
+      if (!box) { return; }
+      box.querySelectorAll(".gg-swatch, .gg-swatch-text").forEach(function (el) { el.remove(); });
+      countLegend(scale.top, scale.colours).forEach(function (entry) {
+        var swatch = document.createElement("span");
+        swatch.className = "gg-swatch";
+        swatch.style.background = entry[0];
+        box.appendChild(swatch);
+        box.appendChild(text("span", entry[1], "gg-swatch-text"));
+      });
     }
     function restyleGrids() {
       (options.gridLayers || []).forEach(function (g, i) {
@@ -446,6 +472,7 @@
           });
         });
         scale.top = top;
+        showScale(scale);
       });
       map.getContainer().classList.toggle("gg-heat-on", heatOn);
     }
@@ -482,6 +509,32 @@
     }
     state.loadGrids = loadGrids;
     map.on("gridgov:poll", loadGrids);
+
+    /*
+     * The squads' pins: each tooltip gives the squad's load (its open tasks) from the
+     * API, at load and on every poll.  The name in the marker's options is the page's
+     * (HTML-escaped) text, as the tooltip the server wrote had it.
+     */
+    function loadSquadLoads() {
+      if (!options.squadBases) { return null; }
+      return fetch(options.api + "/squads/loads", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (body) {
+          if (!body) { return; }
+          options.squadBases.eachLayer(function (m) {
+            var o = m.options;
+            if (!o.squadId) { return; }
+            var tip = o.squadName + " · " + labels.load + " " + (body.loads[o.squadId] || 0) +
+              "/" + o.capacity;
+            m.setTooltipContent(tip);
+            if (m.getPopup()) { m.setPopupContent(tip); }
+          });
+          state.squadLoads = (state.squadLoads || 0) + 1;
+        })
+        .catch(function () { /* the next poll tries again */ });
+    }
+    state.loadSquadLoads = loadSquadLoads;
+    map.on("gridgov:poll", loadSquadLoads);
 
     /* The filter form of the dock, when the page has one: its choices, the categories. */
     function bindFilters(form) {
@@ -529,6 +582,7 @@
 
     load(false);
     loadGrids();
+    loadSquadLoads();
     /*
      * Each poll brings the changes; every sixth asks again for every case that passes
      * the filters (a case can age out of the period or become overdue unchanged).
