@@ -418,7 +418,8 @@ ESCALATION_RANKS = {"community": 1, "street": 2, "district": 3}
 
 def escalation_rank() -> ColumnElement[int]:
     """The rank (:data:`ESCALATION_RANKS`) of the level an escalation event sent a case
-    to; 0 for any other level. Only events to ``escalated`` are escalations."""
+    to; 0 for any other level. Only events to ``escalated`` are escalations
+    (:meth:`IssueEvent.escalation_sql`)."""
     return case(*((IssueEvent.level == level, n) for level, n in ESCALATION_RANKS.items()), else_=0)
 
 
@@ -426,7 +427,7 @@ def _highest_escalation() -> ColumnElement[int]:
     """The highest level a case was escalated to, as a rank (0: never escalated)."""
     highest = (
         select(func.max(escalation_rank()))
-        .where(IssueEvent.issue_id == Issue.id, IssueEvent.to_status == Status.ESCALATED)
+        .where(IssueEvent.issue_id == Issue.id, IssueEvent.escalation_sql())
         .scalar_subquery()
     )
     return func.coalesce(highest, 0)
