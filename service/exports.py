@@ -53,7 +53,7 @@ def export_issues(
     """
     if fmt not in MEDIA:
         raise NotFound("unknown_format", f"export format {fmt!r} is not one of: {', '.join(MEDIA)}")
-    filters = replace(filters, limit=EXPORT_LIMIT, offset=0, area=list_area(actor))
+    filters = replace(filters, limit=EXPORT_LIMIT, offset=0, after=None, area=list_area(actor))
     rows, total = list_issues(session, filters)
     if total > EXPORT_LIMIT:
         raise Invalid(
