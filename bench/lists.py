@@ -15,8 +15,10 @@ Two lists are timed request by request, in-process (``store.issues.page_issues``
 * **map**: the open cases in the community's box, the first 1,000 (what the map page
   asks every 10 s).
 
-each with the exact count (the baseline) and with the count capped at ``cap``; then
-the page of 100 half-way through all cases, by ``offset`` and by ``after``.
+each with the exact count (the baseline) and with the count capped at ``cap``, and
+the count alone both ways (the page of 1,000 cases the map asks for weighs more than
+its count); then the page of 100 half-way through all cases, by ``offset`` and by
+``after``.
 
 Run with ``python -m bench.lists`` (``--quick`` for a smoke run, ``--cases N`` for
 another size).  Timings are printed, never judged.  The run fails when a capped total
@@ -47,8 +49,10 @@ from store.issues import IssueFilter, count_matching, issue_query, page_issues
 
 SEED = 20261130
 SQLITE, POSTGIS = "SQLite", "PostGIS"
-EXACT, CAPPED = "exact count (before)", "capped count"
+EXACT, CAPPED = "page + exact count (before)", "page + capped count"
+COUNT_EXACT, COUNT_CAPPED = "exact count alone", "capped count alone"
 OFFSET, AFTER = "deep page by offset", "deep page by after"
+BASELINE = {CAPPED: EXACT, COUNT_CAPPED: COUNT_EXACT, AFTER: OFFSET}  # each way's baseline
 BOX = (121.8220, 29.8885, 121.8462, 29.8998)  # the sample community's box
 
 
@@ -80,6 +84,11 @@ def listing(session: Session, f: IssueFilter, cap: int | None) -> Callable[[], o
         page_issues(session, f),
         count_matching(session, issue_query(session, f), cap),
     )
+
+
+def counting(session: Session, f: IssueFilter, cap: int | None) -> Callable[[], object]:
+    """The total of ``f`` alone, counted up to ``cap``."""
+    return lambda: count_matching(session, issue_query(session, f), cap)
 
 
 def paging(session: Session, f: IssueFilter) -> Callable[[], object]:
@@ -127,7 +136,12 @@ def measure(database_url: str, backend: str, sizes: Sizes) -> Target:
                         f"{backend} {name}: capped total {capped} against exact {exact.value}"
                     )
                 target.totals[name] = (exact.value, capped.value, capped.estimate)
-                ways = {EXACT: listing(session, f, None), CAPPED: listing(session, f, sizes.cap)}
+                ways = {
+                    EXACT: listing(session, f, None),
+                    CAPPED: listing(session, f, sizes.cap),
+                    COUNT_EXACT: counting(session, f, None),
+                    COUNT_CAPPED: counting(session, f, sizes.cap),
+                }
                 for way, answer in ways.items():
                     answer()  # warm-up
                     target.times[(name, way)] = [timed(answer)[0] for _ in range(sizes.runs)]
@@ -161,12 +175,12 @@ def results_table(targets: Sequence[Target]) -> str:
             "total": lambda r: (
                 "-"
                 if r[1][0] == "deep"
-                else _total(*r[0].totals[r[1][0]], capped=r[1][1] == CAPPED)
+                else _total(*r[0].totals[r[1][0]], capped=r[1][1] in (CAPPED, COUNT_CAPPED))
             ),
             "requests": lambda r: f"{len(r[0].times[r[1]])}",
             "p50": lambda r: fmt_seconds(r[0].p50(r[1])),
             "baseline / this, p50": lambda r: fmt_ratio(
-                r[0].p50((r[1][0], OFFSET if r[1][0] == "deep" else EXACT)) / r[0].p50(r[1])
+                r[0].p50((r[1][0], BASELINE.get(r[1][1], r[1][1]))) / r[0].p50(r[1])
             ),
         },
     )
@@ -225,11 +239,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     scaffold.footer(started)
     scaffold.ratios(
-        f"exact / capped count p50 at {sizes.cases:,} cases: "
+        f"exact / capped p50 at {sizes.cases:,} cases, list (count alone): "
         + ", ".join(
-            f"{t.backend} {name} {fmt_ratio(t.p50((name, EXACT)) / t.p50((name, CAPPED)))}"
+            f"{t.backend} {name} {fmt_ratio(t.p50((name, EXACT)) / t.p50((name, CAPPED)))} "
+            f"({fmt_ratio(t.p50((name, COUNT_EXACT)) / t.p50((name, COUNT_CAPPED)))})"
             for t in targets
             for name in ("all", "map")
+        )
+        + "; offset / after, deep page: "
+        + ", ".join(
+            f"{t.backend} {fmt_ratio(t.p50(('deep', OFFSET)) / t.p50(('deep', AFTER)))}"
+            for t in targets
         )
     )
 
