@@ -122,6 +122,13 @@ def test_an_uncapped_count_is_exact(loaded_url: str) -> None:
     engine.dispose()
 
 
+def test_postgresql_connections_compile_no_queries(fresh_postgis: Any) -> None:
+    engine = make_engine(fresh_postgis())
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "off"
+    engine.dispose()
+
+
 def _plan(session: Session, query: Any) -> str:
     """The plan of ``query`` as one string: SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's
     EXPLAIN with sequential scans discouraged (the sample's tables are tiny)."""
