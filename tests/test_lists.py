@@ -122,10 +122,13 @@ def test_an_uncapped_count_is_exact(loaded_url: str) -> None:
     engine.dispose()
 
 
-def test_postgresql_connections_compile_no_queries(fresh_postgis: Any) -> None:
+def test_postgresql_connections_plan_for_the_values_and_compile_nothing(
+    fresh_postgis: Any,
+) -> None:
     engine = make_engine(fresh_postgis())
     with engine.connect() as conn:
         assert conn.execute(text("SHOW jit")).scalar() == "off"
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
     engine.dispose()
 
 
