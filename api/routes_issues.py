@@ -7,6 +7,7 @@ answers; the rules live there.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
@@ -169,6 +170,7 @@ def _csv(values: str | None) -> list[str]:
 
 
 AREA = "Only the cases of this area: a district, street, community or grid code"
+AFTER = "Only the cases after this id (keyset paging: the previous page's next)"
 
 
 def issue_filter(
@@ -207,10 +209,18 @@ FilterDep = Annotated[IssueFilter, Depends(issue_filter)]
 
 @router.get("/issues", response_class=GeoJSONResponse, responses=responses(400, 422, 503))
 def list_cases(
-    session: SessionDep, snapshot: SnapshotDep, actor: ActorDep, filters: FilterDep
+    session: SessionDep,
+    snapshot: SnapshotDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    filters: FilterDep,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID, description=AFTER)] = None,
 ) -> IssueCollectionStaff | IssueCollectionPublic:
-    """Cases as a GeoJSON FeatureCollection, one page at a time, with the total count."""
-    return use.list_cases(session, snapshot, filters, actor)
+    """Cases as a GeoJSON FeatureCollection, one page at a time (by ``offset`` or from the
+    ``after`` cursor), with the total count (estimated beyond a cap) and the next cursor."""
+    return use.list_cases(
+        session, snapshot, replace(filters, after=after), actor, settings.exact_count_cap
+    )
 
 
 @router.get("/locate", responses=responses(422, 503))

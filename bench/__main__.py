@@ -37,6 +37,7 @@ BENCHMARKS = (
     "dispatch",
     "coverage",
     "stats",
+    "lists",
     "intake",
     "pagerate",
     "photos",

@@ -31,7 +31,7 @@ from service.scope import list_area
 from service.spreadsheet import csv_chunks, write_xlsx
 from service.views import iso
 from store.catalogue import shared_catalogue
-from store.issues import Actor, IssueFilter, count_matching, stream_columns
+from store.issues import Actor, IssueFilter, count_matching, issue_query, stream_columns
 from store.models import Issue
 
 EXPORT_LIMIT = 200_000
@@ -113,7 +113,7 @@ def export_issues(
     if fmt not in MEDIA:
         raise NotFound("unknown_format", f"export format {fmt!r} is not one of: {', '.join(MEDIA)}")
     filters = replace(filters, limit=None, offset=0, area=list_area(actor))
-    total = count_matching(session, filters)
+    total = count_matching(session, issue_query(session, filters), cap=None).value
     if total > EXPORT_LIMIT:
         raise Invalid(
             "export_too_large",

@@ -68,12 +68,14 @@ from store.issues import (
     IssueNotFound,
     NewIssue,
     cell_counts,
+    count_matching,
     create_issue,
     find_duplicates,
     get_issue,
     history,
     issue_exists,
-    list_issues,
+    issue_query,
+    page_issues,
     transition,
 )
 from store.models import Issue
@@ -258,15 +260,23 @@ def check_statuses(statuses: list[str]) -> list[str]:
 
 
 def list_cases(
-    session: Session, snapshot: CommunitySnapshot, filters: IssueFilter, actor: Actor
+    session: Session,
+    snapshot: CommunitySnapshot,
+    filters: IssueFilter,
+    actor: Actor,
+    count_cap: int | None = None,
 ) -> IssueCollectionStaff | IssueCollectionPublic:
-    """One page of cases as a GeoJSON FeatureCollection, with the total and the server's now.
+    """One page of cases as a GeoJSON FeatureCollection, with the total, the cursor of
+    the next page and the server's now.
 
-    Staff see the cases of their area, with private fields; the public sees every case.
+    The total is exact up to ``count_cap`` matching cases (all when None) and an
+    estimate beyond (:func:`store.issues.count_matching`).  Staff see the cases of their
+    area, with private fields; the public sees every case.
     """
     staff = actor.role is not None
     filters = replace(filters, area=list_area(actor))
-    rows, total = list_issues(session, filters)
+    rows, after = page_issues(session, filters)
+    total = count_matching(session, issue_query(session, filters), count_cap)
     known = catalogues_for(session, {i.community_code for i in rows})
     model = IssueCollectionStaff if staff else IssueCollectionPublic
     return model.model_validate(
@@ -276,9 +286,12 @@ def list_cases(
                 issue_feature(issue_view(i, snapshot, known[i.community_code], filters.now, staff))
                 for i in rows
             ],
-            "total": total,
+            "total": total.value,
+            "total_is_estimate": total.estimate,
             "limit": filters.limit,
             "offset": filters.offset,
+            "after": filters.after,
+            "next": after,
             "now": iso(filters.now),
         }
     )

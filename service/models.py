@@ -349,14 +349,28 @@ class IssueFeatureStaff(Answer):
     properties: IssueStaffProperties
 
 
+TOTAL = (
+    "Cases matching the filters, on every page: exact up to GRIDGOV_EXACT_COUNT_CAP, "
+    "an estimate beyond it (then total_is_estimate is true)"
+)
+TOTAL_IS_ESTIMATE = (
+    "Whether more cases match than are counted exactly: total is then the database's "
+    "estimate (PostgreSQL) or the cap + 1, the least it can be (SQLite)"
+)
+NEXT = "Pass as after= to read the next page; null on the last page"
+
+
 class IssueCollectionPublic(Answer):
     """One page of cases as a GeoJSON FeatureCollection, with the total and the server's now."""
 
     type: Literal["FeatureCollection"]
     features: list[IssueFeaturePublic]
-    total: int = Field(description="Cases matching the filters, on every page")
+    total: int = Field(description=TOTAL)
+    total_is_estimate: bool = Field(description=TOTAL_IS_ESTIMATE)
     limit: int
     offset: int
+    after: int | None = Field(description="The cursor this page was read from, if any")
+    next: int | None = Field(description=NEXT)
     now: Timestamp
 
 
@@ -365,9 +379,12 @@ class IssueCollectionStaff(Answer):
 
     type: Literal["FeatureCollection"]
     features: list[IssueFeatureStaff]
-    total: int = Field(description="Cases matching the filters, on every page")
+    total: int = Field(description=TOTAL)
+    total_is_estimate: bool = Field(description=TOTAL_IS_ESTIMATE)
     limit: int
     offset: int
+    after: int | None = Field(description="The cursor this page was read from, if any")
+    next: int | None = Field(description=NEXT)
     now: Timestamp
 
 

@@ -66,7 +66,7 @@ from service.settings import Settings
 from service.staff import actor_for_token
 from service.views import iso
 from store.catalogue import Entry, catalogues_for, categories_for
-from store.issues import IssueFilter, idempotency_key_used, list_issues
+from store.issues import IssueFilter, idempotency_key_used, page_issues
 from store.layers import NamedPlace, named_places
 from store.models import Issue
 
@@ -493,7 +493,7 @@ def _notice(entry: Entry | None, lang: str) -> str | None:
 def token(session: Session, token_id: str) -> list[TokenAnswer]:
     """The case a token stands for (a report's token is its case's id)."""
     case_id = _request_id(token_id, "token")
-    rows, _ = list_issues(session, IssueFilter(ids=[case_id], limit=1))
+    rows, _ = page_issues(session, IssueFilter(ids=[case_id], limit=1))
     if not rows:
         raise NotFound("unknown_token", f"no report has token {token_id[:20]!r}")
     return [TokenAnswer(service_request_id=token_id, token=token_id)]
@@ -597,7 +597,7 @@ def find_requests(
 ) -> list[ServiceRequest]:
     """The requests matching ``query``, newest first, at most :data:`CAP`; public fields only."""
     filters = _filter(session, query, now)
-    rows, _ = list_issues(session, filters)
+    rows, _ = page_issues(session, filters)
     return _views(session, snapshot, rows, words)
 
 
@@ -606,7 +606,7 @@ def read_request(
 ) -> list[ServiceRequest]:
     """One request, as a list of one (as GeoReport answers it)."""
     case_id = _request_id(request_id)
-    rows, _ = list_issues(session, IssueFilter(ids=[case_id], limit=1))
+    rows, _ = page_issues(session, IssueFilter(ids=[case_id], limit=1))
     if not rows:
         raise NotFound("unknown_request", f"no service request has id {request_id!r}")
     return _views(session, snapshot, rows, words)

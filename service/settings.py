@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     photo_queue: int = Field(8, ge=0)
     photo_wait_s: float = Field(30.0, ge=0)
     max_description: int = Field(2000, ge=1)
+    # a case list's total is counted exactly up to this many cases, estimated beyond
+    exact_count_cap: int = Field(10_000, ge=1)
     report_rate: int = Field(30, ge=1)
     # whole seconds: the limits library counts its windows in seconds
     report_period_s: int = Field(60, ge=1)

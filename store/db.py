@@ -23,7 +23,8 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
 
     On PostgreSQL, ``pool_size`` connections are kept (and as many more allowed),
     enough for the web server's worker threads, so that connections are reused
-    instead of opened and closed under load.
+    instead of opened and closed under load; JIT compilation is off and queries are
+    planned for their values (:func:`_postgres_settings`).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -34,7 +35,31 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    engine = create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    event.listen(engine, "connect", _postgres_settings)
+    return engine
+
+
+def _postgres_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Each new PostgreSQL connection: no JIT compilation, and plans made for the
+    values of each query.
+
+    PostGIS prices ``ST_Intersects`` high, so every box query of the cases passes
+    ``jit_above_cost`` and PostgreSQL compiles it first: at 200,000 cases that took
+    1.4 s of compiling for the cells' ``GROUP BY`` (748 ms a request with JIT, 261 ms
+    without) and tripled the list's exact count (284 ms, 91 ms without).
+
+    psycopg prepares a query run five times, after which PostgreSQL may keep one
+    generic plan for any values: for the map's list (a box, the open statuses, the
+    first 1,000 by id) that plan scans the whole box and sorts it, about 260 ms a
+    request against 37 ms planned for the values (200,000 cases). Planning the
+    list's queries costs well under a millisecond.
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.execute("SET plan_cache_mode = force_custom_plan")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def private_dir(path: Path) -> Path:

@@ -117,7 +117,7 @@ def indicator_sums(
     key: Label[Any] = group_key(group_by, postgres).label("key")
     ranks = (
         select(IssueEvent.issue_id, func.max(escalation_rank()).label("rank"))
-        .where(IssueEvent.to_status == Status.ESCALATED.value)
+        .where(IssueEvent.escalation_sql())
         .group_by(IssueEvent.issue_id)
         .subquery()
     )

@@ -6,6 +6,7 @@ event and its grid assignment are written together or not at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +15,10 @@ from typing import Any, NamedTuple
 import pandas as pd
 import shapely
 from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from cases.areas import DEPLOYMENT, Level, level_of, parent_of
 from cases.deadlines import Calendar, add_limit, utcnow
@@ -100,6 +103,9 @@ class IssueFilter:
     limit: int | None = 100
     offset: int = 0
     newest_first: bool = False  # order by id, highest first (the newest page under a cap)
+    # keyset paging: only cases after this id in the list's order (above it, or below it
+    # when newest first); ``offset`` then counts from there
+    after: int | None = None
 
 
 def create_issue(
@@ -326,21 +332,79 @@ def issue_query(session: Session, f: IssueFilter) -> Select[Issue]:
     return query
 
 
-def count_matching(session: Session, f: IssueFilter) -> int:
-    """How many cases match ``f`` in all (its paging aside), counted in SQL: no row is
-    loaded."""
-    query = issue_query(session, f)
-    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-
-
 def list_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int]:
-    """One page of the cases matching ``f`` (by id), and how many match in all."""
-    total = count_matching(session, f)
+    """One page of the cases matching ``f`` (by id), and how many match in all, exactly."""
+    rows, _ = page_issues(session, f)
+    return rows, count_matching(session, issue_query(session, f), cap=None).value
+
+
+def page_issues(session: Session, f: IssueFilter) -> tuple[list[Issue], int | None]:
+    """One page of the cases matching ``f`` in id order (from ``f.after`` when given), and
+    the cursor of the next page: the page's last id while more cases follow, else None.
+
+    One row more than the page is read to know whether more follow.
+    """
     query = issue_query(session, f)
+    if f.after is not None:
+        query = query.where(Issue.id < f.after if f.newest_first else Issue.id > f.after)
     page = query.order_by(Issue.id.desc() if f.newest_first else Issue.id).offset(f.offset)
-    if f.limit is not None:
-        page = page.limit(f.limit)
-    return list(session.scalars(page)), total
+    if f.limit is None:
+        return list(session.scalars(page)), None
+    rows = list(session.scalars(page.limit(f.limit + 1)))
+    more = len(rows) > f.limit
+    del rows[f.limit :]
+    return rows, rows[-1].id if more and rows else None
+
+
+@dataclass(frozen=True)
+class Total:
+    """How many rows match: exact, or (``estimate``) an estimate beyond the counting cap."""
+
+    value: int
+    estimate: bool = False
+
+
+def count_matching(session: Session, query: Select[Any], cap: int | None) -> Total:
+    """How many rows ``query`` selects, counted exactly up to ``cap`` (all when None).
+
+    The count reads at most ``cap + 1`` rows (a LIMITed subquery), so it stops early
+    on a large table.  Beyond the cap the total is an estimate, never below ``cap + 1``
+    (which is known): PostgreSQL's planner's row estimate for the query; SQLite has
+    none to give, so there it is ``cap + 1`` itself, a lower bound.
+    """
+    counted = query.with_only_columns(Issue.id).order_by(None)
+    if cap is not None:
+        counted = counted.limit(cap + 1)
+    n = int(session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+    if cap is None or n <= cap:
+        return Total(n)
+    return Total(max(cap + 1, planned_rows(session, query)), estimate=True)
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON)`` of a select, its parameters bound as the select's are."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+
+
+@compiles(_Explain, "postgresql")
+def _explain_on_postgresql(element: _Explain, compiler: Any, **kw: Any) -> str:
+    return f"EXPLAIN (FORMAT JSON) {compiler.process(element.statement, **kw)}"
+
+
+def planned_rows(session: Session, query: Select[Any]) -> int:
+    """The rows the database's planner expects ``query`` to select (0 where it has no
+    estimate to give: SQLite)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return 0
+    plan: Any = session.execute(_Explain(query.with_only_columns(Issue.id).order_by(None))).scalar()
+    if isinstance(plan, str):  # a driver that does not decode the plan's JSON
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def stream_columns(
@@ -462,7 +526,8 @@ ESCALATION_RANKS = {"community": 1, "street": 2, "district": 3}
 
 def escalation_rank() -> ColumnElement[int]:
     """The rank (:data:`ESCALATION_RANKS`) of the level an escalation event sent a case
-    to; 0 for any other level. Only events to ``escalated`` are escalations."""
+    to; 0 for any other level. Only events to ``escalated`` are escalations
+    (:meth:`IssueEvent.escalation_sql`)."""
     return case(*((IssueEvent.level == level, n) for level, n in ESCALATION_RANKS.items()), else_=0)
 
 
@@ -470,7 +535,7 @@ def _highest_escalation() -> ColumnElement[int]:
     """The highest level a case was escalated to, as a rank (0: never escalated)."""
     highest = (
         select(func.max(escalation_rank()))
-        .where(IssueEvent.issue_id == Issue.id, IssueEvent.to_status == Status.ESCALATED)
+        .where(IssueEvent.issue_id == Issue.id, IssueEvent.escalation_sql())
         .scalar_subquery()
     )
     return func.coalesce(highest, 0)

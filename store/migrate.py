@@ -26,16 +26,21 @@ def _config(connection: object) -> Config:
     return config
 
 
+POSTGIS_ONLY = frozenset({"gist", "brin"})  # index kinds that exist on PostgreSQL alone
 POSTGIS_TABLES = frozenset({"spatial_ref_sys", "geometry_columns", "geography_columns"})
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Leave PostGIS's own tables alone, and GiST indexes off other databases."""
+    """Leave PostGIS's own tables alone, and GiST and BRIN indexes off other databases."""
     if type_ == "table" and name in POSTGIS_TABLES:
         return False
-    if type_ == "index" and not reflected and obj.dialect_kwargs.get("postgresql_using") == "gist":
+    if (
+        type_ == "index"
+        and not reflected
+        and obj.dialect_kwargs.get("postgresql_using") in POSTGIS_ONLY
+    ):
         bind = obj.table.metadata.info.get("dialect")
         return bool(bind == "postgresql")
     return True

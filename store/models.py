@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    literal_column,
     or_,
     true,
 )
@@ -157,12 +158,21 @@ class Issue(Base):
 
     __tablename__ = "issues"
     __table_args__ = (
-        Index("ix_issues_lonlat", "lon", "lat"),
+        # a box on SQLite, and what the lists' counts and the cells read (status and
+        # due_at for the overdue rule) without the table's rows
+        Index("ix_issues_cells", "lon", "lat", "status", "due_at"),
+        # the duplicate search: one category's cases since a moment
+        Index("ix_issues_category_reported_at", "category", "reported_at"),
         Index("ix_issues_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
+        # cases are written in the order they are reported: a tiny index for periods on
+        # PostgreSQL (the b-tree stays: min and max, the OGC extent, need it)
+        Index("ix_issues_reported_at_brin", "reported_at", postgresql_using="brin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    category: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     description: Mapped[str] = mapped_column(Text)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
@@ -251,6 +261,23 @@ class IssueEvent(Base):
     # an escalation's department and the level it is at (community, street, district)
     department: Mapped[str | None] = mapped_column(String(40))
     level: Mapped[str | None] = mapped_column(String(12))
+
+    @classmethod
+    def escalation_sql(cls) -> ColumnElement[bool]:
+        """Whether an event is an escalation, as a SQL condition: the status written as a
+        literal, as the partial index ``ix_issue_events_escalations`` has it, so that the
+        index serves the queries using it (a bound parameter would not match it)."""
+        return cls.to_status == literal_column(f"'{Status.ESCALATED.value}'")
+
+
+# the escalations of each case and their levels (the stats' highest escalation)
+Index(
+    "ix_issue_events_escalations",
+    IssueEvent.issue_id,
+    IssueEvent.level,
+    sqlite_where=IssueEvent.escalation_sql(),
+    postgresql_where=IssueEvent.escalation_sql(),
+)
 
 
 class IssuePhoto(Base):

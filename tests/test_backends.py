@@ -94,7 +94,7 @@ def test_bbox_queries_use_the_spatial_index(loaded_url: str) -> None:
                 plan = " ".join(
                     str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
                 )
-                assert "ix_issues_lonlat" in plan
+                assert "ix_issues_cells" in plan
             else:
                 conn.execute(text("SET enable_seqscan = off"))
                 plan = " ".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))

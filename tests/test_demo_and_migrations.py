@@ -93,13 +93,22 @@ def test_migrations_match_the_models_and_go_both_ways(database_url: str) -> None
     assert current(engine) == head() and pending_changes(engine) == []
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            kinds = dict(
-                conn.execute(
-                    text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%geom'")
-                ).all()
-            )
+            kinds = dict(conn.execute(text("SELECT indexname, indexdef FROM pg_indexes")).all())
         assert "USING gist" in kinds["ix_issues_geom"]
         assert "USING gist" in kinds["ix_layer_features_geom"]
+        assert "USING brin (reported_at)" in kinds["ix_issues_reported_at_brin"]
+    else:
+        with engine.connect() as conn:
+            kinds = dict(conn.execute(text("SELECT name, sql FROM sqlite_master")).all())
+        assert "ix_issues_reported_at_brin" not in kinds
+    assert "(lon, lat, status, due_at)" in kinds["ix_issues_cells"]
+    assert "ix_issues_lonlat" not in kinds and "ix_issues_category" not in kinds
+    assert "WHERE" in kinds["ix_issue_events_escalations"]
+    downgrade(engine, "0006")
+    with engine.connect() as conn:
+        assert conn.execute(text(names[engine.dialect.name])).first() is not None
+    upgrade(engine)
+    assert pending_changes(engine) == []
     engine.dispose()
 
 
