@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# A streaming read replica of the local PostgreSQL 15 cluster `main` (127.0.0.1:5432), as
+# Debian's cluster `15 replica` on 127.0.0.1:5433, for GRIDGOV_DATABASE_READ_URL and its
+# tests (tests/test_replica.py). Run as root; safe to rerun: a replica already streaming
+# from the primary is left alone, anything else on 5433 is rebuilt from a fresh
+# pg_basebackup. Trust authentication on loopback, as on the primary: a CI or developer
+# machine, not a production recipe (there, give the replication user a password).
+set -euo pipefail
+
+VERSION=15
+PRIMARY_PORT=5432
+REPLICA=replica
+REPLICA_PORT=5433
+PRIMARY_HBA=/etc/postgresql/$VERSION/main/pg_hba.conf
+REPLICA_CONF=/etc/postgresql/$VERSION/$REPLICA
+DATA=/var/lib/postgresql/$VERSION/$REPLICA
+HBA_LINE="host replication all 127.0.0.1/32 trust"
+
+as_postgres() { runuser -u postgres -- "$@"; }
+sql() { as_postgres psql -h 127.0.0.1 -p "$1" -U postgres -XAtqc "$2" postgres; }
+
+pg_isready -q -h 127.0.0.1 -p "$PRIMARY_PORT" || {
+    echo "replica.sh: the primary does not answer on 127.0.0.1:$PRIMARY_PORT" >&2
+    exit 1
+}
+
+# the primary lets pg_basebackup and the standby's WAL receiver in over loopback
+if ! grep -qxF "$HBA_LINE" "$PRIMARY_HBA"; then
+    echo "$HBA_LINE" >>"$PRIMARY_HBA"
+    sql "$PRIMARY_PORT" "select pg_reload_conf()" >/dev/null
+fi
+
+# already a standby streaming from the primary: nothing to do
+if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT" &&
+    [ "$(sql "$REPLICA_PORT" "select pg_is_in_recovery()")" = t ] &&
+    [ "$(sql "$REPLICA_PORT" "select count(*) from pg_stat_wal_receiver
+                               where status = 'streaming'")" = 1 ]; then
+    echo "replica.sh: $VERSION/$REPLICA already streaming on port $REPLICA_PORT"
+    exit 0
+fi
+
+# the cluster's configuration (port, authentication like the primary's); its data
+# directory is thrown away below and refilled from the primary
+if [ ! -d "$REPLICA_CONF" ]; then
+    pg_createcluster "$VERSION" "$REPLICA" -p "$REPLICA_PORT" >/dev/null
+fi
+mkdir -p "$REPLICA_CONF/conf.d"
+printf "listen_addresses = '127.0.0.1'\nport = %s\nhot_standby = on\n" "$REPLICA_PORT" \
+    >"$REPLICA_CONF/conf.d/90-replica.conf"
+install -o postgres -g postgres -m 0640 "$PRIMARY_HBA" "$REPLICA_CONF/pg_hba.conf"
+
+pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" stop -m fast >/dev/null 2>&1 || true
+rm -rf "$DATA"
+install -d -o postgres -g postgres -m 0700 "$DATA"
+# -R writes standby.signal and primary_conninfo: the copy starts as a standby streaming
+# from the primary; -X stream brings the WAL written during the copy along
+as_postgres pg_basebackup -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$DATA" -R -X stream
+pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" start
+
+for _ in $(seq 60); do
+    if pg_isready -q -h 127.0.0.1 -p "$REPLICA_PORT" &&
+        [ "$(sql "$REPLICA_PORT" "select pg_is_in_recovery()" 2>/dev/null)" = t ]; then
+        echo "replica.sh: $VERSION/$REPLICA streaming on port $REPLICA_PORT"
+        exit 0
+    fi
+    sleep 1
+done
+echo "replica.sh: $VERSION/$REPLICA did not come up in recovery on port $REPLICA_PORT" >&2
+exit 1
