@@ -15,6 +15,12 @@ PRIMARY_HBA=/etc/postgresql/$VERSION/main/pg_hba.conf
 REPLICA_CONF=/etc/postgresql/$VERSION/$REPLICA
 DATA=/var/lib/postgresql/$VERSION/$REPLICA
 HBA_LINE="host replication all 127.0.0.1/32 trust"
+# the primary keeps its WAL until the replica has it: without a slot, a primary busy
+# copying databases (each CREATE DATABASE writes the copy to the WAL) recycles segments
+# before a replica that was just copied, or fell behind, has read them. While the
+# replica is down the slot holds WAL on the primary: pg_dropcluster it and drop the slot
+# (pg_drop_replication_slot) when it is not wanted any more.
+SLOT=gridgov_replica
 
 as_postgres() { runuser -u postgres -- "$@"; }
 sql() { as_postgres psql -h 127.0.0.1 -p "$1" -U postgres -XAtqc "$2" postgres; }
@@ -50,11 +56,21 @@ printf "listen_addresses = '127.0.0.1'\nport = %s\nhot_standby = on\n" "$REPLICA
 install -o postgres -g postgres -m 0640 "$PRIMARY_HBA" "$REPLICA_CONF/pg_hba.conf"
 
 pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" stop -m fast >/dev/null 2>&1 || true
+# a slot left by an earlier replica holds WAL from where that one stopped: start afresh
+for _ in $(seq 30); do
+    [ "$(sql "$PRIMARY_PORT" "select count(*) from pg_replication_slots
+                              where slot_name = '$SLOT' and active")" = 0 ] && break
+    sleep 1
+done
+sql "$PRIMARY_PORT" "select pg_drop_replication_slot(slot_name) from pg_replication_slots
+                     where slot_name = '$SLOT'" >/dev/null
 rm -rf "$DATA"
 install -d -o postgres -g postgres -m 0700 "$DATA"
-# -R writes standby.signal and primary_conninfo: the copy starts as a standby streaming
-# from the primary; -X stream brings the WAL written during the copy along
-as_postgres pg_basebackup -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$DATA" -R -X stream
+# -R writes standby.signal, primary_conninfo and primary_slot_name: the copy starts as a
+# standby streaming from the primary; -X stream brings the WAL written during the copy
+# along; -C -S makes the slot the standby then streams through
+as_postgres pg_basebackup -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres -D "$DATA" \
+    -R -X stream -C -S "$SLOT"
 pg_ctlcluster --skip-systemctl-redirect "$VERSION" "$REPLICA" start
 
 for _ in $(seq 60); do
