@@ -22,6 +22,7 @@ from api.deps import (
     LangDep,
     NonceDep,
     NowDep,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
     SnapshotDep,
@@ -52,7 +53,7 @@ def _page(html: str, nonce: str, headers: dict[str, str] | None = None) -> HTMLR
 @router.get("/", response_class=HTMLResponse, responses=responses(404, 422, 503))
 def map_page(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     now: NowDep,
     lang: LangDep,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from api.auth import StaffDep
-from api.deps import NowDep, SessionDep, SnapshotDep, StatsCacheDep
+from api.deps import NowDep, ReadSessionDep, SnapshotDep, StatsCacheDep
 from api.errors import responses
 from api.routes_issues import AREA, FilterDep
 from service import exports, stats
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
 @router.get("/stats", responses=responses(400, 422, 503))
 def indicators(
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     now: NowDep,
     cache: StatsCacheDep,
@@ -52,7 +52,7 @@ def indicators(
 )
 def export_issues(
     fmt: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     filters: FilterDep,
     actor: StaffDep,
