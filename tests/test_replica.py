@@ -44,10 +44,10 @@ def replica_admin() -> Iterator[Engine]:
             in_recovery = conn.scalar(text("SELECT pg_is_in_recovery()"))
     except Exception as exc:  # any connection failure means: no replica here
         engine.dispose()
-        unavailable("A PostgreSQL read replica", f"{REPLICA_ADMIN_URL}: {type(exc).__name__}")
+        unavailable("PostgreSQL read replica", f"{REPLICA_ADMIN_URL}: {type(exc).__name__}")
     if not in_recovery:
         engine.dispose()
-        unavailable("A PostgreSQL read replica", f"{REPLICA_ADMIN_URL} is not in recovery")
+        unavailable("PostgreSQL read replica", f"{REPLICA_ADMIN_URL} is not in recovery")
     yield engine
     engine.dispose()
 
