@@ -61,6 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    # the read replica's engine and its read-only sessions (api.deps.get_read_session),
+    # or None: read from the primary. The replica's schema is the primary's, replayed.
+    read_url, pool = settings.database_read_url, settings.db_pool_size
+    read_engine = make_engine(read_url, pool, read_only=True) if read_url else None
+    app.state.read_engine = read_engine
+    app.state.read_sessions = session_factory(read_engine) if read_engine else None
     app.state.areas = SnapshotCache()
     app.state.basemaps = BasemapCache()
     app.state.stats = TtlCache()  # /stats answers, for a few seconds

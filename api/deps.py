@@ -33,6 +33,25 @@ def get_session(request: Request) -> Iterator[Session]:
             raise Unavailable("database_busy", str(exc), retry_after_s=1) from exc
 
 
+def get_read_session(
+    request: Request, primary: Annotated[Session, Depends(get_session)]
+) -> Iterator[Session]:
+    """A read-only session on the read replica, for routes that only read many rows
+    (lists, indicators, the map page, exports, OGC API, Open311 queries); the
+    request's primary session when no replica is configured.
+
+    The replica may lag the primary by a moment: a route that writes, or reads back
+    what the caller just wrote, takes ``SessionDep`` instead.  The primary session
+    opens no connection unless it is used.
+    """
+    replica: sessionmaker[Session] | None = request.app.state.read_sessions
+    if replica is None:
+        yield primary
+        return
+    with replica() as session:
+        yield session
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -87,6 +106,7 @@ def csp_nonce(request: Request) -> str:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 IssueId = Annotated[int, Path(ge=1, le=MAX_ID, description="A case's id")]
 PhotoId = Annotated[int, Path(ge=1, le=MAX_ID, description="A photo's id")]
 SnapshotDep = Annotated[CommunitySnapshot, Depends(get_snapshot)]

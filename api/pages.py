@@ -23,6 +23,7 @@ from api.deps import (
     NonceDep,
     NowDep,
     PageCacheDep,
+    ReadSessionDep,
     SessionDep,
     SettingsDep,
     SnapshotDep,
@@ -55,7 +56,7 @@ def _page(html: str, nonce: str, headers: dict[str, str] | None = None) -> HTMLR
 @router.get("/", response_class=HTMLResponse, responses=responses(404, 422, 503))
 def map_page(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     settings: SettingsDep,
     cache: PageCacheDep,
     lang: LangDep,

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ValidationError
 
 from api.auth import ActorDep, StaffDep
-from api.deps import IssueId, NowDep, PhotoId, SessionDep, SettingsDep, SnapshotDep
+from api.deps import IssueId, NowDep, PhotoId, ReadSessionDep, SessionDep, SettingsDep, SnapshotDep
 from api.errors import ApiError, responses
 from api.geojson import GeoJSONResponse
 from service import issues as use
@@ -209,7 +209,7 @@ FilterDep = Annotated[IssueFilter, Depends(issue_filter)]
 
 @router.get("/issues", response_class=GeoJSONResponse, responses=responses(400, 422, 503))
 def list_cases(
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     settings: SettingsDep,
     actor: ActorDep,
@@ -239,7 +239,7 @@ def locate(
 
 @router.get("/issues/cells", responses=responses(400, 422, 503))
 def case_cells(
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     filters: FilterDep,
     cell_deg: Annotated[float, Query(gt=0.00001, le=10.0)] = 0.001,

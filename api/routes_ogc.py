@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.auth import optional_actor
-from api.deps import LangDep, NonceDep, NowDep, SessionDep
+from api.deps import LangDep, NonceDep, NowDep, ReadSessionDep
 from api.errors import OgcException
 from layers.ogc_page import ogc_page
 from layers.page import with_nonce
@@ -122,20 +122,20 @@ def ogc_conformance(req: OgcDep, nonce: NonceDep) -> Response:
 
 
 @_read("/api", **_doc(ogc.OPENAPI_30))
-def ogc_api(session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
+def ogc_api(session: ReadSessionDep, req: OgcDep, nonce: NonceDep) -> Response:
     """The OpenAPI 3.0 document of this API."""
     return respond(ogc.api_document(session, req), nonce)
 
 
 @_read("/collections", **_doc(ogc.JSON))
-def ogc_collections(session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
+def ogc_collections(session: ReadSessionDep, req: OgcDep, nonce: NonceDep) -> Response:
     """Every collection: one per public layer, and the cases."""
     return respond(ogc.collections(session, req), nonce)
 
 
 @_read("/collections/{collection_id}", **_doc(ogc.JSON))
 def ogc_collection(
-    collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
+    collection_id: str, session: ReadSessionDep, req: OgcDep, nonce: NonceDep
 ) -> Response:
     """One collection: its title, extent, CRSs and links."""
     return respond(ogc.collection(session, req, collection_id), nonce)
@@ -143,21 +143,23 @@ def ogc_collection(
 
 @_read("/collections/{collection_id}/queryables", **_doc(ogc.SCHEMA_JSON))
 def ogc_queryables(
-    collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
+    collection_id: str, session: ReadSessionDep, req: OgcDep, nonce: NonceDep
 ) -> Response:
     """The properties a collection's features may be filtered by."""
     return respond(ogc.queryables(session, req, collection_id), nonce)
 
 
 @_read("/collections/{collection_id}/items", **_doc(ogc.GEOJSON, *ogc.ITEMS_PARAMETERS))
-def ogc_items(collection_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep) -> Response:
+def ogc_items(
+    collection_id: str, session: ReadSessionDep, req: OgcDep, nonce: NonceDep
+) -> Response:
     """A page of a collection's features; ``?name=value`` filters by a queryable property."""
     return respond(ogc.items(session, req, collection_id), nonce)
 
 
 @_read("/collections/{collection_id}/items/{feature_id}", **_doc(ogc.GEOJSON, "crs"))
 def ogc_item(
-    collection_id: str, feature_id: str, session: SessionDep, req: OgcDep, nonce: NonceDep
+    collection_id: str, feature_id: str, session: ReadSessionDep, req: OgcDep, nonce: NonceDep
 ) -> Response:
     """One feature of a collection."""
     return respond(ogc.item(session, req, collection_id, feature_id), nonce)

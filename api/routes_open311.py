@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from api.deps import LangDep, SessionDep, SettingsDep, SnapshotDep, get_now
+from api.deps import LangDep, ReadSessionDep, SessionDep, SettingsDep, SnapshotDep, get_now
 from api.errors import STATUS_TEXT, ApiError
 from api.routes_issues import client_of
 from cases.lifecycle import Status
@@ -104,7 +104,7 @@ def discovery(request: Request, fmt: FmtDep) -> Response:
     responses={**ok(list[Service]), **errors(400, 404, 503)},
 )
 def services(
-    session: SessionDep, fmt: FmtDep, lang: LangDep, jurisdiction_id: JurisdictionQ = None
+    session: ReadSessionDep, fmt: FmtDep, lang: LangDep, jurisdiction_id: JurisdictionQ = None
 ) -> Response:
     """One service per category of the catalogue; names in Chinese, or English with
     ``lang=en`` or Accept-Language."""
@@ -117,7 +117,7 @@ def services(
     responses={**ok(ServiceDefinition), **errors(400, 404, 503)},
 )
 def service_definition(
-    session: SessionDep,
+    session: ReadSessionDep,
     fmt: FmtDep,
     lang: LangDep,
     service_code: Annotated[str, Path(max_length=40)],
@@ -231,7 +231,7 @@ def token(
     responses={**ok(list[ServiceRequest]), **errors(400, 404, 503)},
 )
 def find_requests(
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     fmt: FmtDep,
     words: WordsDep,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from api.auth import StaffDep
-from api.deps import LangDep, NowDep, SessionDep, SnapshotDep, StatsCacheDep
+from api.deps import LangDep, NowDep, ReadSessionDep, SnapshotDep, StatsCacheDep
 from api.errors import responses
 from api.routes_issues import AREA, FilterDep
 from layers.area_map import area_figures
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["indicators"])
 
 @router.get("/stats", responses=responses(400, 422, 503))
 def indicators(
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     now: NowDep,
     cache: StatsCacheDep,
@@ -39,7 +39,7 @@ def indicators(
 
 @router.get("/overview", responses=responses(404, 422, 503))
 def overview_figures(
-    session: SessionDep,
+    session: ReadSessionDep,
     now: NowDep,
     lang: LangDep,
     area: Annotated[str | None, Query(description=AREA)] = None,
@@ -67,7 +67,7 @@ def overview_figures(
 )
 def export_issues(
     fmt: str,
-    session: SessionDep,
+    session: ReadSessionDep,
     snapshot: SnapshotDep,
     filters: FilterDep,
     actor: StaffDep,

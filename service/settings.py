@@ -13,8 +13,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from service.clients import Network, parse_networks
 from store.db import private_dir
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = DEFAULT_DATABASE_URL
+    # a streaming replica of a PostgreSQL database_url that lists, stats, the map page,
+    # exports, OGC API and Open311 queries read from; unset, everything reads the primary
+    database_read_url: str | None = Field(None, repr=False)
     # PostgreSQL connections kept per process, so that worker threads reuse them
     db_pool_size: int = Field(20, ge=1)
     sample_dir: Path = REPO_ROOT / "data"
@@ -99,6 +103,32 @@ class Settings(BaseSettings):
                 "(like redis://127.0.0.1:6379/0)"
             )
         return url
+
+    @field_validator("database_read_url")
+    @classmethod
+    def _read_url_unset(cls, url: str | None) -> str | None:
+        """An empty value means unset, as for ``redis_url``."""
+        return url or None
+
+    @model_validator(mode="after")
+    def _replica_of_postgresql(self) -> Settings:
+        """Refuse a read replica at start unless both URLs are PostgreSQL: an embedded
+        SQLite file has no replica to read from."""
+        if self.database_read_url is None:
+            return self
+        for name, url in (
+            ("GRIDGOV_DATABASE_URL", self.database_url),
+            ("GRIDGOV_DATABASE_READ_URL", self.database_read_url),
+        ):
+            backend = make_url(url).get_backend_name()
+            if backend != "postgresql":
+                raise ValueError(
+                    f"GRIDGOV_DATABASE_READ_URL needs PostgreSQL on both sides, but "
+                    f"{name} is {backend!r} ({make_url(url).render_as_string()}); "
+                    "a replica of an embedded SQLite file makes no sense: leave "
+                    "GRIDGOV_DATABASE_READ_URL unset"
+                )
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

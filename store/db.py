@@ -18,15 +18,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.cql import register_sqlite_functions
 
 
-def make_engine(url: str, pool_size: int = 20) -> Engine:
+def make_engine(url: str, pool_size: int = 20, *, read_only: bool = False) -> Engine:
     """An engine for ``url``; SQLite gets its folder created and WAL mode on.
 
     On PostgreSQL, ``pool_size`` connections are kept (and as many more allowed),
     enough for the web server's worker threads, so that connections are reused
     instead of opened and closed under load; JIT compilation is off and queries are
-    planned for their values (:func:`_postgres_settings`).
+    planned for their values (:func:`_postgres_settings`).  A ``read_only`` engine (a
+    read replica's) opens every transaction read-only, so that a write sent to it by
+    mistake fails at once, even when the URL names a primary.
     """
     parsed = make_url(url)
+    if read_only and parsed.get_backend_name() != "postgresql":
+        raise ReadOnlyUnsupported(
+            f"a read-only engine needs PostgreSQL, not {parsed.get_backend_name()!r} "
+            f"({parsed.render_as_string()})"
+        )
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             private_file(Path(parsed.database))
@@ -35,7 +42,14 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    engine = create_engine(
+        parsed,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=connect_args,
+    )
     event.listen(engine, "connect", _postgres_settings)
     return engine
 
@@ -60,6 +74,11 @@ def _postgres_settings(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("SET plan_cache_mode = force_custom_plan")
     cursor.close()
     dbapi_connection.commit()
+
+
+class ReadOnlyUnsupported(ValueError):
+    """A read-only engine (for a read replica) was asked of a database other than
+    PostgreSQL."""
 
 
 def private_dir(path: Path) -> Path:
