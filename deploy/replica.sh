@@ -52,7 +52,10 @@ fi
 
 # the cluster's configuration (port, authentication like the primary's); its data
 # directory is thrown away below and refilled from the primary
-if [ ! -d "$REPLICA_CONF" ]; then
+# (what pg_dropcluster or a failed run leaves of it is cleared first: the files this
+# script added, a half-filled data directory)
+if [ ! -f "$REPLICA_CONF/postgresql.conf" ]; then
+    rm -rf "$REPLICA_CONF" "$DATA"
     pg_createcluster "$VERSION" "$REPLICA" -p "$REPLICA_PORT" >/dev/null
 fi
 mkdir -p "$REPLICA_CONF/conf.d"
