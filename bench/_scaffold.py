@@ -154,6 +154,7 @@ class Dataclass(Protocol):
 
 
 S = TypeVar("S", bound=Dataclass)
+R = TypeVar("R")
 
 
 def sizes(quick: bool, full: S, smoke: S, **given: object) -> S:
@@ -455,6 +456,24 @@ def temporary_postgis(admin: Engine) -> Iterator[str]:
 
 
 REDIS_URL = os.environ.get("GRIDGOV_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def on_postgis(part: str, measure: Callable[[str], R]) -> R | None:
+    """``measure`` run on a fresh PostGIS database (dropped after), its result; the server's
+    versions printed. None, with :func:`skip_part`'s notice, when no PostgreSQL with
+    PostGIS answers (a failure under strict mode)."""
+    try:
+        admin = postgis_admin()
+    except Unavailable as missing:
+        skip_part(part, missing)
+        return None
+    try:
+        with temporary_postgis(admin) as url:
+            result = measure(url)
+            print(f"- {postgres_versions(url)}", flush=True)
+            return result
+    finally:
+        admin.dispose()
 
 
 def workers_redis() -> dict[str, str]:

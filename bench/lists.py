@@ -222,17 +222,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="gridgov-bench-lists-") as tmp:
         targets.append(measure(scaffold.sqlite_url(Path(tmp)), SQLITE, sizes))
     if sizes.postgis:
-        try:
-            admin = scaffold.postgis_admin()
-        except scaffold.Unavailable as missing:
-            scaffold.skip_part(POSTGIS, missing)
-        else:
-            try:
-                with scaffold.temporary_postgis(admin) as url:
-                    targets.append(measure(url, POSTGIS, sizes))
-                    print(f"- {scaffold.postgres_versions(url)}", flush=True)
-            finally:
-                admin.dispose()
+        on_postgis = scaffold.on_postgis(POSTGIS, lambda url: measure(url, POSTGIS, sizes))
+        if on_postgis is not None:
+            targets.append(on_postgis)
     scaffold.section(
         "A list page and its total per request, in-process (p50 of the requests)",
         results_table(targets),

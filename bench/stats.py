@@ -296,17 +296,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="gridgov-bench-stats-") as tmp:
         targets.append(measure(scaffold.sqlite_url(Path(tmp)), SQLITE, sizes))
     if sizes.postgis:
-        try:
-            admin = scaffold.postgis_admin()
-        except scaffold.Unavailable as missing:
-            scaffold.skip_part(POSTGIS, missing)
-        else:
-            try:
-                with scaffold.temporary_postgis(admin) as url:
-                    targets.append(measure(url, POSTGIS, sizes))
-                    print(f"- {scaffold.postgres_versions(url)}", flush=True)
-            finally:
-                admin.dispose()
+        on_postgis = scaffold.on_postgis(POSTGIS, lambda url: measure(url, POSTGIS, sizes))
+        if on_postgis is not None:
+            targets.append(on_postgis)
     scaffold.section(
         "/stats figures per request (each grouping in turn; p50 and p95 of the requests)",
         results_table(targets),
