@@ -103,9 +103,9 @@ class Server:
 # --------------------------------------------------------------------------- processes
 
 
-def children(pid: int) -> list[int]:
-    """The live worker processes uvicorn's supervisor ``pid`` runs (Linux /proc); for one
-    worker, uvicorn serves in ``pid`` itself."""
+def worker_processes(pid: int) -> list[int]:
+    """The live worker processes uvicorn's supervisor ``pid`` runs (Linux /proc), in pid
+    order; none when ``pid`` serves alone."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -118,7 +118,13 @@ def children(pid: int) -> list[int]:
         # not multiprocessing's resource tracker, which is a child too
         if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
             found.append(int(entry.name))
-    return sorted(found) or [pid]
+    return sorted(found)
+
+
+def children(pid: int) -> list[int]:
+    """The processes serving for ``pid``: its workers; for one worker, uvicorn serves in
+    ``pid`` itself."""
+    return worker_processes(pid) or [pid]
 
 
 def cpu_seconds(pids: Sequence[int]) -> list[float]:

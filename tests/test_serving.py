@@ -31,18 +31,9 @@ UNIT = ROOT / "deploy" / "gridgov.service"
 
 def _workers(pid: int) -> set[int]:
     """The live worker processes uvicorn's supervisor ``pid`` runs (Linux /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            # not multiprocessing's resource tracker, which is a child too
-            if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
-                found.add(int(entry.name))
-    return found
+    from bench.workers import worker_processes
+
+    return set(worker_processes(pid))
 
 
 def _tcp_inode(server_port: int, client_port: int) -> int | None:
