@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -509,10 +510,10 @@ def add_photo(
     ``retry_after_s``); the files are written whole; and only recording the row
     takes the write lock.  If recording fails, the files are removed.
     """
-    if actor.role is None and limiter is not None:
-        load_case(session, issue_id)  # a missing case is a 404 before the limit counts
-        limiter.check(client)
-    _photos_case(session, settings, actor, issue_id, photo_token_given)
+    # the public's uploads count towards the rate limit once the case is found (a missing
+    # case is a 404 first), before the token is checked
+    admit = (lambda: limiter.check(client)) if limiter is not None else None
+    _photos_case(session, settings, actor, issue_id, photo_token_given, admit)
     if len(data) > settings.max_photo_bytes:
         raise TooLarge(
             "payload_too_large",
@@ -570,16 +571,24 @@ class PhotoFile:
 
 
 def _photos_case(
-    session: Session, settings: Settings, actor: Actor, issue_id: int, photo_token_given: str | None
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    issue_id: int,
+    photo_token_given: str | None,
+    admit: Callable[[], None] | None = None,
 ) -> Issue:
     """Case ``issue_id``, for someone who may see and add its photos: staff of its area, or
-    its reporter, who holds the case's photo token. The one rule for both.
+    its reporter, who holds the case's photo token. The one rule for both; ``admit`` is
+    called for the public once the case is found, before the token is checked.
 
     Photos may show faces, number plates or a resident's door, so they are never public:
     the token is handed only to the phone that reported the case."""
     if actor.role is not None:
         return case_in_scope(session, actor, issue_id)  # staff act only in their area
     issue = load_case(session, issue_id)
+    if admit is not None:
+        admit()
     if not photo_token_given or not hmac.compare_digest(
         photo_token_given, photo_token(settings.secret, issue.id)
     ):
